@@ -1,0 +1,1 @@
+"""papercite Slack bot."""

@@ -1,0 +1,1 @@
+"""papercite core: records, ingestion formats, cite keys, store, index and search."""

@@ -1,0 +1,93 @@
+"""Reading paper records from files whose format is told by their content, not their name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.formats.bibtex import looks_like_bibtex, parse_bibtex
+from core.formats.jsonformats import (
+    looks_like_csl_json,
+    looks_like_json_lines,
+    parse_csl_json,
+    parse_json_lines,
+)
+from core.formats.seeds import (
+    looks_like_abstract_lines,
+    looks_like_page_dump,
+    parse_abstract_lines,
+    parse_page_dump,
+)
+from core.records import Paper, ParseFailure, UnsupportedFormat
+
+SUPPORTED = (
+    "BibTeX/BibLaTeX (.bib), CSL-JSON (Zotero, Better BibTeX), the arXiv metadata snapshot "
+    "(JSON Lines), JSON Lines of {title, abstract, …}, and the seed text formats "
+    "('Abstract:' lines, daily-papers page dumps)"
+)
+_HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    format: str
+    size: int
+
+
+def read_text(path: Path) -> str:
+    """UTF-8 (with or without BOM); files from older tools in Windows-1252 still read."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def detect_format(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+    if not head.strip():
+        raise UnsupportedFormat(f"{path}: the file is empty")
+    if looks_like_abstract_lines(head):
+        return "seed-abstracts"
+    if looks_like_csl_json(head):
+        return "csl-json"
+    if looks_like_json_lines(head):
+        return "json-lines"
+    if looks_like_bibtex(head):
+        return "bibtex"
+    if looks_like_page_dump(head):
+        return "seed-page"
+    raise UnsupportedFormat(f"{path}: not a format papercite reads; it reads {SUPPORTED}")
+
+
+def parse_file(path: Path, fmt: str | None = None) -> Iterator[Paper | ParseFailure]:
+    """Records and failures of one file, in file order, streaming where the format allows."""
+    fmt = fmt or detect_format(path)
+    name = str(path)
+    if fmt == "json-lines":
+        with path.open(encoding="utf-8-sig", errors="replace") as lines:
+            yield from parse_json_lines(lines, name)
+        return
+    text = read_text(path)
+    parsers = {
+        "bibtex": parse_bibtex,
+        "csl-json": parse_csl_json,
+        "seed-abstracts": parse_abstract_lines,
+        "seed-page": parse_page_dump,
+    }
+    yield from parsers[fmt](text, name)
+
+
+def find_files(paths: list[Path]) -> Iterator[Path]:
+    """The files named, and every file under the folders named, skipping hidden ones."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in relative):
+                    yield child
+        else:
+            yield path

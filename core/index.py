@@ -1,0 +1,168 @@
+"""The search index: tantivy on disk, derived from the store and rebuildable at any time.
+
+It records which change of the store's change log it reflects (`seq`), so an opener can tell
+whether it is behind: after a crash between the store's commit and the index's, or when another
+process has added papers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from core.records import Paper
+from core.text import ANALYZER_NAME, text_analyzer
+
+# Bump when the schema or the analyzer changes: an index of another version is rebuilt.
+SCHEMA_VERSION = 1
+_STATE_FILE = "papercite-index.json"
+_WRITER_HEAP_BYTES = 128 * 1024 * 1024
+_NO_YEAR = -1
+
+
+@dataclass(frozen=True)
+class IndexState:
+    schema: int
+    seq: int
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=True, tokenizer_name="raw")
+    builder.add_text_field("text", tokenizer_name=ANALYZER_NAME, index_option="freq")
+    builder.add_text_field("authors", tokenizer_name="default", index_option="basic")
+    builder.add_integer_field("year", indexed=True, fast=True)
+    return builder.build()
+
+
+class PaperIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self._index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self._index.register_tokenizer(ANALYZER_NAME, text_analyzer())
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def state(self) -> IndexState | None:
+        try:
+            raw = json.loads((self.path / _STATE_FILE).read_text())
+            return IndexState(schema=int(raw["schema"]), seq=int(raw["seq"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_state(self, seq: int) -> None:
+        temporary = self.path / f"{_STATE_FILE}.tmp"
+        temporary.write_text(json.dumps({"schema": SCHEMA_VERSION, "seq": seq}))
+        os.replace(temporary, self.path / _STATE_FILE)
+
+    def is_current(self, store_seq: int) -> bool:
+        state = self.state()
+        return state is not None and state.schema == SCHEMA_VERSION and state.seq == store_seq
+
+    @classmethod
+    def remove_files(cls, path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _document(self, paper: Paper) -> tantivy.Document:
+        return tantivy.Document(
+            key=paper.key,
+            text=paper.search_text(),
+            authors=" ".join(paper.authors),
+            year=paper.year if paper.year is not None else _NO_YEAR,
+        )
+
+    def apply(
+        self, upserts: Iterable[Paper], removals: Iterable[str], seq: int, *, rebuild: bool = False
+    ) -> int:
+        """Write the given changes in one tantivy commit, then record `seq`. Returns docs written.
+
+        Replaying changes is harmless (delete-then-add by key), so a crash between the commit and
+        the state file only means the same changes are applied again next time.
+        """
+        writer = self._index.writer(_WRITER_HEAP_BYTES, 0)
+        written = 0
+        try:
+            if rebuild:
+                writer.delete_all_documents()
+            for key in removals:
+                writer.delete_documents_by_term("key", key)
+            for paper in upserts:
+                if not rebuild:
+                    writer.delete_documents_by_term("key", paper.key)
+                writer.add_document(self._document(paper))
+                written += 1
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        self._write_state(seq)
+        self._index.reload()
+        return written
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._index.reload()
+
+    @property
+    def num_docs(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def search(
+        self,
+        terms: Mapping[str, float],
+        limit: int,
+        *,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        author: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[tuple[str, float]]:
+        """BM25 top `limit` for weighted terms, as (key, score), best first."""
+        if not terms or limit <= 0:
+            return []
+        should = [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.term_query(self.schema, "text", term, index_option="freq"), weight
+                ),
+            )
+            for term, weight in terms.items()
+        ]
+        clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query(should))]
+        if year_from is not None or year_to is not None:
+            year_range = tantivy.Query.range_query(
+                self.schema, "year", tantivy.FieldType.Integer, year_from, year_to
+            )
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(year_range, 0.0)))
+        for name_token in analyze_author(author):
+            name_query = tantivy.Query.term_query(self.schema, "authors", name_token)
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(name_query, 0.0)))
+        for key in exclude:
+            clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_query(self.schema, "key", key)))
+        searcher = self._index.searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False)
+        return [(searcher.doc(address)["key"][0], float(score)) for score, address in result.hits]
+
+    def document_frequency(self, term: str) -> int:
+        return int(self._index.searcher().doc_freq("text", term))
+
+
+def analyze_author(author: str | None) -> list[str]:
+    """Tokens of an author filter, as tantivy's default tokenizer made them (lower case words)."""
+    if not author:
+        return []
+    return [word.lower() for word in re.findall(r"[^\W_]+", author)]

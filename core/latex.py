@@ -1,0 +1,93 @@
+"""LaTeX markup in BibTeX fields turned into plain Unicode for display and search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Accent commands and the combining mark each one stands for.
+_ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
+}
+_LETTERS = {
+    "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ",
+    "aa": "å", "AA": "Å", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
+    "dh": "ð", "DH": "Ð", "th": "þ", "TH": "Þ", "ng": "ŋ", "NG": "Ŋ",
+}  # fmt: skip
+_SYMBOLS = {
+    "&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}",
+    " ": " ", ",": " ", ";": " ", "@": "", "/": "", "-": "",
+    "textendash": "–", "textemdash": "—", "textquoteright": "’", "textquoteleft": "‘",
+    "textquotedblleft": "“", "textquotedblright": "”", "ldots": "…", "dots": "…",
+    "textregistered": "®", "texttrademark": "™", "copyright": "©", "textdegree": "°",
+    "times": "×", "pm": "±", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "neq": "≠",
+    "approx": "≈", "infty": "∞", "rightarrow": "→", "to": "→", "leftarrow": "←",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "lambda": "λ",
+    "mu": "μ", "pi": "π", "sigma": "σ", "tau": "τ", "theta": "θ", "phi": "φ", "omega": "ω",
+    "textbackslash": "\\", "LaTeX": "LaTeX", "TeX": "TeX", "BibTeX": "BibTeX",
+}  # fmt: skip
+
+_ACCENT_CMD = re.compile(
+    r"""\\([`'^"~=.])\s*(?:\{\s*(\\?[A-Za-z])\s*\}|(\\?[A-Za-z]))"""
+    r"""|\\([uvHckrdb])(?:\s*\{\s*(\\?[A-Za-z])\s*\}|\s+(\\?[A-Za-z]))"""
+)
+_NAMED = re.compile(r"\\([A-Za-z]+)\s?|\\(.)")
+_HTML_TAG = re.compile(r"</?(?:sup|sub|i|b|em|strong|span|p|br|scp|inf|italic|bold)\b[^>]*>", re.I)
+_MATH_SHIFT = re.compile(r"(?<!\\)\$")
+_SPACES = re.compile(r"\s+")
+
+
+def _base_letter(token: str) -> str:
+    return _LETTERS.get(token[1:], token[1:]) if token.startswith("\\") else token
+
+
+def _accent(match: re.Match[str]) -> str:
+    if match.group(1):
+        mark, letter = _ACCENTS[match.group(1)], match.group(2) or match.group(3)
+    else:
+        mark, letter = _ACCENTS[match.group(4)], match.group(5) or match.group(6)
+    return unicodedata.normalize("NFC", _base_letter(letter) + mark)
+
+
+def _named(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name is None:
+        return _SYMBOLS.get(match.group(2), match.group(2))
+    if name in _LETTERS:
+        return _LETTERS[name]
+    if name in _SYMBOLS:
+        return _SYMBOLS[name]
+    # \emph, \textbf, \url, \mathrm, …: keep the argument, drop the command.
+    return ""
+
+
+def latex_to_text(text: str) -> str:
+    """Accents, escapes, dashes, quotes, formatting commands and braces to plain Unicode.
+
+    >>> latex_to_text(r"M{\\"u}ller and J{\\'e}r{\\^o}me --- {BERT} \\& co.")
+    'Müller and Jérôme — BERT & co.'
+    """
+    if "<" in text:
+        text = _HTML_TAG.sub("", text)
+    if not any(c in text for c in "\\{}~$-`'"):
+        return _SPACES.sub(" ", text).strip()
+    text = _ACCENT_CMD.sub(_accent, text)
+    text = _MATH_SHIFT.sub("", text)
+    text = text.replace("---", "—").replace("--", "–").replace("``", "“").replace("''", "”")
+    text = _NAMED.sub(_named, text)
+    text = text.replace("~", " ").replace("{", "").replace("}", "")
+    return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,419 @@
+"""The library: the async API the CLI, the language server and the Slack bot all call."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import platformdirs
+
+from core.formats import detect_format, find_files, parse_file
+from core.index import SCHEMA_VERSION, PaperIndex
+from core.keys import base_key, clean_source_key, unique_key
+from core.lock import WriteLock
+from core.records import (
+    EmptyQuery,
+    IngestReport,
+    Paper,
+    ParseFailure,
+    UnknownKey,
+    UnsupportedFormat,
+    identity_of,
+)
+from core.search import Hit, closest_keys
+from core.store import Store
+from core.text import query_terms
+
+STORE_FILE = "papers.sqlite3"
+INDEX_DIR = "index"
+LOCK_FILE = "write.lock"
+SEEDS_VERSION = "1"
+_BATCH = 2000
+# Readers look for other processes' writes at most this often.
+_REFRESH_SECONDS = 0.5
+
+ProgressCallback = Callable[[str, int], None]
+# Formats that know a record's real entry type; the others only guess `article`/`misc`.
+_TYPED_FORMATS = frozenset({"bibtex", "csl-json"})
+
+
+def default_home() -> Path:
+    configured = os.environ.get("PAPERCITE_HOME")
+    return Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("papercite"))
+
+
+def seed_files() -> list[Path]:
+    folder = resources.files("core") / "data" / "seeds"
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".txt"))
+
+
+def merge(existing: Paper, incoming: Paper) -> Paper:
+    """The record after `incoming` arrives for `existing`: new values win, blanks never erase."""
+    changes: dict[str, Any] = {}
+    for name in ("abstract", "authors", "year", "venue", "doi", "url", "arxiv_id", "keywords"):
+        value = getattr(incoming, name)
+        if value:
+            changes[name] = value
+    if not incoming.title_derived or existing.title_derived:
+        changes["title"] = incoming.title
+        changes["title_derived"] = incoming.title_derived
+    if incoming.format in _TYPED_FORMATS:
+        changes["entry_type"] = incoming.entry_type
+    if incoming.extra:
+        changes["extra"] = tuple({**dict(existing.extra), **dict(incoming.extra)}.items())
+    return existing.replace(**changes, origin="", format="")
+
+
+def _compatible(existing: Paper, incoming: Paper) -> bool:
+    """A title match is not the same paper if their DOIs or arXiv ids disagree."""
+    return not (
+        (existing.doi and incoming.doi and existing.doi != incoming.doi)
+        or (existing.arxiv_id and incoming.arxiv_id and existing.arxiv_id != incoming.arxiv_id)
+    )
+
+
+@dataclass
+class _Batch:
+    """Identity maps for one batch, so duplicates inside it meet each other before the store does."""
+
+    by_doi: dict[str, Paper]
+    by_arxiv: dict[str, Paper]
+    by_identity: dict[str, Paper]
+
+    def match(self, paper: Paper) -> Paper | None:
+        candidates = [
+            self.by_doi.get(paper.doi) if paper.doi else None,
+            self.by_arxiv.get(paper.arxiv_id) if paper.arxiv_id else None,
+            self.by_identity.get(identity_of(paper)),
+        ]
+        for candidate in candidates:
+            if candidate is not None and _compatible(candidate, paper):
+                return candidate
+        return None
+
+    def remember(self, paper: Paper) -> None:
+        if paper.doi:
+            self.by_doi[paper.doi] = paper
+        if paper.arxiv_id:
+            self.by_arxiv[paper.arxiv_id] = paper
+        self.by_identity[identity_of(paper)] = paper
+
+
+class Library:
+    def __init__(self, home: Path, store: Store, index: PaperIndex) -> None:
+        self.home = home
+        self.store = store
+        self.index = index
+        self._seen_seq = -1
+        self._checked_at = 0.0
+
+    # --- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, home: Path | None = None, *, seed: bool = True) -> Library:
+        """Open (creating if needed) a home; a fresh one is filled from the embedded seed corpus."""
+        home = home or default_home()
+        home.mkdir(parents=True, exist_ok=True)
+        store = await Store.open(home / STORE_FILE)
+        library = cls(home, store, PaperIndex(home / INDEX_DIR))
+        try:
+            if seed and await store.get_meta("seeded") is None:
+                await library._seed()
+            await library.sync_index()
+        except BaseException:
+            await store.close()
+            raise
+        return library
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def __aenter__(self) -> Library:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _lock(self, purpose: str) -> WriteLock:
+        return WriteLock(self.home / LOCK_FILE, purpose)
+
+    async def _seed(self) -> None:
+        lock = self._lock("papercite: first use, loading the seed corpus")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            if await self.store.get_meta("seeded") is not None:
+                return  # another process seeded while we waited
+            await self._ingest_locked(
+                seed_files(), IngestReport(), None, display_root=Path("seeds"), mark_seeded=True
+            )
+        finally:
+            lock.release()
+
+    # --- the index follows the store ----------------------------------------------------------------
+
+    async def sync_index(self, *, wait: bool = False) -> bool:
+        """Bring the index up to the store. Returns False if another writer holds the lock."""
+        head = await self.store.head_seq()
+        if self.index.is_current(head):
+            self._seen_seq = head
+            return True
+        lock = self._lock("papercite: updating the search index")
+        if wait:
+            await asyncio.to_thread(lock.acquire)
+        elif not lock.try_acquire():
+            return False
+        try:
+            await self._catch_up()
+        finally:
+            lock.release()
+        return True
+
+    async def _catch_up(self) -> None:
+        """Apply the change log to the index, or rebuild it if it is missing, foreign or too far behind."""
+        head = await self.store.head_seq()
+        state = self.index.state()
+        oldest = await self.store.oldest_change()
+        if state is not None and state.schema == SCHEMA_VERSION and state.seq == head:
+            self._seen_seq = head
+            return
+        incremental = (
+            state is not None
+            and state.schema == SCHEMA_VERSION
+            and state.seq <= head
+            and ((oldest is None and state.seq == head) or (oldest is not None and state.seq >= oldest - 1))
+        )
+        if incremental:
+            assert state is not None
+            latest: dict[str, str] = {}
+            for _, key, op in await self.store.changes_since(state.seq):
+                latest[key] = op
+            papers = await self.store.get_many([k for k, op in latest.items() if op == "upsert"])
+            removals = [k for k in latest if k not in papers]
+            await asyncio.to_thread(self.index.apply, list(papers.values()), removals, head)
+        else:
+            await self.reindex_locked(head)
+        async with self.store.transaction():
+            await self.store.trim_changes(head)
+        self._seen_seq = head
+
+    async def reindex_locked(self, head: int | None = None) -> int:
+        head = await self.store.head_seq() if head is None else head
+        papers: list[Paper] = []
+        async for batch in self.store.iter_papers():
+            papers.extend(batch)
+        if self.index.state() is None or self.index.state().schema != SCHEMA_VERSION:  # type: ignore[union-attr]
+            PaperIndex.remove_files(self.index.path)
+            self.index = PaperIndex(self.index.path)
+        return await asyncio.to_thread(self.index.apply, papers, [], head, rebuild=True)
+
+    async def reindex(self) -> int:
+        """Rebuild the index from the store. Returns how many papers it holds."""
+        lock = self._lock("papercite reindex")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            written = await self.reindex_locked()
+            async with self.store.transaction():
+                await self.store.trim_changes(await self.store.head_seq())
+            return written
+        finally:
+            lock.release()
+
+    async def refresh(self) -> None:
+        """See papers other processes added: cheap, and at most every half second."""
+        now = time.monotonic()
+        if now - self._checked_at < _REFRESH_SECONDS:
+            return
+        self._checked_at = now
+        head = await self.store.head_seq()
+        if head != self._seen_seq:
+            if not await self.sync_index():
+                self.index.reload()  # a writer is at work; show what it has committed so far
+            self._seen_seq = head
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str | Mapping[str, float],
+        k: int = 10,
+        *,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        author: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        terms = query_terms(query) if isinstance(query, str) else dict(query)
+        if not terms:
+            raise EmptyQuery()
+        await self.refresh()
+        ranked = self.index.search(
+            terms, k, year_from=year_from, year_to=year_to, author=author, exclude=exclude
+        )
+        papers = await self.store.get_many([key for key, _ in ranked])
+        hits = [(papers[key], score) for key, score in ranked if key in papers]
+        return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
+
+    async def get(self, key: str) -> Paper:
+        paper = await self.store.get(key)
+        if paper is None:
+            raise UnknownKey(key, await self.suggest_keys(key))
+        return paper
+
+    async def find(self, key: str) -> Paper | None:
+        return await self.store.get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
+        return await self.store.get_many(keys)
+
+    async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
+        return closest_keys(key, await self.store.keys_near(key), limit)
+
+    async def stats(self) -> dict[str, Any]:
+        stats = await self.store.stats()
+        stats["home"] = str(self.home)
+        stats["indexed"] = self.index.num_docs
+        return stats
+
+    # --- writing --------------------------------------------------------------------------------
+
+    async def remove(self, keys: Sequence[str]) -> list[str]:
+        lock = self._lock("papercite remove")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            found = await self.store.get_many(keys)
+            for key in keys:
+                if key not in found:
+                    raise UnknownKey(key, await self.suggest_keys(key))
+            async with self.store.transaction():
+                await self.store.remove(list(found))
+            await self._catch_up()
+            return list(found)
+        finally:
+            lock.release()
+
+    async def ingest(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IngestReport:
+        """Read every file (folders recursively) into the store in one transaction, then index.
+
+        A file that cannot be read is reported and skipped; the rest goes through.
+        """
+        lock = self._lock(f"papercite ingest {' '.join(str(p) for p in paths)}"[:200])
+        await asyncio.to_thread(lock.acquire)
+        try:
+            report = IngestReport()
+            files: list[Path] = []
+            for path in paths:
+                if not path.exists():
+                    report.failed.append(ParseFailure(str(path), 0, "no such file or folder"))
+                else:
+                    files.extend(find_files([path]))
+            await self._ingest_locked(files, report, progress)
+            return report
+        finally:
+            lock.release()
+
+    async def add_papers(self, papers: Sequence[Paper]) -> IngestReport:
+        """Add records built in memory (the Slack modal, an editor); same identity rules as files."""
+        lock = self._lock("papercite add")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            report = IngestReport()
+            async with self.store.transaction():
+                await self._merge_batch(list(papers), report)
+            report.settle()
+            await self._catch_up()
+            return report
+        finally:
+            lock.release()
+
+    async def _ingest_locked(
+        self,
+        files: Sequence[Path],
+        report: IngestReport,
+        progress: ProgressCallback | None,
+        *,
+        display_root: Path | None = None,
+        mark_seeded: bool = False,
+    ) -> None:
+        async with self.store.transaction():
+            for path in files:
+                shown = display_root / path.name if display_root else path
+                try:
+                    fmt = detect_format(path)
+                    batch: list[Paper] = []
+                    for item in parse_file(path, fmt):
+                        if isinstance(item, ParseFailure):
+                            report.failed.append(item)
+                            continue
+                        if display_root:
+                            item = item.replace(origin=f"{shown}:{item.origin.rsplit(':', 1)[1]}")
+                        batch.append(item)
+                        if len(batch) >= _BATCH:
+                            await self._merge_batch(batch, report)
+                            if progress:
+                                progress(str(shown), len(batch))
+                            batch = []
+                    await self._merge_batch(batch, report)
+                    if progress:
+                        progress(str(shown), len(batch))
+                except UnsupportedFormat as error:
+                    report.failed.append(ParseFailure(str(shown), 0, str(error).split(": ", 1)[-1]))
+                except (OSError, UnicodeError) as error:
+                    report.failed.append(ParseFailure(str(shown), 0, f"cannot read: {error}"))
+            report.settle()
+            if mark_seeded:
+                await self.store.set_meta("seeded", SEEDS_VERSION)
+        await self._catch_up()
+
+    async def _merge_batch(self, batch: list[Paper], report: IngestReport) -> None:
+        """Match each record to a known paper (DOI, arXiv id, title + first author) or key it anew."""
+        if not batch:
+            return
+        known = _Batch(
+            by_doi=await self.store.find_by("doi", [p.doi for p in batch]),
+            by_arxiv=await self.store.find_by("arxiv_id", [p.arxiv_id for p in batch]),
+            by_identity=await self.store.find_by("identity", [identity_of(p) for p in batch]),
+        )
+        wanted = [clean_source_key(p.key) or base_key(p) for p in batch]
+        taken = await self.store.taken(wanted)
+        for base in {w for w in wanted if w in taken}:
+            taken |= await self.store.keys_with_prefix(base)
+
+        current: dict[str, Paper] = {}  # each touched paper as it stands after this batch
+        before: dict[str, Paper] = {}  # papers already stored, as they were
+        added: list[str] = []
+        provenance: list[tuple[str, str, str]] = []
+        for paper, wanted_key in zip(batch, wanted, strict=True):
+            match = known.match(paper)
+            if match is None:
+                key = unique_key(wanted_key, taken.__contains__)
+                taken.add(key)
+                record = paper.replace(key=key, origin="", format="")
+                added.append(key)
+            else:
+                key = match.key
+                if key not in added:
+                    before.setdefault(key, match)
+                record = merge(current.get(key, match), paper)
+            current[key] = record
+            known.remember(record)
+            provenance.append((key, paper.origin, paper.format))
+
+        updated = [key for key, old in before.items() if current[key] != old]
+        await self.store.insert([current[key] for key in added])
+        await self.store.update([current[key] for key in updated])
+        await self.store.add_provenance(provenance)
+        report.added.extend(added)
+        report.updated.extend(updated)
+        report.unchanged.extend(key for key, old in before.items() if current[key] == old)

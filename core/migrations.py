@@ -1,0 +1,57 @@
+"""Named, ordered schema migrations. Each runs once, inside a transaction; never edit a landed one."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_papers",
+        """
+        CREATE TABLE papers (
+            key TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL DEFAULT '',
+            authors TEXT NOT NULL DEFAULT '[]',
+            year INTEGER,
+            venue TEXT NOT NULL DEFAULT '',
+            doi TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            arxiv_id TEXT NOT NULL DEFAULT '',
+            keywords TEXT NOT NULL DEFAULT '[]',
+            entry_type TEXT NOT NULL DEFAULT 'article',
+            title_derived INTEGER NOT NULL DEFAULT 0,
+            extra TEXT NOT NULL DEFAULT '[]',
+            identity TEXT NOT NULL,
+            added_at TEXT NOT NULL DEFAULT (datetime('now')),
+            updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+        );
+        CREATE INDEX papers_doi ON papers (doi) WHERE doi != '';
+        CREATE INDEX papers_arxiv_id ON papers (arxiv_id) WHERE arxiv_id != '';
+        CREATE INDEX papers_identity ON papers (identity);
+        CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ),
+    (
+        "0002_provenance",
+        """
+        CREATE TABLE provenance (
+            key TEXT NOT NULL REFERENCES papers (key) ON DELETE CASCADE,
+            origin TEXT NOT NULL,
+            format TEXT NOT NULL,
+            seen_at TEXT NOT NULL DEFAULT (datetime('now')),
+            PRIMARY KEY (key, origin)
+        );
+        """,
+    ),
+    (
+        "0003_change_log",
+        # What the search index still has to apply; AUTOINCREMENT keeps seq rising after trims.
+        """
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('upsert', 'remove'))
+        );
+        INSERT INTO changes (key, op) SELECT key, 'upsert' FROM papers;
+        """,
+    ),
+)

@@ -1,0 +1,163 @@
+"""The paper record every part of papercite shares, and the errors it names."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper. `key` is empty until the store gives it one (unless the source had one)."""
+
+    key: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str = ""
+    doi: str = ""
+    url: str = ""
+    arxiv_id: str = ""
+    keywords: tuple[str, ...] = ()
+    entry_type: str = "article"
+    title_derived: bool = False
+    # Other BibTeX fields (pages, volume, publisher, …) kept so an export loses nothing.
+    extra: tuple[tuple[str, str], ...] = ()
+    # Where this version came from: "path:line" and the format name.
+    origin: str = ""
+    format: str = ""
+
+    def replace(self, **changes: object) -> Paper:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def first_author_surname(self) -> str:
+        return surname(self.authors[0]) if self.authors else ""
+
+    @property
+    def link(self) -> str:
+        """The best web address for the paper: DOI, then URL, then arXiv."""
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.url:
+            return self.url
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        return ""
+
+    def short_title(self, limit: int = 60) -> str:
+        return self.title if len(self.title) <= limit else self.title[: limit - 1].rstrip() + "…"
+
+    def author_line(self, limit: int = 3) -> str:
+        if not self.authors:
+            return ""
+        names = list(self.authors[:limit])
+        return ", ".join(names) + (" et al." if len(self.authors) > limit else "")
+
+    def search_text(self) -> str:
+        """The text the index scores: real title, abstract and keywords."""
+        parts = [] if self.title_derived else [self.title]
+        parts.append(self.abstract)
+        parts.extend(self.keywords)
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """A record a parser could not read; the rest of the file still goes through."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[ParseFailure] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Count each paper once across batches: added beats updated beats unchanged."""
+        added = set(self.added)
+        self.updated = list(dict.fromkeys(k for k in self.updated if k not in added))
+        updated = set(self.updated)
+        self.unchanged = list(dict.fromkeys(k for k in self.unchanged if k not in added and k not in updated))
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, "
+            f"unchanged {len(self.unchanged)}, failed {len(self.failed)}"
+        )
+
+
+class PaperciteError(Exception):
+    """Base of the errors papercite reports to users in plain words."""
+
+
+class UnknownKey(PaperciteError):
+    def __init__(self, key: str, suggestions: list[str] | None = None) -> None:
+        self.key = key
+        self.suggestions = suggestions or []
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"no paper with key {key!r}{hint}")
+
+
+class EmptyQuery(PaperciteError):
+    def __init__(self) -> None:
+        super().__init__("the query has no searchable words")
+
+
+class UnsupportedFormat(PaperciteError):
+    pass
+
+
+class StoreLocked(PaperciteError):
+    pass
+
+
+# --- identity -----------------------------------------------------------------------------------
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_ARXIV_PREFIX = re.compile(r"^(?:https?://arxiv\.org/(?:abs|pdf)/|arxiv:\s*)", re.IGNORECASE)
+_ARXIV_VERSION = re.compile(r"v\d+$")
+
+
+def normalize_doi(doi: str) -> str:
+    return _DOI_PREFIX.sub("", doi.strip()).strip().lower()
+
+
+def normalize_arxiv_id(arxiv_id: str) -> str:
+    bare = _ARXIV_PREFIX.sub("", arxiv_id.strip()).removesuffix(".pdf")
+    return _ARXIV_VERSION.sub("", bare).lower()
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII letters and digits only, words separated by single spaces."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))
+
+
+def surname(author: str) -> str:
+    """`Boudin, Florian` and `Florian Boudin` both give `Boudin`."""
+    author = author.strip()
+    if "," in author:
+        return author.split(",", 1)[0].strip()
+    parts = author.split()
+    return parts[-1] if parts else ""
+
+
+def identity_of(paper: Paper) -> str:
+    """Title + first author, the identity of a paper with neither DOI nor arXiv id.
+
+    An untitled abstract is known by its opening words instead of its derived title.
+    """
+    basis = paper.abstract[:300] if paper.title_derived else paper.title
+    return f"{fold(basis)}|{fold(paper.first_author_surname)}"
