@@ -23,13 +23,16 @@ _ACCENTS = {
     "d": "\u0323",
     "b": "\u0331",
 }
+# Escaped braces and tildes survive the removal of markup braces and ties through stand-ins.
+_LBRACE, _RBRACE, _TILDE = "\x01", "\x02", "\x03"
 _LETTERS = {
     "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ",
     "aa": "å", "AA": "Å", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
     "dh": "ð", "DH": "Ð", "th": "þ", "TH": "Þ", "ng": "ŋ", "NG": "Ŋ",
 }  # fmt: skip
 _SYMBOLS = {
-    "&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}",
+    "&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": _LBRACE, "}": _RBRACE,
+    "textasciitilde": _TILDE, "textasciicircum": "^", "textunderscore": "_",
     " ": " ", ",": " ", ";": " ", "@": "", "/": "", "-": "",
     "textendash": "–", "textemdash": "—", "textquoteright": "’", "textquoteleft": "‘",
     "textquotedblleft": "“", "textquotedblright": "”", "ldots": "…", "dots": "…",
@@ -52,6 +55,9 @@ _SPACES = re.compile(r"\s+")
 
 
 def _base_letter(token: str) -> str:
+    # An accent goes on a plain i or j: \"\i is ï, not a dotless ı with a diaeresis.
+    if token in ("\\i", "\\j"):
+        return token[1]
     return _LETTERS.get(token[1:], token[1:]) if token.startswith("\\") else token
 
 
@@ -90,4 +96,5 @@ def latex_to_text(text: str) -> str:
     text = text.replace("---", "—").replace("--", "–").replace("``", "“").replace("''", "”")
     text = _NAMED.sub(_named, text)
     text = text.replace("~", " ").replace("{", "").replace("}", "")
+    text = text.replace(_LBRACE, "{").replace(_RBRACE, "}").replace(_TILDE, "~")
     return _SPACES.sub(" ", text).strip()

@@ -26,6 +26,7 @@ from core.records import (
     UnknownKey,
     UnsupportedFormat,
     identity_of,
+    title_identity,
 )
 from core.search import Hit, closest_keys
 from core.store import Store
@@ -86,12 +87,17 @@ class _Batch:
     by_doi: dict[str, Paper]
     by_arxiv: dict[str, Paper]
     by_identity: dict[str, Paper]
+    by_title: dict[str, Paper]
 
     def match(self, paper: Paper) -> Paper | None:
+        title = title_identity(paper)
         candidates = [
             self.by_doi.get(paper.doi) if paper.doi else None,
             self.by_arxiv.get(paper.arxiv_id) if paper.arxiv_id else None,
             self.by_identity.get(identity_of(paper)),
+            # Same title where one side lacks authors (a seed abstract, then its arXiv record).
+            self.by_identity.get(title),
+            self.by_title.get(title) if not paper.authors else None,
         ]
         for candidate in candidates:
             if candidate is not None and _compatible(candidate, paper):
@@ -104,6 +110,7 @@ class _Batch:
         if paper.arxiv_id:
             self.by_arxiv[paper.arxiv_id] = paper
         self.by_identity[identity_of(paper)] = paper
+        self.by_title[title_identity(paper)] = paper
 
 
 class Library:
@@ -238,8 +245,9 @@ class Library:
         self._checked_at = now
         head = await self.store.head_seq()
         if head != self._seen_seq:
-            if not await self.sync_index():
-                self.index.reload()  # a writer is at work; show what it has committed so far
+            await self.sync_index()
+            # Whoever wrote the index, this process's searcher must look at the new commit.
+            self.index.reload()
             self._seen_seq = head
 
     # --- reading --------------------------------------------------------------------------------
@@ -380,10 +388,16 @@ class Library:
         """Match each record to a known paper (DOI, arXiv id, title + first author) or key it anew."""
         if not batch:
             return
+        identities = [identity_of(p) for p in batch] + [title_identity(p) for p in batch]
+        by_title: dict[str, Paper] = {}
+        for paper in batch:
+            if not paper.authors:
+                by_title.update(await self.store.find_by_title(title_identity(paper)))
         known = _Batch(
             by_doi=await self.store.find_by("doi", [p.doi for p in batch]),
             by_arxiv=await self.store.find_by("arxiv_id", [p.arxiv_id for p in batch]),
-            by_identity=await self.store.find_by("identity", [identity_of(p) for p in batch]),
+            by_identity=await self.store.find_by("identity", identities),
+            by_title=by_title,
         )
         wanted = [clean_source_key(p.key) or base_key(p) for p in batch]
         taken = await self.store.taken(wanted)

@@ -154,10 +154,14 @@ def surname(author: str) -> str:
     return parts[-1] if parts else ""
 
 
-def identity_of(paper: Paper) -> str:
-    """Title + first author, the identity of a paper with neither DOI nor arXiv id.
+def title_identity(paper: Paper) -> str:
+    """The normalised title; an untitled abstract is known by its opening words instead."""
+    return fold(paper.abstract[:300] if paper.title_derived else paper.title) + "|"
 
-    An untitled abstract is known by its opening words instead of its derived title.
+
+def identity_of(paper: Paper) -> str:
+    """Normalised title + first author: the identity of a paper with neither DOI nor arXiv id.
+
+    A record without authors has the bare title identity, which records with authors also match.
     """
-    basis = paper.abstract[:300] if paper.title_derived else paper.title
-    return f"{fold(basis)}|{fold(paper.first_author_surname)}"
+    return title_identity(paper) + fold(paper.first_author_surname)

@@ -236,6 +236,15 @@ class Store:
                     found.setdefault(row[-1], _row_to_paper(row))
         return found
 
+    async def find_by_title(self, title_identity: str) -> dict[str, Paper]:
+        """The first paper with this title, whoever its authors are, keyed by the title identity."""
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE identity >= ? AND identity < ? LIMIT 1",
+            (title_identity, title_identity + "\U0010ffff"),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return {title_identity: _row_to_paper(row)} if row else {}
+
     async def taken(self, keys: Sequence[str]) -> set[str]:
         taken: set[str] = set()
         for chunk in _chunks(sorted(set(keys))):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 
@@ -21,6 +22,9 @@ _KEPT_FIELDS = {
     "edition", "note", "location", "numpages", "articleno", "organization", "school",
     "institution", "howpublished", "primaryclass", "editor",
 }  # fmt: skip
+# bibtexparser logs each broken block; we report them ourselves, with file and line.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
+
 _YEAR = re.compile(r"\b(1[5-9]\d\d|2\d\d\d)\b")
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
@@ -82,8 +86,8 @@ def entry_to_paper(entry: Entry, path: str) -> Paper | ParseFailure:
 def _failure_reason(block: ParsingFailedBlock) -> str:
     if isinstance(block, DuplicateBlockKeyBlock):
         return f"duplicate key {block.key!r}; the first entry with it is kept"
-    error = str(getattr(block, "error", "") or "syntax error").strip()
-    return error.splitlines()[-1].strip() if error else "syntax error"
+    reason = getattr(block.error, "abort_reason", "") or str(block.error)
+    return " ".join(reason.split()) or "syntax error"
 
 
 def parse_bibtex(text: str, path: str) -> Iterator[Paper | ParseFailure]:

@@ -1,0 +1,268 @@
+"""`papercite`: a thin command line over the library; library errors become plain messages."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from core.export import to_bibtex
+from core.library import Library, default_home
+from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
+from core.search import Hit
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papercite",
+        description="Citations ranked by the sentence you are writing: "
+        "search, ingest and serve an index of papers.",
+    )
+    parser.add_argument("--home", type=Path, help="folder of the store and index (default: $PAPERCITE_HOME)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="add BibTeX, CSL-JSON, arXiv metadata or JSON Lines files")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (recursive)")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    search = commands.add_parser("search", help="papers for a sentence or keywords")
+    search.add_argument("query", nargs="+", help="the text to search for; '-' reads one query per stdin line")
+    search.add_argument("-k", "--limit", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("--json", action="store_true", help="print hits as a JSON array")
+    search.add_argument("--year-from", type=int, help="only papers from this year on")
+    search.add_argument("--year-to", type=int, help="only papers up to this year")
+    search.add_argument("--author", help="only papers with this author (any part of the name)")
+
+    show = commands.add_parser("show", help="one paper by key")
+    show.add_argument("key")
+    fmt = show.add_mutually_exclusive_group()
+    fmt.add_argument("--bibtex", action="store_true", help="print a BibTeX entry")
+    fmt.add_argument("--json", action="store_true", help="print the record as JSON")
+
+    remove = commands.add_parser("remove", help="remove papers by key")
+    remove.add_argument("keys", nargs="+", metavar="KEY")
+
+    stats = commands.add_parser("stats", help="what the index holds")
+    stats.add_argument("--json", action="store_true")
+
+    commands.add_parser("reindex", help="rebuild the search index from the store")
+
+    lsp = commands.add_parser("lsp", help="run the language server (stdio by default)")
+    lsp.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+
+    slack = commands.add_parser("slack", help="run the Slack bot")
+    mode = slack.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--socket", action="store_true", help="Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)")
+    mode.add_argument("--http", action="store_true", help="HTTP (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    slack.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+    return parser
+
+
+# --- rendering (pure) -------------------------------------------------------------------------
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def render_hits_table(hits: Sequence[Hit], width: int) -> str:
+    if not hits:
+        return "No papers match."
+    key_width = min(max(len(h.key) for h in hits), 28)
+    title_width = max(width - key_width - 24, 20)
+    lines = [f"{'#':>2}  {'key':<{key_width}}  {'year':<4}  {'score':>6}  title"]
+    for hit in hits:
+        paper = hit.paper
+        year = str(paper.year) if paper.year else ""
+        author = f" — {paper.first_author_surname}" if paper.authors else ""
+        lines.append(
+            f"{hit.rank:>2}  {_clip(hit.key, key_width):<{key_width}}  {year:<4}  {hit.score:>6.2f}  "
+            f"{_clip(paper.title + author, title_width)}"
+        )
+    return "\n".join(lines)
+
+
+def render_paper(paper: Paper) -> str:
+    lines = [paper.title + ("  (title derived from the abstract)" if paper.title_derived else "")]
+    details = [
+        ("key", paper.key),
+        ("authors", "; ".join(paper.authors)),
+        ("year", str(paper.year or "")),
+        ("venue", paper.venue),
+        ("doi", paper.doi),
+        ("url", paper.url or paper.link),
+        ("arXiv", paper.arxiv_id),
+        ("keywords", ", ".join(paper.keywords)),
+    ]
+    lines += [f"{name:>9}: {value}" for name, value in details if value]
+    if paper.abstract:
+        lines += ["", paper.abstract]
+    return "\n".join(lines)
+
+
+def paper_json(paper: Paper) -> dict[str, Any]:
+    return Hit(paper, 0.0, 0).to_json() | {
+        "entry_type": paper.entry_type,
+        "title_derived": paper.title_derived,
+    }
+
+
+def render_report(report: IngestReport) -> str:
+    lines = [f"{failure}" for failure in report.failed]
+    lines.append(report.summary())
+    return "\n".join(lines)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+async def _ingest(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from tqdm import tqdm
+
+    with tqdm(unit=" papers", disable=not sys.stderr.isatty(), file=sys.stderr, leave=False) as bar:
+
+        def progress(path: str, count: int) -> None:
+            bar.set_description(_clip(Path(path).name, 30))
+            bar.update(count)
+
+        report = await library.ingest(args.paths, progress)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "added": len(report.added),
+                    "updated": len(report.updated),
+                    "unchanged": len(report.unchanged),
+                    "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in report.failed],
+                }
+            ),
+            file=out,
+        )
+    else:
+        for failure in report.failed:
+            print(failure, file=sys.stderr)
+        print(report.summary(), file=out)
+    nothing_read = not (report.added or report.updated or report.unchanged)
+    return EXIT_ERROR if report.failed and nothing_read else EXIT_OK
+
+
+async def _search_one(library: Library, args: argparse.Namespace, query: str) -> list[Hit]:
+    return await library.search(
+        query, args.limit, year_from=args.year_from, year_to=args.year_to, author=args.author
+    )
+
+
+async def _search(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    if args.query == ["-"]:
+        # Batch mode: one query per line in, one JSON array (or table) per line out.
+        for line in sys.stdin:
+            try:
+                hits = await _search_one(library, args, line.strip())
+            except EmptyQuery:
+                hits = []
+            if args.json:
+                print(json.dumps([h.to_json() for h in hits], ensure_ascii=False), file=out, flush=True)
+            else:
+                print(render_hits_table(hits, shutil.get_terminal_size().columns) + "\n", file=out)
+        return EXIT_OK
+    hits = await _search_one(library, args, " ".join(args.query))
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2), file=out)
+    else:
+        print(render_hits_table(hits, shutil.get_terminal_size().columns), file=out)
+    return EXIT_OK
+
+
+async def _show(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    paper = await library.get(args.key)
+    if args.bibtex:
+        out.write(to_bibtex(paper))
+    elif args.json:
+        print(json.dumps(paper_json(paper), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(render_paper(paper), file=out)
+    return EXIT_OK
+
+
+async def _remove(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    removed = await library.remove(args.keys)
+    print(f"removed {len(removed)}: {', '.join(removed)}", file=out)
+    return EXIT_OK
+
+
+async def _stats(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    stats = await library.stats()
+    if args.json:
+        print(json.dumps(stats, indent=2), file=out)
+    else:
+        years = stats["years"]
+        print(f"{stats['papers']} papers in {stats['home']}", file=out)
+        counts = (stats["with_abstract"], stats["with_doi"], stats["with_arxiv_id"])
+        print("  with abstract: {}, DOI: {}, arXiv id: {}".format(*counts), file=out)
+        if years:
+            print(f"  years: {years[0]}–{years[1]}", file=out)
+        for name, count in stats["formats"].items():
+            print(f"  from {name}: {count}", file=out)
+    return EXIT_OK
+
+
+async def _reindex(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    count = await library.reindex()
+    print(f"reindexed {count} papers", file=out)
+    return EXIT_OK
+
+
+_LIBRARY_COMMANDS: dict[str, Callable[[Library, argparse.Namespace, TextIO], Awaitable[int]]] = {
+    "ingest": _ingest,
+    "search": _search,
+    "show": _show,
+    "remove": _remove,
+    "stats": _stats,
+    "reindex": _reindex,
+}
+
+
+async def _run_library_command(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "search" and args.query != ["-"] and not " ".join(args.query).strip():
+        raise EmptyQuery()
+    library = await Library.open(args.home or default_home())
+    try:
+        return await _LIBRARY_COMMANDS[args.command](library, args, out)
+    finally:
+        await library.close()
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = out or sys.stdout
+    home = args.home or default_home()
+    try:
+        if args.command == "lsp":
+            from server.main import serve  # the language server is only imported when asked for
+
+            return serve(home, args.tcp)
+        if args.command == "slack":
+            from bots.main import serve as serve_slack
+
+            return serve_slack(home, socket_mode=args.socket, host=args.host, port=args.port)
+        return asyncio.run(_run_library_command(args, out))
+    except PaperciteError as error:
+        print(f"papercite: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("papercite: interrupted; the store keeps its state from before this command", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

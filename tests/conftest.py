@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.library import Library
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DEV_SENTENCES = SHARED / "eval" / "citing-sentences-dev.jsonl"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+async def library(home: Path) -> AsyncIterator[Library]:
+    lib = await Library.open(home)
+    yield lib
+    await lib.close()
+
+
+def run_cli(home: Path, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`papercite …` in a subprocess, with its own home."""
+    env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+    )

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+from core.latex import latex_to_text
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"M{\"u}ller, J{\'e}r{\^o}me", "Müller, Jérôme"),
+        (r"{\'{E}}cole Polytechnique", "École Polytechnique"),
+        (r"Erd\H{o}s and \c{C}elik and {\O}stergaard and Stra\ss e", "Erdős and Çelik and Østergaard and Straße"),
+        (r"{BERT}: Pre-training --- of \emph{Deep} Transformers", "BERT: Pre-training — of Deep Transformers"),
+        (r"50\% of A \& B cost \$5 in 1990--2000", "50% of A & B cost $5 in 1990–2000"),
+        (r"na{\"\i}ve", "naïve"),
+        ("The Semantic Web 10<sup>th</sup> Year", "The Semantic Web 10th Year"),
+        (r"critics $\texttt{CTRL}$ work", "critics CTRL work"),
+        (r"escaped \{braces\} and \textasciitilde{} stay", "escaped {braces} and ~ stay"),
+        ("plain text   with  spaces", "plain text with spaces"),
+    ],
+)
+def test_latex_to_text(latex: str, text: str) -> None:
+    assert latex_to_text(latex) == text

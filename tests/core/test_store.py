@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from core.migrations import MIGRATIONS
+from core.store import Store, _split_statements
+
+
+async def test_fresh_store_applies_every_migration_once(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    assert await store.applied_migrations() == [name for name, _ in MIGRATIONS]
+    assert await store.migrate() == []
+    await store.close()
+
+
+async def test_an_old_store_is_upgraded_and_keeps_its_papers(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    first_name, first_script = MIGRATIONS[0]
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        for statement in _split_statements(first_script):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_migrations (name) VALUES (?)", (first_name,))
+        db.execute("INSERT INTO papers (key, title, identity) VALUES ('old2001paper', 'Old Paper', 'old paper|')")
+    store = await Store.open(path)
+    assert await store.applied_migrations() == [name for name, _ in MIGRATIONS]
+    paper = await store.get("old2001paper")
+    assert paper is not None and paper.title == "Old Paper"
+    # The change-log migration queues existing papers for the index.
+    assert [key for _, key, _ in await store.changes_since(0)] == ["old2001paper"]
+    await store.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    try:
+        async with store.transaction():
+            await store._db.execute("INSERT INTO papers (key, title, identity) VALUES ('a', 'A', 'a|')")
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert await store.count() == 0
+    await store.close()
