@@ -19,7 +19,9 @@ from pathlib import Path
 from core.library import Library
 from core.records import Paper
 
-DEFAULT_SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "citing-sentences-dev.jsonl"
+DEFAULT_SENTENCES = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "citing-sentences-dev.jsonl"
+)
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,11 @@ class PaperIndex:
         if year_from is not None or year_to is not None:
             # Papers of unknown year (stored as -1) never pass a year filter.
             year_range = tantivy.Query.range_query(
-                self.schema, "year", tantivy.FieldType.Integer, year_from if year_from is not None else 0, year_to
+                self.schema,
+                "year",
+                tantivy.FieldType.Integer,
+                year_from if year_from is not None else 0,
+                year_to,
             )
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(year_range, 0.0)))
         for name_token in analyze_author(author):

@@ -27,7 +27,9 @@ async def library(home: Path) -> AsyncIterator[Library]:
     await lib.close()
 
 
-def run_cli(home: Path, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    home: Path, *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`papercite …` in a subprocess, with its own home."""
     env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1"}
     return subprocess.run(

@@ -94,8 +94,13 @@ def test_arxiv_snapshot_lines(tmp_path: Path) -> None:
     assert diphoton.arxiv_id == "0704.0001" and diphoton.year == 2007
     assert diphoton.authors[0] == "Balázs, C."
     assert diphoton.doi == "10.1103/physrevd.76.013009"
-    assert diphoton.title.startswith("Calculation of prompt diphoton production cross sections at Tevatron and LHC")
-    assert triforce.title == "TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical Speculative Decoding"
+    assert diphoton.title.startswith(
+        "Calculation of prompt diphoton production cross sections at Tevatron and LHC"
+    )
+    assert (
+        triforce.title
+        == "TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical Speculative Decoding"
+    )
     assert [(f.line, f.reason.startswith("invalid JSON")) for f in failures] == [(3, True)]
 
 

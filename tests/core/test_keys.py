@@ -11,7 +11,10 @@ def paper(title: str, **fields: object) -> Paper:
 def test_author_year_word() -> None:
     acm = paper("ACM-CR: A Manually Annotated Test Collection", authors=("Boudin, Florian",), year=2021)
     assert base_key(acm) == "boudin2021acm"
-    assert base_key(paper("The Art of Computer Programming", authors=("Donald Knuth",), year=1968)) == "knuth1968art"
+    assert (
+        base_key(paper("The Art of Computer Programming", authors=("Donald Knuth",), year=1968))
+        == "knuth1968art"
+    )
     assert base_key(paper("Über Graphen", authors=("Müller, Jérôme",), year=2019)) == "muller2019uber"
 
 

@@ -10,8 +10,14 @@ from core.latex import latex_to_text
     [
         (r"M{\"u}ller, J{\'e}r{\^o}me", "Müller, Jérôme"),
         (r"{\'{E}}cole Polytechnique", "École Polytechnique"),
-        (r"Erd\H{o}s and \c{C}elik and {\O}stergaard and Stra\ss e", "Erdős and Çelik and Østergaard and Straße"),
-        (r"{BERT}: Pre-training --- of \emph{Deep} Transformers", "BERT: Pre-training — of Deep Transformers"),
+        (
+            r"Erd\H{o}s and \c{C}elik and {\O}stergaard and Stra\ss e",
+            "Erdős and Çelik and Østergaard and Straße",
+        ),
+        (
+            r"{BERT}: Pre-training --- of \emph{Deep} Transformers",
+            "BERT: Pre-training — of Deep Transformers",
+        ),
         (r"50\% of A \& B cost \$5 in 1990--2000", "50% of A & B cost $5 in 1990–2000"),
         (r"na{\"\i}ve", "naïve"),
         ("The Semantic Web 10<sup>th</sup> Year", "The Semantic Web 10th Year"),

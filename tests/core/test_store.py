@@ -22,7 +22,9 @@ async def test_an_old_store_is_upgraded_and_keeps_its_papers(tmp_path: Path) -> 
         for statement in _split_statements(first_script):
             db.execute(statement)
         db.execute("INSERT INTO schema_migrations (name) VALUES (?)", (first_name,))
-        db.execute("INSERT INTO papers (key, title, identity) VALUES ('old2001paper', 'Old Paper', 'old paper|')")
+        db.execute(
+            "INSERT INTO papers (key, title, identity) VALUES ('old2001paper', 'Old Paper', 'old paper|')"
+        )
     store = await Store.open(path)
     assert await store.applied_migrations() == [name for name, _ in MIGRATIONS]
     paper = await store.get("old2001paper")
