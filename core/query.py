@@ -1,0 +1,52 @@
+"""Queries built from the text around a citation: the faces (editor, Slack, CLI) all come here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from core.text import query_terms
+
+# How much each part of the context counts, relative to the sentence being written.
+SENTENCE_BEFORE = 1.0
+SENTENCE_AFTER = 0.6
+PARAGRAPH = 0.25
+DOCUMENT_TITLE = 0.2
+# A paragraph-long query gains little past this many distinct terms and costs time.
+MAX_TERMS = 64
+
+
+@dataclass(frozen=True)
+class CitingContext:
+    """The text around a citation, nearest first."""
+
+    before: str = ""
+    after: str = ""
+    paragraph: str = ""
+    title: str = ""
+
+
+def weighted_terms(parts: list[tuple[str, float]], max_terms: int = MAX_TERMS) -> dict[str, float]:
+    """Sum each term's weight over the parts it occurs in (repeats count, as in BM25 queries)."""
+    total: Counter[str] = Counter()
+    for text, weight in parts:
+        if text and weight > 0:
+            for term, count in query_terms(text).items():
+                total[term] += count * weight
+    return dict(total.most_common(max_terms))
+
+
+def context_terms(context: CitingContext) -> dict[str, float]:
+    return weighted_terms(
+        [
+            (context.before, SENTENCE_BEFORE),
+            (context.after, SENTENCE_AFTER),
+            (context.paragraph, PARAGRAPH),
+            (context.title, DOCUMENT_TITLE),
+        ]
+    )
+
+
+def text_terms(text: str) -> dict[str, float]:
+    """Terms of a typed query (CLI, Slack), capped like a context."""
+    return weighted_terms([(text, 1.0)])

@@ -1,0 +1,101 @@
+"""Wiring: one place registers every feature on the server, and `serve` runs it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+
+from server import completion, diagnostics, hover
+from server.server import PaperciteServer, log
+from server.settings import SECTION
+from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
+
+
+def build_server(home: Path | None = None) -> PaperciteServer:
+    server = PaperciteServer(home)
+
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
+        ls.apply_settings(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: PaperciteServer, params: types.InitializedParams) -> None:
+        await refresh_configuration(ls)
+        await ls.library()  # open (and seed, on first use) before the first keystroke
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(ls: PaperciteServer, params: types.DidChangeConfigurationParams) -> None:
+        if params.settings:
+            ls.apply_settings(params.settings)
+        else:
+            await refresh_configuration(ls)
+        for uri in list(ls.workspace.text_documents):
+            diagnostics.schedule(ls, uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=sorted(set(LATEX_TRIGGERS + MARKDOWN_TRIGGERS))),
+    )
+    async def on_completion(ls: PaperciteServer, params: types.CompletionParams) -> types.CompletionList:
+        return await completion.complete(ls, params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: PaperciteServer, params: types.HoverParams) -> types.Hover | None:
+        return await hover.hover(ls, params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:
+        diagnostics.schedule(ls, params.text_document.uri, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: PaperciteServer, params: types.DidChangeTextDocumentParams) -> None:
+        diagnostics.schedule(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def on_save(ls: PaperciteServer, params: types.DidSaveTextDocumentParams) -> None:
+        diagnostics.schedule(ls, params.text_document.uri, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: PaperciteServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        pending = ls.pending_diagnostics.pop(uri, None)
+        if pending:
+            pending.cancel()
+        ls.forget(uri)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: PaperciteServer, params: None) -> None:
+        await ls.close_library()
+
+    return server
+
+
+async def refresh_configuration(ls: PaperciteServer) -> None:
+    """Ask the client for the `papercite` section, if it can answer."""
+    capabilities = ls.client_capabilities
+    if not (capabilities and capabilities.workspace and capabilities.workspace.configuration):
+        return
+    try:
+        values = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+        )
+    except Exception:
+        log.warning("the client did not answer workspace/configuration", exc_info=True)
+        return
+    if values and values[0] is not None:
+        ls.apply_settings(values[0])
+
+
+def serve(home: Path | None, tcp: str | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
+    server = build_server(home)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0

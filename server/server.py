@@ -1,0 +1,133 @@
+"""The language server object: per-process state (settings, the library) and failure containment."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from core.library import Library, default_home
+from core.records import Paper
+from server import syntax
+from server.bibliography import Bibliography, BibliographyCache, bibliography_of
+from server.citations import CitedKey, find_citations
+from server.positions import LineIndex
+from server.settings import Settings, parse_settings
+
+log = logging.getLogger("papercite.server")
+VERSION = "0.1.0"
+
+T = TypeVar("T")
+
+
+@dataclass
+class Snapshot:
+    """One version of one document, with what is derived from it computed once, on demand."""
+
+    uri: str
+    version: int | None
+    text: str
+    language: str
+    encoding: str
+
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text, self.encoding)
+
+    def citations(self) -> list[CitedKey]:
+        return self._citations
+
+    @cached_property
+    def _citations(self) -> list[CitedKey]:
+        return find_citations(self.text, self.language)
+
+    @cached_property
+    def bibliography(self) -> Bibliography:
+        return bibliography_of(self.text, self.language, self.uri)
+
+    def bibliography_papers(self, server: PaperciteServer) -> dict[str, Paper]:
+        papers: dict[str, Paper] = {}
+        for path in self.bibliography.files:
+            papers.update(server.bibliographies.papers(path))
+        return papers
+
+
+class PaperciteServer(LanguageServer):
+    def __init__(self, home: Path | None = None) -> None:
+        super().__init__("papercite", VERSION)
+        self.settings = Settings(home=home)
+        self._library: Library | None = None
+        self._library_home: Path | None = None
+        self._opening = asyncio.Lock()
+        # uri → pending diagnostics task, so fast edits only diagnose the latest text.
+        self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
+        self.bibliographies = BibliographyCache()
+        self._snapshots: dict[str, Snapshot] = {}
+
+    async def library(self) -> Library:
+        """The library for the configured home, opened on first use (and again if the home changes)."""
+        home = self.settings.home or default_home()
+        async with self._opening:
+            if self._library is None or self._library_home != home:
+                if self._library is not None:
+                    await self._library.close()
+                self._library = await Library.open(home)
+                self._library_home = home
+            return self._library
+
+    async def close_library(self) -> None:
+        if self._library is not None:
+            await self._library.close()
+            self._library = None
+
+    def apply_settings(self, raw: Any) -> None:
+        self.settings, problems = parse_settings(raw, self.settings)
+        for problem in problems:
+            log.warning(problem)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=problem))
+
+    def snapshot(self, uri: str) -> Snapshot | None:
+        """The document's current text and derived data, if papercite is enabled for its language."""
+        document = self.workspace.get_text_document(uri)
+        language = syntax.language_of(document.language_id, uri)
+        if language not in self.settings.languages:
+            return None
+        cached = self._snapshots.get(uri)
+        if cached is not None and cached.version == document.version and cached.version is not None:
+            return cached
+        encoding = document.position_codec.encoding
+        snapshot = Snapshot(
+            uri, document.version, document.source, language, getattr(encoding, "value", str(encoding))
+        )
+        self._snapshots[uri] = snapshot
+        return snapshot
+
+    def forget(self, uri: str) -> None:
+        self._snapshots.pop(uri, None)
+
+
+def safely(default: Callable[[], T]) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
+    """A failing feature logs its traceback and answers `default()`: the server never dies of a request."""
+
+    def decorate(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        @functools.wraps(handler)
+        async def guarded(*args: Any, **kwargs: Any) -> T:
+            try:
+                return await handler(*args, **kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.error("%s failed", handler.__name__, exc_info=True)
+                return default()
+
+        return guarded
+
+    return decorate
