@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from core.text import query_terms
@@ -26,14 +25,20 @@ class CitingContext:
     title: str = ""
 
 
-def weighted_terms(parts: list[tuple[str, float]], max_terms: int = MAX_TERMS) -> dict[str, float]:
-    """Sum each term's weight over the parts it occurs in (repeats count, as in BM25 queries)."""
-    total: Counter[str] = Counter()
-    for text, weight in parts:
+def weighted_terms(
+    parts: list[tuple[str, float]], max_terms: int = MAX_TERMS, *, once: frozenset[int] = frozenset()
+) -> dict[str, float]:
+    """Sum each term's weight over the parts it occurs in.
+
+    Repeats count (as in a BM25 query) except in the parts numbered in `once`: there a word counts
+    once, so a long paragraph that repeats itself cannot outweigh the sentence being written.
+    """
+    total: dict[str, float] = {}
+    for number, (text, weight) in enumerate(parts):
         if text and weight > 0:
             for term, count in query_terms(text).items():
-                total[term] += count * weight
-    return dict(total.most_common(max_terms))
+                total[term] = total.get(term, 0.0) + (1 if number in once else count) * weight
+    return dict(sorted(total.items(), key=lambda item: -item[1])[:max_terms])
 
 
 def context_terms(context: CitingContext) -> dict[str, float]:
@@ -43,7 +48,8 @@ def context_terms(context: CitingContext) -> dict[str, float]:
             (context.after, SENTENCE_AFTER),
             (context.paragraph, PARAGRAPH),
             (context.title, DOCUMENT_TITLE),
-        ]
+        ],
+        once=frozenset({2, 3}),
     )
 
 

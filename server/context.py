@@ -361,8 +361,8 @@ def citing_context(text: str, site: CiteSite, window: int = _CONTEXT_WINDOW) -> 
         after = text[after_start : _sentence_end(text, after_start, ceiling)]
     paragraph = _paragraph(text, before_start, after_start, floor, ceiling)
     return CitingContext(
-        before=before,
-        after=after,
+        before=before.strip(),
+        after=after.strip(),
         paragraph=paragraph,
         title=document_title(text, site.language),
     )

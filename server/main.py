@@ -91,7 +91,10 @@ async def refresh_configuration(ls: PaperciteServer) -> None:
 
 
 def serve(home: Path | None, tcp: str | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="papercite: %(levelname)s %(message)s"
+    )
+    log.setLevel(logging.INFO)  # ours, not pygls's message-by-message trace
     server = build_server(home)
     if tcp:
         host, _, port = tcp.rpartition(":")

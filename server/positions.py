@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _units(char: str, encoding: str) -> int:
@@ -28,9 +29,24 @@ class LineIndex:
     text: str
     encoding: str = types.PositionEncodingKind.Utf16
     starts: list[int] = field(init=False)
+    # Lines whose every character is one code unit, so offsets and characters coincide.
+    _simple: dict[int, bool] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+
+    def _is_simple(self, line: int) -> bool:
+        if self.encoding == types.PositionEncodingKind.Utf32:
+            return True
+        if line not in self._simple:
+            content = self.text[self.starts[line] : self._line_end(line)]
+            simple = (
+                content.isascii()
+                if self.encoding == types.PositionEncodingKind.Utf8
+                else not _ASTRAL.search(content)
+            )
+            self._simple[line] = simple
+        return self._simple[line]
 
     def _line_end(self, line: int) -> int:
         if line + 1 < len(self.starts):
@@ -42,9 +58,9 @@ class LineIndex:
         """The offset of a client position; past the end of a line or file means its end."""
         if position.line >= len(self.starts):
             return len(self.text)
-        start = self.starts[max(position.line, 0)]
-        end = self._line_end(max(position.line, 0))
-        if self.encoding == types.PositionEncodingKind.Utf32:
+        line = max(position.line, 0)
+        start, end = self.starts[line], self._line_end(line)
+        if self._is_simple(line):
             return min(start + max(position.character, 0), end)
         units = 0
         index = start
@@ -57,7 +73,7 @@ class LineIndex:
         offset = min(max(offset, 0), len(self.text))
         line = bisect.bisect_right(self.starts, offset) - 1
         start = self.starts[line]
-        if self.encoding == types.PositionEncodingKind.Utf32:
+        if self._is_simple(line):
             return types.Position(line=line, character=offset - start)
         return types.Position(
             line=line, character=sum(_units(c, self.encoding) for c in self.text[start:offset])

@@ -20,7 +20,7 @@ EXTENSIONS = {
 
 # LaTeX, natbib, biblatex, apacite: every command whose name holds "cite" takes keys in braces
 # (\cite \citep \parencite \footcitetext \citeA \volcite …); csquotes' quote-and-cite commands too.
-_CITE_NAME = re.compile(r"^[A-Za-z]*cite[A-Za-z]*$")
+_CITE_NAME = re.compile(r"^[A-Za-z]*[cC]ite[A-Za-z]*$")
 _CSQUOTES = frozenset(
     {"textcquote", "blockcquote", "foreigntextcquote", "foreignblockcquote", "hybridblockcquote"}
 )

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from server.citations import citation_at, latex_citations, markdown_citations
+
+
+def test_latex_citations_skip_comments_and_verbatim() -> None:
+    text = (
+        "See \\citep[see][p.~3]{a, b} and \\cites[x]{c}[y]{d}. % \\cite{hidden}\n"
+        "\\begin{verbatim}\\cite{nope}\\end{verbatim} \\textcquote{e}{quote \\emph{x}} "
+        "\\volcite{3}{f} \\nocite{*} \\Citet{g}"
+    )
+    found = latex_citations(text)
+    assert [c.key for c in found] == ["a", "b", "c", "d", "e", "f", "*", "g"]
+    assert all(text[c.start : c.end] == c.key for c in found)
+
+
+def test_markdown_citations_skip_code_emails_and_crossrefs() -> None:
+    text = (
+        "Pandoc [@a; -@b, p. 3] and @c. Mail x@y.org, see @fig-1 and {cite:p}`d,e` and @{f g}\n"
+        "`@code`\n```\n@fence\n```\nend @h."
+    )
+    found = markdown_citations(text)
+    assert [c.key for c in found] == ["a", "b", "c", "d", "e", "f g", "h"]
+    assert all(text[c.start : c.end] == c.key for c in found)
+
+
+def test_citation_at_touches_the_key_end() -> None:
+    found = latex_citations(r"\cite{abc}")
+    assert citation_at(found, 6) == found[0]
+    assert citation_at(found, 9) == found[0]
+    assert citation_at(found, 1) is None
+
+
+def test_thousands_of_citations() -> None:
+    text = " ".join(f"\\cite{{key{n}}}" for n in range(5000))
+    assert len(latex_citations(text)) == 5000

@@ -1,0 +1,80 @@
+"""Completion and hover rendering are pure: hand-built papers in, whole LSP values out."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from core.records import Paper
+from core.search import Hit
+from core.text import query_terms
+from server.completion import prefix_matches, render_detail, render_documentation, render_item
+from server.context import CiteSite
+from server.hover import render_hover
+from server.syntax import LATEX
+
+PAPER = Paper(
+    key="sun2024triforce",
+    title="TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical Speculative Decoding",
+    abstract="LLMs are slow. We introduce TriForce, a hierarchical speculative decoding system. It is fast.",
+    authors=("Sun, Hanshi", "Chen, Zhuoming"),
+    year=2024,
+    venue="COLM",
+    doi="10.1/tri",
+)
+
+
+def test_detail_is_short_title_first_author_year() -> None:
+    assert render_detail(PAPER) == "TriForce: Lossless Acceleration of Long Sequence… · Sun et al. · 2024"
+
+
+def test_documentation_bolds_the_best_matching_sentence() -> None:
+    value = render_documentation(PAPER, query_terms("hierarchical speculative decoding"))
+    assert value == (
+        "**TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical Speculative Decoding**"
+        "\n\nSun, Hanshi, Chen, Zhuoming  \n*COLM, 2024*"
+        "\n\nLLMs are slow. **We introduce TriForce, a hierarchical speculative decoding system.** It is fast."
+    )
+
+
+def test_prefix_matches_key_title_words_and_authors() -> None:
+    assert prefix_matches(PAPER, "") == ["sun2024triforce"]
+    assert prefix_matches(PAPER, "sun20") == ["sun2024triforce"]
+    assert prefix_matches(PAPER, "spec") == ["speculative"]
+    assert prefix_matches(PAPER, "chen") == ["chen"]
+    assert prefix_matches(PAPER, "zebra") == []
+
+
+def test_completion_item_is_whole_and_keeps_our_order() -> None:
+    site = CiteSite(LATEX, "cite", "spec", 6, 10, 0, 11)
+    edit_range = types.Range(
+        start=types.Position(line=0, character=6), end=types.Position(line=0, character=10)
+    )
+    item = render_item(Hit(PAPER, 3.2, 1), 7, site, edit_range, query_terms("speculative"), ["speculative"])
+    assert item.label == "sun2024triforce"
+    assert item.sort_text == "0007"
+    assert item.filter_text == "spec sun2024triforce speculative"
+    assert item.text_edit == types.TextEdit(range=edit_range, new_text="sun2024triforce")
+    assert item.kind == types.CompletionItemKind.Reference
+    assert (
+        isinstance(item.documentation, types.MarkupContent) and "**We introduce" in item.documentation.value
+    )
+
+
+def test_filter_text_stays_under_128_characters() -> None:
+    site = CiteSite(LATEX, "cite", "x" * 200, 0, 0, 0, 0)
+    item = render_item(
+        Hit(PAPER, 1, 1),
+        1,
+        site,
+        types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+        {},
+        [],
+    )
+    assert item.filter_text is not None and len(item.filter_text) <= 128
+
+
+def test_hover_links_the_doi() -> None:
+    value = render_hover(PAPER)
+    assert value.startswith("**TriForce")
+    assert "*2024 · COLM · `sun2024triforce`*" in value
+    assert value.endswith("[doi:10.1/tri](https://doi.org/10.1/tri)")

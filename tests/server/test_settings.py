@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from server.settings import Settings, parse_settings
+from server.syntax import LATEX, MARKDOWN
+
+
+def test_defaults() -> None:
+    settings, problems = parse_settings(None)
+    assert settings == Settings() and problems == []
+    assert settings.languages == {LATEX, MARKDOWN} and settings.max_items == 20
+
+
+def test_valid_settings_in_either_shape() -> None:
+    flat, problems = parse_settings({"home": "/srv/papers", "maxItems": 5, "languages": ["latex"]})
+    assert problems == []
+    assert flat.home == Path("/srv/papers") and flat.max_items == 5 and flat.languages == {LATEX}
+    nested, _ = parse_settings({"papercite": {"contextWindow": 500}})
+    assert nested.context_window == 500
+
+
+def test_bad_values_fall_back_to_defaults_with_a_message() -> None:
+    settings, problems = parse_settings(
+        {"maxItems": "lots", "languages": ["cobol"], "home": 3, "colour": "red"}
+    )
+    assert settings == Settings()
+    assert len(problems) == 4
+    assert any("'maxItems' must be a whole number" in p for p in problems)
+    assert any("unknown setting 'colour'" in p for p in problems)
+    assert parse_settings("nonsense")[1] == ["papercite settings must be an object, not str; using defaults"]
