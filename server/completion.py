@@ -57,11 +57,11 @@ def render_documentation(paper: Paper, terms: Mapping[str, float]) -> str:
 
 
 def render_item(
+    documentation: types.MarkupContent | str,
     hit: Hit,
     rank: int,
     site: CiteSite,
     edit_range: types.Range,
-    terms: Mapping[str, float],
     matched: Sequence[str],
 ) -> types.CompletionItem:
     paper = hit.paper
@@ -71,9 +71,7 @@ def render_item(
         label=paper.key,
         kind=types.CompletionItemKind.Reference,
         detail=render_detail(paper),
-        documentation=types.MarkupContent(
-            kind=types.MarkupKind.Markdown, value=render_documentation(paper, terms)
-        ),
+        documentation=documentation,
         sort_text=f"{rank:04d}",
         filter_text=" ".join(dict.fromkeys(filter_words))[:_FILTER_TEXT_LIMIT],
         text_edit=types.TextEdit(range=edit_range, new_text=paper.key),
@@ -122,7 +120,14 @@ async def complete(server: PaperciteServer, params: types.CompletionParams) -> t
     edit_range = snapshot.lines.range(site.replace_start, site.replace_end)
     ranked, terms = await rank_candidates(server, snapshot.text, site)
     items = [
-        render_item(hit, rank, site, edit_range, terms, matched)
+        render_item(
+            server.completion_markup(render_documentation(hit.paper, terms)),
+            hit,
+            rank,
+            site,
+            edit_range,
+            matched,
+        )
         for rank, (hit, matched) in enumerate(ranked, start=1)
     ]
     return types.CompletionList(is_incomplete=True, items=items)

@@ -44,6 +44,6 @@ async def hover(server: PaperciteServer, params: types.HoverParams) -> types.Hov
     if paper is None:
         return None
     return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=render_hover(paper)),
+        contents=server.hover_markup(render_hover(paper)),
         range=snapshot.lines.range(cited.start, cited.end),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -94,6 +95,20 @@ class PaperciteServer(LanguageServer):
             log.warning(problem)
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=problem))
 
+    def markup(self, value: str, formats: object) -> types.MarkupContent | str:
+        """Markdown if the client lists it among `formats`, else a plain string every client reads."""
+        if formats and types.MarkupKind.Markdown in formats:  # type: ignore[operator]
+            return types.MarkupContent(kind=types.MarkupKind.Markdown, value=value)
+        return plain_text(value)
+
+    def completion_markup(self, value: str) -> types.MarkupContent | str:
+        item = _capability(self.client_capabilities, "text_document", "completion", "completion_item")
+        return self.markup(value, getattr(item, "documentation_format", None) if item else [])
+
+    def hover_markup(self, value: str) -> types.MarkupContent | str:
+        hover = _capability(self.client_capabilities, "text_document", "hover")
+        return self.markup(value, getattr(hover, "content_format", None) if hover else [])
+
     def snapshot(self, uri: str) -> Snapshot | None:
         """The document's current text and derived data, if papercite is enabled for its language."""
         document = self.workspace.get_text_document(uri)
@@ -112,6 +127,23 @@ class PaperciteServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         self._snapshots.pop(uri, None)
+
+
+def _capability(root: object, *path: str) -> object:
+    for name in path:
+        root = getattr(root, name, None)
+        if root is None:
+            return None
+    return root
+
+
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+
+
+def plain_text(markdown: str) -> str:
+    """Our Markdown (bold, italics, links, code) as plain text."""
+    text = _MARKDOWN_LINK.sub(r"\1 <\2>", markdown)
+    return text.replace("**", "").replace("`", "").replace("  \n", "\n").replace("*", "")
 
 
 def safely(default: Callable[[], T]) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:

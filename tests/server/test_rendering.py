@@ -10,6 +10,7 @@ from core.text import query_terms
 from server.completion import prefix_matches, render_detail, render_documentation, render_item
 from server.context import CiteSite
 from server.hover import render_hover
+from server.server import plain_text
 from server.syntax import LATEX
 
 PAPER = Paper(
@@ -49,25 +50,24 @@ def test_completion_item_is_whole_and_keeps_our_order() -> None:
     edit_range = types.Range(
         start=types.Position(line=0, character=6), end=types.Position(line=0, character=10)
     )
-    item = render_item(Hit(PAPER, 3.2, 1), 7, site, edit_range, query_terms("speculative"), ["speculative"])
+    documentation = types.MarkupContent(kind=types.MarkupKind.Markdown, value="doc")
+    item = render_item(documentation, Hit(PAPER, 3.2, 1), 7, site, edit_range, ["speculative"])
     assert item.label == "sun2024triforce"
     assert item.sort_text == "0007"
     assert item.filter_text == "spec sun2024triforce speculative"
     assert item.text_edit == types.TextEdit(range=edit_range, new_text="sun2024triforce")
     assert item.kind == types.CompletionItemKind.Reference
-    assert (
-        isinstance(item.documentation, types.MarkupContent) and "**We introduce" in item.documentation.value
-    )
+    assert item.documentation is documentation
 
 
 def test_filter_text_stays_under_128_characters() -> None:
     site = CiteSite(LATEX, "cite", "x" * 200, 0, 0, 0, 0)
     item = render_item(
+        types.MarkupContent(kind=types.MarkupKind.PlainText, value=""),
         Hit(PAPER, 1, 1),
         1,
         site,
         types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
-        {},
         [],
     )
     assert item.filter_text is not None and len(item.filter_text) <= 128
@@ -78,3 +78,9 @@ def test_hover_links_the_doi() -> None:
     assert value.startswith("**TriForce")
     assert "*2024 · COLM · `sun2024triforce`*" in value
     assert value.endswith("[doi:10.1/tri](https://doi.org/10.1/tri)")
+
+
+def test_plain_text_for_clients_without_markdown() -> None:
+    assert plain_text("**Title**\n\nA, B  \n*COLM, 2024*\n\n[doi:1/x](https://doi.org/1/x) `k`") == (
+        "Title\n\nA, B\nCOLM, 2024\n\ndoi:1/x <https://doi.org/1/x> k"
+    )
