@@ -15,6 +15,17 @@ SHARED = REPO.parent / "shared"
 DEV_SENTENCES = SHARED / "eval" / "citing-sentences-dev.jsonl"
 
 
+def sentence_files() -> list[Path]:
+    """The development half always; a held-out half when it is beside it (or named by the env)."""
+    files = [DEV_SENTENCES]
+    held_out = (
+        os.environ.get("PAPERCITE_HELDOUT_SENTENCES") or SHARED / "eval" / "citing-sentences-heldout.jsonl"
+    )
+    if Path(held_out).exists():
+        files.append(Path(held_out))
+    return files
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,7 @@ import pytest
 from benchmarks.citing_sentences import gold_ranks, load_sentences, rate
 from benchmarks.parity import measure
 from core.library import Library
-from tests.conftest import DEV_SENTENCES, SHARED
-
-
-def sentence_files() -> list[Path]:
-    """The development half always; a held-out half when it is beside it (or named by the env)."""
-    files = [DEV_SENTENCES]
-    held_out = (
-        os.environ.get("PAPERCITE_HELDOUT_SENTENCES") or SHARED / "eval" / "citing-sentences-heldout.jsonl"
-    )
-    if Path(held_out).exists():
-        files.append(Path(held_out))
-    return files
+from tests.conftest import DEV_SENTENCES, sentence_files
 
 
 @pytest.mark.parametrize("path", sentence_files(), ids=lambda p: p.stem)

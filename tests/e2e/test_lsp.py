@@ -15,7 +15,7 @@ from pytest_lsp import LanguageClient
 
 from benchmarks.citing_sentences import load_sentences, rate
 from core.library import Library
-from tests.conftest import DEV_SENTENCES
+from tests.conftest import sentence_files
 from tests.e2e.conftest import SHARED_HOME, complete, open_document, position_of, server_config
 
 CAPABILITIES = types.ClientCapabilities(
@@ -183,9 +183,10 @@ def _cited(sentence: str, language: str) -> tuple[str, types.Position]:
     return position_of(marked + "\n")
 
 
+@pytest.mark.parametrize("path", sentence_files(), ids=lambda p: p.stem)
 @pytest.mark.parametrize("language", ["latex", "markdown"])
-async def test_citing_sentences_through_the_server(client: LanguageClient, language: str) -> None:
-    sentences = load_sentences(DEV_SENTENCES)
+async def test_citing_sentences_through_the_server(client: LanguageClient, language: str, path: Path) -> None:
+    sentences = load_sentences(path)
     library = await Library.open(SHARED_HOME)
     try:
         papers = [p async for batch in library.store.iter_papers() for p in batch]
@@ -194,7 +195,7 @@ async def test_citing_sentences_through_the_server(client: LanguageClient, langu
     ranks: list[int | None] = []
     for number, sentence in enumerate(sentences):
         text, position = _cited(sentence.text, language)
-        uri = f"file:///eval/{language}/{number}.{'tex' if language == 'latex' else 'md'}"
+        uri = f"file:///eval/{path.stem}/{language}/{number}.{'tex' if language == 'latex' else 'md'}"
         open_document(client, uri, text, language)
         labels = [i.label for i in await complete(client, uri, position)]
         gold = {p.key for p in papers if sentence.is_gold(p)}
