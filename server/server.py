@@ -73,6 +73,15 @@ class PaperciteServer(LanguageServer):
         self.bibliographies = BibliographyCache()
         self._snapshots: dict[str, Snapshot] = {}
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Out-of-band failures (an unreadable message, a failed notification): log, and say it plainly."""
+        log.error("server error from %s", getattr(source, "__name__", source), exc_info=error)
+        if isinstance(error, UnicodeDecodeError):
+            message = "papercite ignored a message from the editor that was not valid UTF-8"
+        else:
+            message = f"papercite hit an internal error and carried on: {error}"
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
     async def library(self) -> Library:
         """The library for the configured home, opened on first use (and again if the home changes)."""
         home = self.settings.home or default_home()

@@ -71,7 +71,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_tcp_transport(tmp_path: Path) -> None:
+async def test_tcp_transport_survives_invalid_utf8(tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -95,13 +95,19 @@ async def test_tcp_transport(tmp_path: Path) -> None:
                 await asyncio.sleep(0.1)
         else:
             raise AssertionError("the server never listened")
+        # A frame of invalid UTF-8 first: the server must shrug it off and answer what follows.
+        garbage = b'{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"x":"\xff\xfe\xc3"}}'
+        writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(garbage), garbage))
         body = b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}'
         writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         await writer.drain()
-        header = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 20)
-        length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
-        answer = await reader.readexactly(length)
-        assert b'"completionProvider"' in answer and b'"hoverProvider"' in answer
+        frames = []
+        while not any(b'"id": 1' in f or b'"id":1' in f for f in frames):
+            header = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 20)
+            length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+            frames.append(await reader.readexactly(length))
+        assert b"was not valid UTF-8" in frames[0]
+        assert b'"completionProvider"' in frames[-1] and b'"hoverProvider"' in frames[-1]
         writer.close()
     finally:
         server.kill()
