@@ -1,0 +1,248 @@
+"""Block Kit messages as pure functions of papers and hits: tested without Slack.
+
+Limits hold by construction: at most 50 blocks, section text at most 3000 characters, button
+values at most 2000. Text from papers is escaped for mrkdwn (`&`, `<`, `>`), so an abstract can
+neither ping `@channel` (that takes `<!channel>`) nor forge a link.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from core.export import to_bibtex
+from core.highlight import best_sentence_index, matching_words, sentences
+from core.records import Paper
+from core.search import Hit
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_PLAIN_TEXT = 150  # header blocks and button labels
+PAGE_SIZE = 5
+SNIPPET_CHARS = 420
+
+Block = dict[str, Any]
+
+USAGE = (
+    "*/paper* searches the team's paper index.\n"
+    "• `/paper speculative decoding with a sparse KV cache` — the best 5 papers, only you see them\n"
+    "• `/paper cite KEY` — the BibTeX entry\n"
+    "• `/paper show KEY` — the whole abstract\n"
+    "• `/paper add` — add a paper (form, or paste a BibTeX entry)\n"
+    "• `/paper stats` — what the index holds\n"
+    "Mention me with a query and I answer in a thread."
+)
+
+
+def escape(text: str) -> str:
+    """mrkdwn's three control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bold_terms(text: str, terms: Mapping[str, float]) -> str:
+    """Escaped text with the words that match the query in *bold*."""
+    out, last = [], 0
+    for start, end in matching_words(text, terms):
+        out += [escape(text[last:start]), f"*{escape(text[start:end])}*"]
+        last = end
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(abstract: str, terms: Mapping[str, float], limit: int = SNIPPET_CHARS) -> str:
+    """The abstract from its best-matching sentence on, clipped, with query words in bold."""
+    parts = sentences(abstract)
+    if not parts:
+        return ""
+    best = best_sentence_index(abstract, terms) or 0
+    start = best if best < len(parts) else 0
+    text = " ".join(parts[start:])
+    text = ("… " if start else "") + clip(text, limit)
+    return bold_terms(text, terms)
+
+
+def encode_value(payload: dict[str, Any]) -> str:
+    """A button value: JSON, with the query's weakest terms dropped until it fits in 2000 characters."""
+    payload = dict(payload)
+    terms = dict(payload.get("t", {}))
+    while True:
+        value = json.dumps(payload | ({"t": terms} if "t" in payload else {}), separators=(",", ":"))
+        if len(value) <= MAX_BUTTON_VALUE or not terms:
+            return value[:MAX_BUTTON_VALUE]
+        terms.pop(min(terms, key=lambda term: terms[term]))
+
+
+def _round_terms(terms: Mapping[str, float]) -> dict[str, float]:
+    return {term: round(weight, 3) for term, weight in terms.items()}
+
+
+def title_link(paper: Paper) -> str:
+    title = escape(clip(paper.title, 300))
+    link = paper.link
+    # `|` and `>` would end the link early; a URL with them is shown unlinked.
+    if link and not any(c in link for c in "|<> "):
+        return f"*<{link}|{title}>*"
+    return f"*{title}*"
+
+
+def byline(paper: Paper) -> str:
+    parts = [escape(paper.author_line(3))] if paper.authors else []
+    if paper.year:
+        parts.append(str(paper.year))
+    parts.append(f"`{escape(paper.key)}`")
+    return " · ".join(parts)
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, 75), "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_TEXT)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_TEXT)}]}
+
+
+def result_blocks(hit: Hit, terms: Mapping[str, float], *, with_buttons: bool = True) -> list[Block]:
+    paper = hit.paper
+    text = f"{title_link(paper)}\n{byline(paper)}"
+    if paper.abstract:
+        text += "\n" + snippet(paper.abstract, terms)
+    blocks = [section(text)]
+    if with_buttons:
+        value = encode_value({"k": paper.key, "t": _round_terms(terms)})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"paper:{clip(paper.key, 200)}",
+                "elements": [
+                    button("Share in channel", "share", value, "primary"),
+                    button("BibTeX", "bibtex", encode_value({"k": paper.key})),
+                    button("More like this", "more_like_this", encode_value({"k": paper.key})),
+                ],
+            }
+        )
+    return blocks
+
+
+def results_message(
+    hits: Sequence[Hit], terms: Mapping[str, float], query: str, offset: int, has_more: bool
+) -> list[Block]:
+    """A page of results, visible to the asker only, with a Next button when there are more."""
+    if not hits:
+        return [section(f"No papers match _{escape(clip(query, 200))}_. Try other words, or `/paper help`.")]
+    shown = f"{offset + 1}–{offset + len(hits)}"
+    blocks = [context(f"Papers {shown} for _{escape(clip(query, 300))}_")]
+    for hit in hits[:PAGE_SIZE]:
+        blocks += result_blocks(hit, terms)
+        blocks.append({"type": "divider"})
+    if has_more:
+        value = encode_value({"q": clip(query, 300), "o": offset + PAGE_SIZE, "t": _round_terms(terms)})
+        blocks.append({"type": "actions", "elements": [button(f"Next {PAGE_SIZE}", "next_page", value)]})
+    return blocks[:MAX_BLOCKS]
+
+
+def shared_message(hit: Hit, terms: Mapping[str, float], user_id: str) -> list[Block]:
+    """One result, for everyone in the channel, saying who shared it."""
+    return [
+        *result_blocks(hit, terms, with_buttons=False),
+        context(f"Shared by <@{escape(user_id)}> with /paper"),
+    ]
+
+
+def bibtex_message(paper: Paper) -> list[Block]:
+    # Code blocks keep text as typed, but mrkdwn control characters still need escaping.
+    return [section(f"```{escape(clip(to_bibtex(paper), MAX_SECTION_TEXT - 10))}```")]
+
+
+def paper_message(paper: Paper) -> list[Block]:
+    """The whole paper: title, byline, venue and the full abstract over as many sections as it takes."""
+    blocks = [section(f"{title_link(paper)}\n{byline(paper)}")]
+    if paper.venue:
+        blocks.append(context(escape(paper.venue)))
+    abstract = escape(paper.abstract)
+    chunk = MAX_SECTION_TEXT - 10
+    while abstract and len(blocks) < MAX_BLOCKS:
+        cut = abstract.rfind(" ", 0, chunk) if len(abstract) > chunk else len(abstract)
+        cut = cut if cut > 0 else chunk
+        blocks.append(section(abstract[:cut]))
+        abstract = abstract[cut:].lstrip()
+    return blocks
+
+
+def stats_message(stats: Mapping[str, Any]) -> list[Block]:
+    years = stats.get("years")
+    lines = [f"*{stats['papers']:,}* papers in the index"]
+    lines.append(
+        f"{stats['with_abstract']:,} with an abstract · {stats['with_doi']:,} with a DOI · "
+        f"{stats['with_arxiv_id']:,} with an arXiv id"
+    )
+    if years:
+        lines.append(f"Years {years[0]}–{years[1]}")
+    return [section("\n".join(lines))]
+
+
+def text_message(text: str) -> list[Block]:
+    return [section(text)]
+
+
+def usage_message() -> list[Block]:
+    return [section(USAGE)]
+
+
+# --- the /paper add modal ---------------------------------------------------------------------
+
+ADD_CALLBACK = "add_paper"
+ADD_FIELDS = ("title", "abstract", "authors", "year", "link", "bibtex")
+
+
+def _input(
+    block_id: str, label: str, *, multiline: bool = False, optional: bool = True, hint: str = ""
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline},
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def add_paper_modal(private_metadata: str = "") -> Block:
+    return {
+        "type": "modal",
+        "callback_id": ADD_CALLBACK,
+        "private_metadata": private_metadata[:3000],
+        "title": {"type": "plain_text", "text": "Add a paper"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _input("title", "Title"),
+            _input("abstract", "Abstract", multiline=True),
+            _input("authors", "Authors", hint="One per line, or separated by ' and ' or ';'"),
+            _input("year", "Year"),
+            _input("link", "DOI or URL"),
+            _input(
+                "bibtex", "…or paste a BibTeX entry", multiline=True, hint="Used instead of the fields above"
+            ),
+        ],
+    }

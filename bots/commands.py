@@ -1,0 +1,32 @@
+"""What a `/paper …` text asks for. Pure parsing, shared by the slash command and mentions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str  # help, cite, show, stats, add, search
+    argument: str = ""
+
+
+def parse_request(text: str) -> Request:
+    text = _MENTION.sub(" ", text or "").strip()
+    if not text or text.lower() in {"help", "-h", "--help", "?"}:
+        return Request("help")
+    word, _, rest = text.partition(" ")
+    lowered = word.lower()
+    if lowered in {"cite", "bibtex", "show"}:
+        # `/paper cite` with no key is a question about usage, not a search for "cite".
+        return (
+            Request("cite" if lowered == "bibtex" else lowered, rest.strip())
+            if rest.strip()
+            else Request("help")
+        )
+    if lowered in {"stats", "add"} and not rest.strip():
+        return Request(lowered)
+    return Request("search", text)

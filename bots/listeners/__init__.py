@@ -1,0 +1,52 @@
+"""Listeners, one module per kind of Slack event; each module's `register(app)` wires it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bots.pages import SOMETHING_WENT_WRONG, Answer, problem
+from core.records import PaperciteError
+
+log = logging.getLogger("papercite.slack")
+
+Reply = Callable[[Answer], Awaitable[Any]]
+
+
+async def answer_or_apologise(reply: Reply, work: Callable[[], Awaitable[Answer | None]]) -> None:
+    """Run the slow part after ack(): our own errors become plain answers, others a logged apology.
+
+    `work` returns None when its result was delivered some other way (a modal opened).
+    """
+    try:
+        answer = await work()
+    except PaperciteError as error:
+        answer = problem(error)
+    except Exception:
+        log.exception("a /paper request failed")
+        answer = SOMETHING_WENT_WRONG
+    if answer is None:
+        return
+    try:
+        await reply(answer)
+    except Exception:
+        log.exception("could not deliver the answer to Slack")
+
+
+def ephemeral(respond: Any, *, replace_original: bool = False) -> Reply:
+    """Answer through the request's response_url, visible to the asker only."""
+
+    async def reply(answer: Answer) -> Any:
+        return await respond(
+            blocks=answer.blocks,
+            text=answer.text,
+            response_type="ephemeral",
+            replace_original=replace_original,
+        )
+
+    return reply
+
+
+def library_of(context: Any) -> Any:
+    return context["library"]

@@ -1,0 +1,88 @@
+"""Running the bot: over HTTP (Slack posts to /slack/events) or in Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bots.app import build_app
+from core.library import Library
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+# Where the bot's Web API calls go: Slack itself unless set (a proxy, or a test's local fake).
+API_URL_VARIABLE = "PAPERCITE_SLACK_API_URL"
+
+log = logging.getLogger("papercite.slack")
+
+
+class MissingSetting(Exception):
+    pass
+
+
+def require(*names: str) -> dict[str, str]:
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise MissingSetting(f"set {' and '.join(missing)} to run the Slack bot (see the README, 'Slack')")
+    return {name: os.environ[name] for name in names}
+
+
+def web_application(app: AsyncApp, library: Library) -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "papers": (await library.stats())["papers"]})
+
+    async def close_library(_: web.Application) -> None:
+        await library.close()
+
+    application = web.Application(client_max_size=1024 * 1024)
+    application.add_routes([web.post(EVENTS_PATH, events), web.get(HEALTH_PATH, health)])
+    application.on_cleanup.append(close_library)
+    return application
+
+
+async def http_application(home: Path | None, bot_token: str, signing_secret: str) -> web.Application:
+    library = await Library.open(home)
+    app = build_app(
+        library, bot_token=bot_token, signing_secret=signing_secret, api_url=os.environ.get(API_URL_VARIABLE)
+    )
+    return web_application(app, library)
+
+
+async def run_socket_mode(home: Path | None, bot_token: str, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    library = await Library.open(home)
+    try:
+        app = build_app(
+            library, bot_token=bot_token, signing_secret=None, api_url=os.environ.get(API_URL_VARIABLE)
+        )
+        await AsyncSocketModeHandler(app, app_token).start_async()
+    finally:
+        await library.close()
+
+
+def serve(home: Path | None, *, socket_mode: bool, host: str, port: int) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
+    try:
+        if socket_mode:
+            tokens = require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
+            asyncio.run(run_socket_mode(home, tokens["SLACK_BOT_TOKEN"], tokens["SLACK_APP_TOKEN"]))
+        else:
+            tokens = require("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
+            application = http_application(home, tokens["SLACK_BOT_TOKEN"], tokens["SLACK_SIGNING_SECRET"])
+            log.info("serving Slack on http://%s:%d%s", host, port, EVENTS_PATH)
+            web.run_app(application, host=host, port=port, print=None)
+    except MissingSetting as error:
+        print(f"papercite: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,56 @@
+"""Listener functions called directly, as bolt would call them, with a real library."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bots.listeners.actions import next_page
+from bots.listeners.commands import paper_command
+from core.library import Library
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+
+
+class BrokenClient:
+    async def views_open(self, **kwargs: Any) -> None:
+        raise RuntimeError("Slack is down")
+
+
+async def test_ack_comes_before_the_answer(library: Library) -> None:
+    order: list[str] = []
+
+    async def ack(**kwargs: Any) -> None:
+        order.append("ack")
+
+    async def respond(**kwargs: Any) -> None:
+        order.append("respond")
+
+    await paper_command(ack, {"text": "looped transformers"}, respond, None, {"library": library})
+    assert order == ["ack", "respond"]
+
+
+async def test_a_failure_is_a_friendly_private_message_and_a_log_line(library: Library, caplog: Any) -> None:
+    ack, respond = Recorder(), Recorder()
+    command = {"text": "add", "trigger_id": "t", "channel_id": "C", "user_id": "U"}
+    await paper_command(ack, command, respond, BrokenClient(), {"library": library})
+    assert len(ack.calls) == 1
+    (answer,) = respond.calls
+    assert answer["response_type"] == "ephemeral"
+    assert "something went wrong on our side" in answer["blocks"][0]["text"]["text"]
+    assert any(r.exc_info for r in caplog.records if "failed" in r.getMessage())
+
+
+async def test_next_page_replaces_the_original(library: Library) -> None:
+    ack, respond = Recorder(), Recorder()
+    body = {"actions": [{"value": json.dumps({"q": "speculative decoding", "o": 5})}]}
+    await next_page(ack, body, respond, {"library": library})
+    (answer,) = respond.calls
+    assert answer["replace_original"] is True
+    assert answer["blocks"][0]["elements"][0]["text"].startswith("Papers 6–10")
