@@ -22,21 +22,25 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def papers_from_bibtex(text: str, origin: str) -> tuple[list[Paper], dict[str, str]]:
+    papers, problems = [], []
+    for item in parse_bibtex(text, "pasted"):
+        if isinstance(item, ParseFailure):
+            problems.append(f"line {item.line}: {item.reason}")
+        else:
+            papers.append(item.replace(origin=origin, format="slack"))
+    if problems:
+        return [], {"bibtex": "; ".join(problems)[:150]}
+    if not papers:
+        return [], {"bibtex": "No BibTeX entry found: it should start like @article{key, …}"}
+    return papers, {}
+
+
 def papers_from_form(values: Mapping[str, str], user_id: str) -> tuple[list[Paper], dict[str, str]]:
     """The papers to add, or (nothing, errors keyed by the block they belong to)."""
     origin = f"slack:{user_id}"
     if values.get("bibtex"):
-        papers, errors = [], []
-        for item in parse_bibtex(values["bibtex"], "pasted"):
-            if isinstance(item, ParseFailure):
-                errors.append(f"line {item.line}: {item.reason}")
-            else:
-                papers.append(item.replace(origin=origin, format="slack"))
-        if errors:
-            return [], {"bibtex": "; ".join(errors)[:150]}
-        if not papers:
-            return [], {"bibtex": "No BibTeX entry found: it should start like @article{key, …}"}
-        return papers, {}
+        return papers_from_bibtex(values["bibtex"], origin)
 
     errors: dict[str, str] = {}
     title = " ".join(values.get("title", "").split())

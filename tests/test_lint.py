@@ -1,4 +1,4 @@
-"""ruff (lint and format) clean everywhere, mypy clean on core/: part of the one test command."""
+"""ruff (lint and format) clean everywhere, mypy clean on core/, server/ and bots/: part of the test command."""
 
 from __future__ import annotations
 
@@ -22,6 +22,6 @@ def test_ruff_format() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_core() -> None:
-    result = run("mypy", "core")
+def test_mypy() -> None:
+    result = run("mypy", "core", "server", "bots")
     assert result.returncode == 0, result.stdout + result.stderr
