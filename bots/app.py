@@ -28,7 +28,8 @@ def build_app(
         # One workspace, one bot token: nothing to look up, so behind a firewall it still answers.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
-    client = AsyncWebClient(token=bot_token, base_url=api_url or AsyncWebClient.BASE_URL)
+    # No token on the client itself: `authorize` hands each request the bot token.
+    client = AsyncWebClient(base_url=api_url or AsyncWebClient.BASE_URL)
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret or "",
