@@ -1,0 +1,229 @@
+"""ACM-CR: real citing sentences and paragraphs → the papers they cite. recall@10 and nDCG@10.
+
+    python -m benchmarks.acmcr [--home DIR] [--limit N] [--rank-bm25] [--no-title]
+
+Protocol of the collection (../shared/acm-cr/README.md): index title + abstract + keywords, drop the
+citing papers (topics/blacklist.txt) from the rankings, query with each citing text, take the top 10,
+average recall@10 and nDCG@10 (trec_eval definitions, binary relevance) over topics with a judged DOI.
+Without --home, a fresh home is filled by `papercite ingest` of the BibTeX folder, and timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.library import Library
+from core.query import weighted_terms
+
+ACM_CR = Path(__file__).resolve().parents[1].parent / "shared" / "acm-cr"
+TOP = 10
+PUBLISHED = {  # Anserini BM25 and BM25 + SciBERT re-ranking (recall@10, nDCG@10)
+    "sentences": {"BM25 (Anserini)": (0.3903, 0.3156), "BM25 + SciBERT": (0.4030, 0.3231)},
+    "contexts": {"BM25 (Anserini)": (0.3358, 0.2827), "BM25 + SciBERT": (0.3440, 0.2937)},
+}
+# How much the citing paper's own title counts beside the citing text.
+TITLE_WEIGHT = 0.2
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    text: str
+
+
+def load_topics(path: Path) -> list[Topic]:
+    topics = []
+    for block in re.findall(r"<top>(.*?)</top>", path.read_text(), re.DOTALL):
+        number = re.search(r"<num>\s*Number:\s*(\S+)", block)
+        title = re.search(r"<title>\s*(.*?)\s*\n", block)
+        text = re.search(r"<desc>\s*Description:\s*(.*?)\s*<narr>", block, re.DOTALL)
+        if number and text:
+            topics.append(
+                Topic(number.group(1), title.group(1) if title else "", " ".join(text.group(1).split()))
+            )
+    return topics
+
+
+def load_qrels(path: Path) -> dict[str, set[str]]:
+    judged: dict[str, set[str]] = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[3] != "0":
+            judged.setdefault(parts[0], set()).add(parts[2].lower())
+    return judged
+
+
+def recall_at(ranked: Sequence[str], relevant: set[str], k: int = TOP) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant)
+
+
+def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int = TOP) -> float:
+    """trec_eval's ndcg_cut: binary gains, log2(rank + 1) discount, ideal ranking of all judged."""
+    dcg = sum(1 / math.log2(rank + 2) for rank, doi in enumerate(ranked[:k]) if doi in relevant)
+    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(len(relevant), k)))
+    return dcg / ideal
+
+
+@dataclass(frozen=True)
+class Scores:
+    run: str
+    topics: int
+    recall: float
+    ndcg: float
+    seconds_per_query: float
+
+    def row(self) -> str:
+        return (
+            f"| {self.run} | {self.topics} | {self.recall:.4f} | {self.ndcg:.4f} | "
+            f"{1000 * self.seconds_per_query:.1f} |"
+        )
+
+
+Ranker = Callable[[Topic], Sequence[str]]  # a topic → DOIs, best first
+
+
+def evaluate(run: str, topics: Sequence[Topic], judged: Mapping[str, set[str]], rank: Ranker) -> Scores:
+    scored = [t for t in topics if judged.get(t.id)]
+    recalls, ndcgs = [], []
+    started = time.perf_counter()
+    for topic in scored:
+        ranked = rank(topic)
+        recalls.append(recall_at(ranked, judged[topic.id]))
+        ndcgs.append(ndcg_at(ranked, judged[topic.id]))
+    elapsed = time.perf_counter() - started
+    n = len(scored)
+    return Scores(run, n, sum(recalls) / n, sum(ndcgs) / n, elapsed / max(n, 1))
+
+
+def topic_terms(topic: Topic, use_title: bool) -> dict[str, float]:
+    return weighted_terms(
+        [(topic.text, 1.0), (topic.title if use_title else "", TITLE_WEIGHT)], once=frozenset({1})
+    )
+
+
+async def our_rankings(
+    library: Library, topics: Sequence[Topic], blacklist: set[str], use_title: bool
+) -> dict[str, list[str]]:
+    doi_of: dict[str, str] = {}
+    excluded = []
+    async for batch in library.store.iter_papers():
+        for paper in batch:
+            if paper.doi:
+                doi_of[paper.key] = paper.doi
+                if paper.doi in blacklist:
+                    excluded.append(paper.key)
+    rankings = {}
+    for topic in topics:
+        hits = await library.search(topic_terms(topic, use_title), TOP, exclude=excluded)
+        rankings[topic.id] = [doi_of.get(h.key, "") for h in hits]
+    return rankings
+
+
+def ingest_collection(home: Path) -> float:
+    """`papercite ingest` of the BibTeX folder into a fresh home; returns seconds taken."""
+    env = {**os.environ, "PAPERCITE_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "core.cli", "stats"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "core.cli", "ingest", str(ACM_CR / "acm-dl")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+async def rank_bm25_rankings(
+    library: Library, topic_sets: Mapping[str, Sequence[Topic]], blacklist: set[str]
+) -> tuple[dict[str, dict[str, list[str]]], float]:
+    """rank-bm25's BM25Okapi over the same tokens (our analyzer); returns rankings and build seconds."""
+    import numpy as np
+    from rank_bm25 import BM25Okapi
+
+    from core.text import analyze, clean_citing_text
+
+    papers = [p async for batch in library.store.iter_papers() for p in batch if p.doi not in blacklist]
+    started = time.perf_counter()
+    reference = BM25Okapi([analyze(p.search_text()) for p in papers], k1=1.2, b=0.75)
+    build = time.perf_counter() - started
+    rankings: dict[str, dict[str, list[str]]] = {}
+    for name, topics in topic_sets.items():
+        rankings[name] = {}
+        for topic in topics:
+            scores = reference.get_scores(analyze(clean_citing_text(topic.text)))
+            best = np.argsort(-scores)[:TOP]
+            rankings[name][topic.id] = [papers[i].doi for i in best]
+    return rankings, build
+
+
+async def run(home: Path | None, limit: int | None, with_rank_bm25: bool, use_title: bool) -> str:
+    blacklist = {
+        line.strip().lower() for line in (ACM_CR / "topics" / "blacklist.txt").read_text().splitlines()
+    }
+    topic_sets = {
+        name: load_topics(ACM_CR / "topics" / f"{name}.topics")[:limit] for name in ("sentences", "contexts")
+    }
+    judged = {name: load_qrels(ACM_CR / "topics" / f"{name}.qrels") for name in topic_sets}
+    lines = []
+    with tempfile.TemporaryDirectory() as scratch:
+        if home is None:
+            home = Path(scratch)
+            seconds = ingest_collection(home)
+            lines.append(f"Ingest of the ACM-CR BibTeX folder with `papercite ingest`: {seconds:.1f} s")
+        library = await Library.open(home)
+        try:
+            lines.append(f"Papers in the index: {(await library.stats())['papers']:,}\n")
+            lines += ["| run | topics | recall@10 | nDCG@10 | ms/query |", "|---|---|---|---|---|"]
+            reference = None
+            if with_rank_bm25:
+                reference, build = await rank_bm25_rankings(library, topic_sets, blacklist)
+            for name, topics in topic_sets.items():
+                ours = await our_rankings(library, topics, blacklist, use_title)
+                timed = await _timed_queries(library, topics, use_title)
+                scores = evaluate(f"{name}: papercite", topics, judged[name], lambda t, r=ours: r[t.id])
+                lines.append(Scores(scores.run, scores.topics, scores.recall, scores.ndcg, timed).row())
+                if reference is not None:
+                    ref = reference[name]
+                    lines.append(
+                        evaluate(f"{name}: rank-bm25", topics, judged[name], lambda t, r=ref: r[t.id]).row()
+                    )
+                for label, (recall, ndcg) in PUBLISHED[name].items():
+                    lines.append(f"| {name}: {label}, published | — | {recall:.4f} | {ndcg:.4f} | — |")
+            if reference is not None:
+                lines.append(f"\nrank-bm25 index build: {build:.1f} s")
+        finally:
+            await library.close()
+    return "\n".join(lines)
+
+
+async def _timed_queries(library: Library, topics: Sequence[Topic], use_title: bool) -> float:
+    started = time.perf_counter()
+    for topic in topics:
+        await library.search(topic_terms(topic, use_title), TOP)
+    return (time.perf_counter() - started) / max(len(topics), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, help="a home that already holds the collection")
+    parser.add_argument("--limit", type=int, help="only the first N topics of each set (a quick run)")
+    parser.add_argument("--rank-bm25", action="store_true", help="also run rank-bm25 over the same text")
+    parser.add_argument("--no-title", action="store_true", help="query with the citing text alone")
+    args = parser.parse_args()
+    print(asyncio.run(run(args.home, args.limit, args.rank_bm25, not args.no_title)))
+
+
+if __name__ == "__main__":
+    main()
