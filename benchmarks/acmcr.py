@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.library import Library
-from core.query import weighted_terms
+from core.query import DOCUMENT_TITLE, weighted_terms
 
 ACM_CR = Path(__file__).resolve().parents[1].parent / "shared" / "acm-cr"
 TOP = 10
@@ -32,8 +32,6 @@ PUBLISHED = {  # Anserini BM25 and BM25 + SciBERT re-ranking (recall@10, nDCG@10
     "sentences": {"BM25 (Anserini)": (0.3903, 0.3156), "BM25 + SciBERT": (0.4030, 0.3231)},
     "contexts": {"BM25 (Anserini)": (0.3358, 0.2827), "BM25 + SciBERT": (0.3440, 0.2937)},
 }
-# How much the citing paper's own title counts beside the citing text.
-TITLE_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -108,9 +106,9 @@ def evaluate(run: str, topics: Sequence[Topic], judged: Mapping[str, set[str]], 
 
 
 def topic_terms(topic: Topic, use_title: bool) -> dict[str, float]:
-    return weighted_terms(
-        [(topic.text, 1.0), (topic.title if use_title else "", TITLE_WEIGHT)], once=frozenset({1})
-    )
+    """The citing text, with the citing paper's title as context, weighted as the editor weights it."""
+    title = topic.title if use_title else ""
+    return weighted_terms([(topic.text, 1.0), (title, DOCUMENT_TITLE)], once=frozenset({1}))
 
 
 async def our_rankings(

@@ -8,6 +8,7 @@ process has added papers.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -164,6 +165,19 @@ class PaperIndex:
 
     def document_frequency(self, term: str) -> int:
         return int(self._index.searcher().doc_freq("text", term))
+
+    def most_informative(self, terms: Mapping[str, float], limit: int) -> dict[str, float]:
+        """The `limit` terms with the highest weight × IDF: a long paragraph keeps its rare words."""
+        if len(terms) <= limit:
+            return dict(terms)
+        searcher = self._index.searcher()
+        total = max(int(searcher.num_docs), 1)
+
+        def informativeness(term: str) -> float:
+            frequency = int(searcher.doc_freq("text", term))
+            return terms[term] * math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
+        return {term: terms[term] for term in sorted(terms, key=informativeness, reverse=True)[:limit]}
 
 
 def analyze_author(author: str | None) -> list[str]:

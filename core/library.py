@@ -37,6 +37,9 @@ INDEX_DIR = "index"
 LOCK_FILE = "write.lock"
 SEEDS_VERSION = "1"
 _BATCH = 2000
+# Terms one search scores. On ACM-CR paragraphs, 96 chosen by weight × IDF reach recall@10 0.383
+# (64: 0.378; 32: 0.357; all, often 150+: 0.384) at a bounded cost per query.
+QUERY_TERMS = 96
 # Readers look for other processes' writes at most this often.
 _REFRESH_SECONDS = 0.5
 
@@ -267,7 +270,12 @@ class Library:
             raise EmptyQuery()
         await self.refresh()
         ranked = self.index.search(
-            terms, k, year_from=year_from, year_to=year_to, author=author, exclude=exclude
+            self.index.most_informative(terms, QUERY_TERMS),
+            k,
+            year_from=year_from,
+            year_to=year_to,
+            author=author,
+            exclude=exclude,
         )
         papers = await self.store.get_many([key for key, _ in ranked])
         hits = [(papers[key], score) for key, score in ranked if key in papers]
