@@ -51,6 +51,8 @@ _ACCENT_CMD = re.compile(
 _NAMED = re.compile(r"\\([A-Za-z]+)\s?|\\(.)")
 _HTML_TAG = re.compile(r"</?(?:sup|sub|i|b|em|strong|span|p|br|scp|inf|italic|bold)\b[^>]*>", re.I)
 _MATH_SHIFT = re.compile(r"(?<!\\)\$")
+# Anything latex_to_text would change besides spacing; most titles and abstracts have none.
+_MARKUP = re.compile(r"[\\{}~$]|--|``|''")
 _SPACES = re.compile(r"\s+")
 
 
@@ -89,8 +91,8 @@ def latex_to_text(text: str) -> str:
     """
     if "<" in text:
         text = _HTML_TAG.sub("", text)
-    if not any(c in text for c in "\\{}~$-`'"):
-        return _SPACES.sub(" ", text).strip()
+    if not _MARKUP.search(text):
+        return " ".join(text.split())
     text = _ACCENT_CMD.sub(_accent, text)
     text = _MATH_SHIFT.sub("", text)
     text = text.replace("---", "—").replace("--", "–").replace("``", "“").replace("''", "”")

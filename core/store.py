@@ -91,6 +91,8 @@ class Store:
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # A large ingest is one transaction; its index pages must stay in memory, not be re-read.
+        await connection.execute("PRAGMA cache_size = -131072")
         store = cls(connection, path)
         await store.migrate()
         return store
@@ -230,7 +232,9 @@ class Store:
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))
             async with self._db.execute(
-                f"SELECT {_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks})", tuple(chunk)
+                # `!= ''` lets SQLite use the partial indexes on doi and arxiv_id (else: a full scan).
+                f"SELECT {_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks}) AND {column} != ''",
+                tuple(chunk),
             ) as cursor:
                 async for row in cursor:
                     found.setdefault(row[-1], _row_to_paper(row))

@@ -81,6 +81,31 @@ def parse_file(path: Path, fmt: str | None = None) -> Iterator[Paper | ParseFail
     yield from parsers[fmt](text, name)
 
 
+def read_file_records(path: Path, display: str | None = None) -> list[Paper | ParseFailure]:
+    """All records of one file, with a failure instead of an exception: what a worker process returns."""
+    return list(iter_file_records(path, display))
+
+
+def iter_file_records(path: Path, display: str | None = None) -> Iterator[Paper | ParseFailure]:
+    """Records of one file as they are read; a file that cannot be read becomes one failure.
+
+    `display` replaces the path in origins and failures (seed files are shown as `seeds/NAME`).
+    """
+    shown = display or str(path)
+    try:
+        for item in parse_file(path):
+            if display is None:
+                yield item
+            elif isinstance(item, Paper):
+                yield item.replace(origin=f"{shown}:{item.origin.rsplit(':', 1)[1]}")
+            else:
+                yield ParseFailure(shown, item.line, item.reason)
+    except UnsupportedFormat as error:
+        yield ParseFailure(shown, 0, str(error).split(": ", 1)[-1])
+    except (OSError, UnicodeError) as error:
+        yield ParseFailure(shown, 0, f"cannot read: {error}")
+
+
 def find_files(paths: list[Path]) -> Iterator[Path]:
     """The files named, and every file under the folders named, skipping hidden ones."""
     for path in paths:

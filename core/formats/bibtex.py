@@ -52,17 +52,23 @@ def split_keywords(value: str) -> tuple[str, ...]:
 
 def entry_to_paper(entry: Entry, path: str) -> Paper | ParseFailure:
     fields = {f.key.lower(): str(f.value) for f in entry.fields}
-    line = (entry.start_line or 0) + 1
+    return fields_to_paper(entry.entry_type, entry.key, fields, path, (entry.start_line or 0) + 1)
+
+
+def fields_to_paper(
+    entry_type: str, key: str, fields: dict[str, str], path: str, line: int
+) -> Paper | ParseFailure:
+    """A paper from an entry's fields (names in lower case, values as written between the braces)."""
     title = latex_to_text(fields.get("title", ""))
     if not title:
-        return ParseFailure(path, line, f"entry {entry.key!r} has no title")
+        return ParseFailure(path, line, f"entry {key!r} has no title")
     year_match = _YEAR.search(fields.get("year", "") or fields.get("date", ""))
     arxiv_id = ""
     if fields.get("archiveprefix", fields.get("eprinttype", "")).lower() == "arxiv":
         arxiv_id = normalize_arxiv_id(fields.get("eprint", ""))
     venue = fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle") or ""
     return Paper(
-        key=entry.key.strip(),
+        key=key.strip(),
         title=title,
         abstract=latex_to_text(fields.get("abstract", "")),
         authors=tuple(split_names(fields.get("author", "") or fields.get("editor", ""))),
@@ -72,7 +78,7 @@ def entry_to_paper(entry: Entry, path: str) -> Paper | ParseFailure:
         url=fields.get("url", "").strip(),
         arxiv_id=arxiv_id,
         keywords=split_keywords(fields.get("keywords", "")),
-        entry_type=entry.entry_type.lower(),
+        entry_type=entry_type.lower(),
         extra=tuple(
             (name, latex_to_text(value))
             for name, value in fields.items()
@@ -90,12 +96,109 @@ def _failure_reason(block: ParsingFailedBlock) -> str:
     return " ".join(reason.split()) or "syntax error"
 
 
-def parse_bibtex(text: str, path: str) -> Iterator[Paper | ParseFailure]:
+# --- a fast path for well-formed entries -------------------------------------------------------
+# Most files (exports of ACM, Zotero, Google Scholar) hold plain `name = {value}` entries. They are
+# read with regular expressions (a bare word such as `month = may` is kept as the word, as bibtexparser
+# keeps it); anything else (@string macros, `#` concatenation, deep nesting,
+# syntax errors) goes to bibtexparser, whose results the fast path is tested to reproduce exactly.
+
+_ENTRY_START = re.compile(r"^[ \t]*@", re.MULTILINE)
+_HEADER = re.compile(r"@([A-Za-z]+)\s*\{\s*([^,\s{}]+)\s*,")
+
+
+def _braced(depth: int) -> str:
+    """A brace group nested up to `depth` deep, as an unrolled loop: no backtracking blow-up."""
+    inner = r"\{[^{}]*\}"
+    for _ in range(depth - 1):
+        inner = r"\{[^{}]*(?:" + inner + r"[^{}]*)*\}"
+    return inner
+
+
+_BRACED = _braced(4)
+_FIELD = re.compile(
+    r"\s*([A-Za-z][\w:.+-]*)\s*=\s*(?:"
+    + _BRACED
+    + r'|"((?:[^"\\{}]|\\.|'
+    + _BRACED
+    + r')*)"|(\d+|[A-Za-z][\w-]*))\s*(,|(?=\}))'
+)
+_END = re.compile(r"\s*\}\s*$")
+_NOT_ENTRIES = {"comment", "preamble", "string"}
+
+
+def _fast_fields(chunk: str, start: int) -> dict[str, str] | None:
+    """name → value for a chunk holding exactly one plain entry, or None if it is anything else."""
+    fields: dict[str, str] = {}
+    position = start
+    while True:
+        match = _FIELD.match(chunk, position)
+        if match is None:
+            break
+        name = match.group(1)
+        if name.lower() in fields:
+            return None  # bibtexparser's rules for repeated fields apply
+        raw = match.group(0)
+        if match.group(3) is not None:
+            value = match.group(3)
+        elif match.group(2) is not None:
+            value = match.group(2)
+        else:
+            value = raw[raw.index("=") + 1 :].strip().rstrip(",").strip()[1:-1]
+        fields[name.lower()] = value
+        position = match.end()
+    return fields if _END.match(chunk, position) else None
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """(first line, text) of each `@…` block."""
+    starts = [m.start() for m in _ENTRY_START.finditer(text)]
+    chunks, line = [], 1 + text.count("\n", 0, starts[0]) if starts else 1
+    for index, begin in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(text)
+        chunks.append((line, text[begin:end]))
+        line += text.count("\n", begin, end)
+    return chunks
+
+
+def parse_bibtex_fully(text: str, path: str) -> Iterator[Paper | ParseFailure]:
+    """Every entry through bibtexparser: the reference the fast path is held to."""
     library = bibtexparser.parse_string(text)
     for entry in library.entries:
         yield entry_to_paper(entry, path)
     for block in library.failed_blocks:
         yield ParseFailure(path, (block.start_line or 0) + 1, _failure_reason(block))
+
+
+def _fast_parse(text: str, path: str) -> list[Paper | ParseFailure] | None:
+    """Every block read by the fast path, or None as soon as one needs the full parser."""
+    if re.search(r"@string\s*[{(]", text, re.IGNORECASE):
+        return None  # macros; `#` concatenation fails the field pattern below
+    items: list[Paper | ParseFailure] = []
+    seen: set[str] = set()
+    for line, chunk in _chunks(text):
+        body = chunk.lstrip()
+        header = _HEADER.match(body)
+        if header is None:
+            if body[1:].split("{", 1)[0].strip().lower() in _NOT_ENTRIES:
+                continue
+            return None
+        entry_type, key = header.group(1), header.group(2)
+        if entry_type.lower() in _NOT_ENTRIES:
+            continue
+        fields = _fast_fields(body, header.end())
+        if fields is None:
+            return None
+        if key in seen:
+            items.append(ParseFailure(path, line, f"duplicate key {key!r}; the first entry with it is kept"))
+            continue
+        seen.add(key)
+        items.append(fields_to_paper(entry_type, key, fields, path, line))
+    return items
+
+
+def parse_bibtex(text: str, path: str) -> Iterator[Paper | ParseFailure]:
+    fast = _fast_parse(text, path)
+    yield from fast if fast is not None else parse_bibtex_fully(text, path)
 
 
 def looks_like_bibtex(head: str) -> bool:

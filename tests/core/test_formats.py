@@ -128,3 +128,36 @@ def test_empty_file_is_reported(tmp_path: Path) -> None:
     path.write_text("  \n")
     with pytest.raises(UnsupportedFormat, match="empty"):
         detect_format(path)
+
+
+def _sample_of_acm_cr(step: int = 15) -> list[Path]:
+    from tests.conftest import SHARED
+
+    files = sorted((SHARED / "acm-cr" / "acm-dl").rglob("*.bib"))
+    assert len(files) > 800
+    return files[::step]
+
+
+@pytest.mark.parametrize("path", [DATA / "broken.bib", *_sample_of_acm_cr()], ids=lambda p: p.name)
+def test_the_fast_bibtex_path_gives_what_bibtexparser_gives(path: Path) -> None:
+    from core.formats import read_text
+    from core.formats.bibtex import parse_bibtex, parse_bibtex_fully
+
+    text = read_text(path)
+
+    def ordered(items: list[Paper | ParseFailure]) -> list[object]:
+        return sorted(
+            items, key=lambda item: item.origin if isinstance(item, Paper) else f"{item.path}:{item.line}"
+        )
+
+    assert ordered(list(parse_bibtex(text, "f.bib"))) == ordered(list(parse_bibtex_fully(text, "f.bib")))
+
+
+def test_files_the_fast_path_leaves_to_bibtexparser() -> None:
+    from core.formats.bibtex import _fast_parse
+
+    assert _fast_parse('@string{j = "Journal"}\n@article{a, journal = j, title = {T}}', "f") is None
+    assert _fast_parse('@article{a, title = "A" # " B"}', "f") is None
+    assert _fast_parse("@article{a, title = {T}, title = {U}}", "f") is None
+    plain = _fast_parse("@comment{x}\n@article{a,\n  title = {T {X}},\n  year = 2020\n}\n", "f")
+    assert plain is not None and [p.title for p in plain if isinstance(p, Paper)] == ["T X"]
