@@ -142,6 +142,7 @@ async def _ingest(library: Library, args: argparse.Namespace, out: TextIO) -> in
                     "updated": len(report.updated),
                     "unchanged": len(report.unchanged),
                     "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in report.failed],
+                    "skipped": [str(path) for path in report.skipped],
                 }
             ),
             file=out,

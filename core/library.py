@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from core.formats import find_files, iter_file_records, read_file_records
+from core.formats import find_files, is_bibliographic, iter_file_records, read_file_records
 from core.index import SCHEMA_VERSION, PaperIndex
 from core.keys import base_key, clean_source_key, unique_key
 from core.lock import WriteLock
@@ -345,8 +345,12 @@ class Library:
             for path in paths:
                 if not path.exists():
                     report.failed.append(ParseFailure(str(path), 0, "no such file or folder"))
+                elif path.is_dir():
+                    # Inside a folder, notes and images are passed over; a file named outright must be data.
+                    for found in find_files([path]):
+                        (files if is_bibliographic(found) else report.skipped).append(found)
                 else:
-                    files.extend(find_files([path]))
+                    files.append(path)
             await self._ingest_locked(files, report, progress)
             return report
         finally:

@@ -6,6 +6,7 @@ import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[ParseFailure] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # files in a folder that hold no bibliography
 
     def settle(self) -> None:
         """Count each paper once across batches: added beats updated beats unchanged."""
@@ -95,6 +97,7 @@ class IngestReport:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, "
             f"unchanged {len(self.unchanged)}, failed {len(self.failed)}"
+            + (f", skipped {len(self.skipped)} other files" if self.skipped else "")
         )
 
 

@@ -63,6 +63,14 @@ def detect_format(path: Path) -> str:
     raise UnsupportedFormat(f"{path}: not a format papercite reads; it reads {SUPPORTED}")
 
 
+def is_bibliographic(path: Path) -> bool:
+    try:
+        detect_format(path)
+    except (UnsupportedFormat, OSError):
+        return False
+    return True
+
+
 def parse_file(path: Path, fmt: str | None = None) -> Iterator[Paper | ParseFailure]:
     """Records and failures of one file, in file order, streaming where the format allows."""
     fmt = fmt or detect_format(path)

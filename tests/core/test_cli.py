@@ -104,3 +104,15 @@ def test_hits_table_fits_the_width() -> None:
     table = render_hits_table([Hit(paper, 1.5, 1)], 80)
     assert all(len(line) <= 80 for line in table.splitlines())
     assert render_hits_table([], 80) == "No papers match."
+
+
+def test_files_in_a_folder_that_are_not_bibliographies_are_skipped(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "refs"
+    folder.mkdir()
+    (folder / "a.bib").write_text("@article{a2020, title={A Paper}}\n")
+    (folder / "README.md").write_text("# My references\n")
+    result = run_cli(home, "ingest", str(folder))
+    assert result.returncode == 0
+    assert "added 1, updated 0, unchanged 0, failed 0, skipped 1 other files" in result.stdout
+    report = json.loads(run_cli(home, "ingest", "--json", str(folder)).stdout)
+    assert [Path(p).name for p in report["skipped"]] == ["README.md"]
