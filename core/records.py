@@ -6,6 +6,7 @@ import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -142,10 +143,19 @@ def normalize_arxiv_id(arxiv_id: str) -> str:
     return _ARXIV_VERSION.sub("", bare).lower()
 
 
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case ASCII letters and digits only, words separated by single spaces."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))
+    """Lower-case ASCII letters and digits only, words separated by single spaces.
+
+    Cached: an ingest asks for the same titles' identities several times per record.
+    """
+    ascii_text = (
+        text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    )
+    return " ".join(_ALNUM.findall(ascii_text.lower()))
 
 
 def surname(author: str) -> str:
