@@ -80,10 +80,23 @@ async def server_side(home: Path, docs: list[tuple[str, str, types.Position]]) -
         await library.close()
 
 
+# What VS Code declares: Markdown documentation, filled in lazily through completionItem/resolve.
+EDITOR_CAPABILITIES = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        completion=types.CompletionClientCapabilities(
+            completion_item=types.ClientCompletionItemOptions(
+                documentation_format=[types.MarkupKind.Markdown],
+                resolve_support=types.ClientCompletionItemResolveOptions(properties=["documentation"]),
+            )
+        )
+    )
+)
+
+
 async def start_client(home: Path) -> LanguageClient:
     client = LanguageClient("papercite-bench", "1")
     await client.start_io(sys.executable, "-m", "core.cli", "--home", str(home), "lsp")
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    await client.initialize_async(types.InitializeParams(capabilities=EDITOR_CAPABILITIES))
     client.initialized(types.InitializedParams())
     return client
 
@@ -105,6 +118,15 @@ def open_params(uri: str, text: str) -> types.DidOpenTextDocumentParams:
 
 
 async def round_trips(home: Path, docs: list[tuple[str, str, types.Position]]) -> Latency:
+    return (await round_trips_and_memory(home, docs))[0]
+
+
+async def round_trips_and_memory(
+    home: Path, docs: list[tuple[str, str, types.Position]]
+) -> tuple[Latency, int]:
+    """Completion round trips over stdio, and the server's resident memory afterwards (bytes)."""
+    import psutil
+
     client = await start_client(home)
     try:
         samples = []
@@ -113,7 +135,9 @@ async def round_trips(home: Path, docs: list[tuple[str, str, types.Position]]) -
             started = time.perf_counter()
             await client.text_document_completion_async(request(uri, position))
             samples.append(time.perf_counter() - started)
-        return Latency("round trip (stdio)", samples)
+        server = client._server
+        rss = psutil.Process(server.pid).memory_info().rss if server else 0
+        return Latency("round trip (stdio)", samples), rss
     finally:
         await stop_client(client)
 

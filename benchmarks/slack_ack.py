@@ -27,12 +27,12 @@ from tests.e2e.fake_slack import FakeSlack, command_body, sign
 SECRET = "benchmark-secret"
 
 
-async def run(count: int) -> list[float]:
+async def run(count: int, home: Path | None = None) -> list[float]:
     slack = FakeSlack()
     slack.start()
     queries = [s.text for s in load_sentences(DEFAULT_SENTENCES)]
-    with tempfile.TemporaryDirectory() as home:
-        library = await Library.open(Path(home))
+    with tempfile.TemporaryDirectory() as scratch:
+        library = await Library.open(home or Path(scratch))
         app = build_app(library, bot_token="xoxb-bench", signing_secret=SECRET, api_url=slack.api_url)
         runner = web.AppRunner(web_application(app, library))
         await runner.setup()

@@ -12,7 +12,7 @@ from core.query import context_terms, text_terms
 from core.records import EmptyQuery, Paper, fold
 from core.search import Hit
 from server.context import CiteSite, cite_site_at, citing_context
-from server.server import PaperciteServer, safely
+from server.server import PaperciteServer, log, safely
 
 # VS Code looks at no more than the first 128 characters of filterText.
 _FILTER_TEXT_LIMIT = 128
@@ -57,7 +57,7 @@ def render_documentation(paper: Paper, terms: Mapping[str, float]) -> str:
 
 
 def render_item(
-    documentation: types.MarkupContent | str,
+    documentation: types.MarkupContent | str | None,
     hit: Hit,
     rank: int,
     site: CiteSite,
@@ -75,6 +75,8 @@ def render_item(
         sort_text=f"{rank:04d}",
         filter_text=" ".join(dict.fromkeys(filter_words))[:_FILTER_TEXT_LIMIT],
         text_edit=types.TextEdit(range=edit_range, new_text=paper.key),
+        # Without documentation, the client asks for it (completionItem/resolve) when it shows one.
+        data={"key": paper.key} if documentation is None else None,
     )
 
 
@@ -119,9 +121,12 @@ async def complete(server: PaperciteServer, params: types.CompletionParams) -> t
         return empty_list()
     edit_range = snapshot.lines.range(site.replace_start, site.replace_end)
     ranked, terms = await rank_candidates(server, snapshot.text, site)
+    lazy = server.resolves_documentation
+    if lazy:
+        server.last_completion_terms = terms
     items = [
         render_item(
-            server.completion_markup(render_documentation(hit.paper, terms)),
+            None if lazy else server.completion_markup(render_documentation(hit.paper, terms)),
             hit,
             rank,
             site,
@@ -131,3 +136,17 @@ async def complete(server: PaperciteServer, params: types.CompletionParams) -> t
         for rank, (hit, matched) in enumerate(ranked, start=1)
     ]
     return types.CompletionList(is_incomplete=True, items=items)
+
+
+async def resolve(server: PaperciteServer, item: types.CompletionItem) -> types.CompletionItem:
+    """The documentation of one item, asked for when the editor shows it: abstracts travel one at a time."""
+    try:
+        key = item.data.get("key") if isinstance(item.data, dict) else None
+        paper = await (await server.library()).find(key) if key else None
+        if paper is not None:
+            item.documentation = server.completion_markup(
+                render_documentation(paper, server.last_completion_terms)
+            )
+    except Exception:
+        log.error("completionItem/resolve failed", exc_info=True)
+    return item

@@ -37,10 +37,16 @@ def build_server(home: Path | None = None) -> PaperciteServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=sorted(set(LATEX_TRIGGERS + MARKDOWN_TRIGGERS))),
+        types.CompletionOptions(
+            trigger_characters=sorted(set(LATEX_TRIGGERS + MARKDOWN_TRIGGERS)), resolve_provider=True
+        ),
     )
     async def on_completion(ls: PaperciteServer, params: types.CompletionParams) -> types.CompletionList:
         return await completion.complete(ls, params)
+
+    @server.feature(types.COMPLETION_ITEM_RESOLVE)
+    async def on_resolve(ls: PaperciteServer, item: types.CompletionItem) -> types.CompletionItem:
+        return await completion.resolve(ls, item)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: PaperciteServer, params: types.HoverParams) -> types.Hover | None:

@@ -71,6 +71,8 @@ class PaperciteServer(LanguageServer):
         # uri → pending diagnostics task, so fast edits only diagnose the latest text.
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         self.bibliographies = BibliographyCache()
+        # The context terms of the latest completion, to bold the right sentence when an item resolves.
+        self.last_completion_terms: dict[str, float] = {}
         self._snapshots: dict[str, Snapshot] = {}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -109,6 +111,13 @@ class PaperciteServer(LanguageServer):
         if formats and types.MarkupKind.Markdown in formats:  # type: ignore[operator]
             return types.MarkupContent(kind=types.MarkupKind.Markdown, value=value)
         return plain_text(value)
+
+    @property
+    def resolves_documentation(self) -> bool:
+        """Whether the client fills in an item's documentation later (completionItem/resolve)."""
+        item = _capability(self.client_capabilities, "text_document", "completion", "completion_item")
+        support = getattr(item, "resolve_support", None)
+        return bool(support and "documentation" in (support.properties or []))
 
     def completion_markup(self, value: str) -> types.MarkupContent | str:
         item = _capability(self.client_capabilities, "text_document", "completion", "completion_item")

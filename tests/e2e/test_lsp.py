@@ -217,3 +217,38 @@ def test_lsp_command_exists() -> None:
         [sys.executable, "-m", "core.cli", "lsp", "--help"], capture_output=True, text=True
     )
     assert "--tcp" in result.stdout
+
+
+RESOLVING = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        completion=types.CompletionClientCapabilities(
+            completion_item=types.ClientCompletionItemOptions(
+                documentation_format=[types.MarkupKind.Markdown],
+                resolve_support=types.ClientCompletionItemResolveOptions(properties=["documentation"]),
+            )
+        )
+    )
+)
+
+
+@pytest_lsp.fixture(config=server_config(SHARED_HOME))
+async def resolving_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=RESOLVING))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_documentation_arrives_on_resolve_for_clients_that_ask(
+    resolving_client: LanguageClient,
+) -> None:
+    text, position = position_of(
+        "We draft with a sparse KV cache in hierarchical speculative decoding~\\cite{|}.\n"
+    )
+    open_document(resolving_client, "file:///doc/r.tex", text, "latex")
+    items = await complete(resolving_client, "file:///doc/r.tex", position)
+    assert items[0].label == "triforce"
+    assert all(item.documentation is None and item.data == {"key": item.label} for item in items)
+    resolved = await resolving_client.completion_item_resolve_async(items[0])
+    assert isinstance(resolved.documentation, types.MarkupContent)
+    assert resolved.documentation.value.startswith("**TriForce")
+    assert re.search(r"\*\*[^*]*sparse KV cache[^*]*\*\*", resolved.documentation.value)
