@@ -40,26 +40,31 @@ def count_papers(home: Path) -> int:
         return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
 
 
-def test_kill_9_during_ingest_leaves_the_store_as_it_was(home: Path, tmp_path: Path) -> None:
+def ingest_in_the_middle(home: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    """A seeded home, and `papercite ingest` of a big file caught while it is writing (the WAL grows)."""
     assert run_cli(home, "stats").returncode == 0  # seeded: 179
     big = tmp_path / "big.jsonl"
     write_big_json_lines(big, BIG)
-    env = {**os.environ, "PAPERCITE_HOME": str(home)}
     process = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "ingest", str(big)],
         cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PAPERCITE_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    # Wait until the ingest is writing (the WAL grows), then kill it without warning.
     wal = home / "papers.sqlite3-wal"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 1_000_000):
         time.sleep(0.02)
-    assert process.poll() is None, "the ingest finished before it could be killed; make the file bigger"
+    assert process.poll() is None, "the ingest finished before it could be interrupted; make the file bigger"
+    return process, big
+
+
+def test_kill_9_during_ingest_leaves_the_store_as_it_was(home: Path, tmp_path: Path) -> None:
+    process, big = ingest_in_the_middle(home, tmp_path)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.communicate()
 
     stored = count_papers(home)
     assert stored in (179, 179 + BIG)  # never half
@@ -75,23 +80,7 @@ def test_kill_9_during_ingest_leaves_the_store_as_it_was(home: Path, tmp_path: P
 
 
 def test_ctrl_c_during_ingest_says_nothing_changed(home: Path, tmp_path: Path) -> None:
-    assert run_cli(home, "stats").returncode == 0
-    big = tmp_path / "big.jsonl"
-    write_big_json_lines(big, BIG)
-    env = {**os.environ, "PAPERCITE_HOME": str(home)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "ingest", str(big)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    wal = home / "papers.sqlite3-wal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 1_000_000):
-        time.sleep(0.02)
-    assert process.poll() is None, "the ingest finished before it could be interrupted"
+    process, _ = ingest_in_the_middle(home, tmp_path)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

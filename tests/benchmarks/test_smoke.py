@@ -1,0 +1,21 @@
+"""The quick benchmark run, end to end: every table is produced (figures printed, not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_quick_benchmarks_run_end_to_end() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick"], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = result.stdout
+    for heading in ("Citing sentences", "Parity", "Language server", "Slack", "Scale", "ACM-CR"):
+        assert f"## {heading}" in report
+    assert "| 10k |" in report
+    assert "| sentences: papercite | 50 |" in report and "| contexts: papercite |" in report
+    assert "Ingest of the ACM-CR BibTeX folder" in report
