@@ -166,9 +166,6 @@ class PaperIndex:
         result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False)
         return [(searcher.doc(address)["key"][0], float(score)) for score, address in result.hits]
 
-    def document_frequency(self, term: str) -> int:
-        return int(self._index.searcher().doc_freq("text", term))
-
     def most_informative(self, terms: Mapping[str, float], limit: int) -> dict[str, float]:
         """The `limit` terms with the highest weight × IDF: a long paragraph keeps its rare words.
 

@@ -38,21 +38,6 @@ class CiteSite:
 # --- shared helpers -----------------------------------------------------------------------------
 
 
-def offset_at(text: str, line: int, character: int) -> int:
-    """The offset of (line, character), clamped to the text: positions past the end are tolerated."""
-    if line < 0:
-        return 0
-    start = 0
-    for _ in range(line):
-        newline = text.find("\n", start)
-        if newline < 0:
-            return len(text)
-        start = newline + 1
-    end = text.find("\n", start)
-    end = len(text) if end < 0 else end
-    return min(start + max(character, 0), end)
-
-
 def _line_start(text: str, offset: int) -> int:
     return text.rfind("\n", 0, offset) + 1
 
