@@ -232,8 +232,6 @@ _LIBRARY_COMMANDS: dict[str, Callable[[Library, argparse.Namespace, TextIO], Awa
 
 
 async def _run_library_command(args: argparse.Namespace, out: TextIO) -> int:
-    if args.command == "search" and args.query != ["-"] and not " ".join(args.query).strip():
-        raise EmptyQuery()
     library = await Library.open(args.home or default_home())
     try:
         return await _LIBRARY_COMMANDS[args.command](library, args, out)

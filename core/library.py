@@ -203,11 +203,11 @@ class Library:
     async def _catch_up(self) -> None:
         """Apply the change log to the index, or rebuild it if it is missing, foreign or too far behind."""
         head = await self.store.head_seq()
-        state = self.index.state()
-        oldest = await self.store.oldest_change()
-        if state is not None and state.schema == SCHEMA_VERSION and state.seq == head:
+        if self.index.is_current(head):
             self._seen_seq = head
             return
+        state = self.index.state()
+        oldest = await self.store.oldest_change()
         incremental = (
             state is not None
             and state.schema == SCHEMA_VERSION
@@ -236,7 +236,8 @@ class Library:
         papers: list[Paper] = []
         async for batch in self.store.iter_papers():
             papers.extend(batch)
-        if self.index.state() is None or self.index.state().schema != SCHEMA_VERSION:  # type: ignore[union-attr]
+        state = self.index.state()
+        if state is None or state.schema != SCHEMA_VERSION:
             PaperIndex.remove_files(self.index.path)
             self.index = PaperIndex(self.index.path)
         return await asyncio.to_thread(self.index.apply, papers, [], head, rebuild=True)

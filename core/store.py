@@ -259,9 +259,11 @@ class Store:
                 taken.update([row[0] async for row in cursor])
         return taken
 
-    async def keys_with_prefix(self, prefix: str) -> set[str]:
+    async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
+        """Keys starting with `prefix`, the first `limit` of them in key order (-1: all)."""
         async with self._db.execute(
-            "SELECT key FROM papers WHERE key >= ? AND key < ?", (prefix, prefix + "\U0010ffff")
+            "SELECT key FROM papers WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
         ) as cursor:
             return {row[0] async for row in cursor}
 

@@ -100,12 +100,12 @@ async def rank_candidates(
 
     if terms:
         pool = limit if not site.prefix else max(limit, _PREFIX_POOL)
-        take(await library.search(terms, pool + len(present), exclude=present))
+        take(await library.search(terms, pool, exclude=present))
     if len(ranked) < limit and site.prefix:
         # Few context hits match the prefix: look the typed word up on its own, then as a key prefix.
         with contextlib.suppress(EmptyQuery):
             take(await library.search(text_terms(site.prefix), limit * 2, exclude=seen))
-        keyed = await library.store.keys_with_prefix(site.prefix)
+        keyed = await library.store.keys_with_prefix(site.prefix, limit=limit + len(seen))
         papers = await library.get_many(sorted(keyed - seen)[:limit])
         take([Hit(paper, 0.0, 0) for paper in papers.values()])
     return ranked[:limit], terms

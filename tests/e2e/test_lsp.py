@@ -14,6 +14,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from benchmarks.citing_sentences import load_sentences, rate
+from benchmarks.lsp_latency import EDITOR_CAPABILITIES
 from core.library import Library
 from tests.conftest import sentence_files
 from tests.e2e.conftest import SHARED_HOME, complete, open_document, position_of, server_config
@@ -219,21 +220,9 @@ def test_lsp_command_exists() -> None:
     assert "--tcp" in result.stdout
 
 
-RESOLVING = types.ClientCapabilities(
-    text_document=types.TextDocumentClientCapabilities(
-        completion=types.CompletionClientCapabilities(
-            completion_item=types.ClientCompletionItemOptions(
-                documentation_format=[types.MarkupKind.Markdown],
-                resolve_support=types.ClientCompletionItemResolveOptions(properties=["documentation"]),
-            )
-        )
-    )
-)
-
-
 @pytest_lsp.fixture(config=server_config(SHARED_HOME))
 async def resolving_client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=RESOLVING))
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=EDITOR_CAPABILITIES))
     yield
     await lsp_client.shutdown_session()
 
