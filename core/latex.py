@@ -100,3 +100,37 @@ def latex_to_text(text: str) -> str:
     text = text.replace("~", " ").replace("{", "").replace("}", "")
     text = text.replace(_LBRACE, "{").replace(_RBRACE, "}").replace(_TILDE, "~")
     return _SPACES.sub(" ", text).strip()
+
+
+_ACCENT_COMMANDS = {mark: command for command, mark in _ACCENTS.items()}
+_LETTER_COMMANDS = {letter: name for name, letter in _LETTERS.items()}
+
+
+def _as_latex(char: str) -> str:
+    if char in _LETTER_COMMANDS:
+        return "{\\" + _LETTER_COMMANDS[char] + "}"
+    base, *marks = unicodedata.normalize("NFD", char)
+    if base.isascii() and marks and all(mark in _ACCENT_COMMANDS for mark in marks):
+        for mark in marks:
+            command = _ACCENT_COMMANDS[mark]
+            base = f"\\{command}{{{base}}}" if command.isalpha() else f"\\{command}{base}"
+        return "{" + base + "}"
+    return "?"
+
+
+def text_to_latex(text: str, encoding: str) -> str:
+    """`text` with each character the encoding cannot hold written as LaTeX (é → {\\'e}), else `?`.
+
+    For appending to a `.bib` kept in a legacy encoding without changing the encoding.
+
+    >>> text_to_latex("Müller – Łukasz", "ascii")
+    'M{\\\\"u}ller ? {\\\\L}ukasz'
+    """
+    out = []
+    for char in text:
+        try:
+            char.encode(encoding)
+            out.append(char)
+        except UnicodeEncodeError:
+            out.append(_as_latex(char))
+    return "".join(out)

@@ -36,13 +36,21 @@ class SourceFile:
     size: int
 
 
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and the encoding it was in: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
 def read_text(path: Path) -> str:
     """UTF-8 (with or without BOM); files from older tools in Windows-1252 still read."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return decode(path.read_bytes())[0]
 
 
 def detect_format(path: Path) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.latex import latex_to_text
+from core.latex import latex_to_text, text_to_latex
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,12 @@ from core.latex import latex_to_text
 )
 def test_latex_to_text(latex: str, text: str) -> None:
     assert latex_to_text(latex) == text
+
+
+def test_text_to_latex_writes_what_an_encoding_cannot_hold_and_reads_back() -> None:
+    text = "Jérôme Łukasz Dvořák Ångström – 東京"
+    assert text_to_latex(text, "utf-8") == text
+    ascii_text = text_to_latex(text, "ascii")
+    assert ascii_text.isascii()
+    assert ascii_text == "J{\\'e}r{\\^o}me {\\L}ukasz Dvo{\\v{r}}{\\'a}k {\\AA}ngstr{\\\"o}m ? ??"
+    assert latex_to_text(ascii_text) == "Jérôme Łukasz Dvořák Ångström ? ??"
