@@ -109,7 +109,8 @@ _LETTER_COMMANDS = {letter: name for name, letter in _LETTERS.items()}
 def _as_latex(char: str) -> str:
     if char in _LETTER_COMMANDS:
         return "{\\" + _LETTER_COMMANDS[char] + "}"
-    base, *marks = unicodedata.normalize("NFD", char)
+    decomposed = unicodedata.normalize("NFD", char)
+    base, marks = decomposed[0], decomposed[1:]
     if base.isascii() and marks and all(mark in _ACCENT_COMMANDS for mark in marks):
         for mark in marks:
             command = _ACCENT_COMMANDS[mark]
