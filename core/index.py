@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import tantivy
 
 from core.records import Paper
-from core.text import ANALYZER_NAME, text_analyzer
+from core.text import ANALYZER_NAME, analyze, text_analyzer
 
 # Bump when the schema or the analyzer changes: an index of another version is rebuilt.
 SCHEMA_VERSION = 1
@@ -28,6 +29,8 @@ _WRITER_HEAP_BYTES = 128 * 1024 * 1024
 _NO_YEAR = -1
 # Measured at 1M abstracts: search p95 27.5 → 20.4 ms; ACM-CR recall unchanged (at 30%: paragraphs −0.009).
 COMMON_WORD_SHARE = 0.5
+# tantivy's BM25 parameters, for scoring papers outside the index the way it scores those inside.
+_K1, _B = 1.2, 0.75
 COMMON_WORD_MIN_DOCS = 50_000
 
 
@@ -186,6 +189,34 @@ class PaperIndex:
             return terms[term] * math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
         return {term: terms[term] for term in sorted(terms, key=informativeness, reverse=True)[:limit]}
+
+    def score(self, terms: Mapping[str, float], documents: Mapping[str, Counter[str]]) -> dict[str, float]:
+        """BM25 of documents outside the index (a user's own .bib) with the index's word statistics,
+        so that they rank among its hits. Their own mean length stands in for the index's."""
+        if not documents:
+            return {}
+        searcher = self._index.searcher()
+        total = int(searcher.num_docs) + len(documents)
+        idf = {}
+        for term in terms:
+            outside = sum(1 for counts in documents.values() if term in counts)
+            frequency = int(searcher.doc_freq("text", term)) + outside
+            idf[term] = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+        mean_length = max(sum(c.total() for c in documents.values()) / len(documents), 1.0)
+        scores = {}
+        for key, counts in documents.items():
+            norm = _K1 * (1 - _B + _B * counts.total() / mean_length)
+            scores[key] = sum(
+                weight * idf[term] * counts[term] * (_K1 + 1) / (counts[term] + norm)
+                for term, weight in terms.items()
+                if term in counts
+            )
+        return scores
+
+
+def document_terms(paper: Paper) -> Counter[str]:
+    """The terms the index would hold for `paper`, with their counts."""
+    return Counter(analyze(paper.search_text()))
 
 
 def analyze_author(author: str | None) -> list[str]:

@@ -7,7 +7,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -294,6 +294,10 @@ class Library:
         papers = await self.store.get_many([key for key, _ in ranked])
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
+
+    def score(self, terms: Mapping[str, float], documents: Mapping[str, Counter[str]]) -> dict[str, float]:
+        """Scores of papers outside the library (see `PaperIndex.score`), by the query `search` runs."""
+        return self.index.score(self.index.most_informative(terms, QUERY_TERMS), documents)
 
     async def get(self, key: str) -> Paper:
         paper = await self.store.get(key)

@@ -1,93 +1,314 @@
-"""The keys a document's own bibliography defines, so they are never reported as unknown."""
+"""A document's own bibliography: the files it names, the entries it defines inline, what they hold.
+
+Names come from the document's text (cached per version); files are found and read on each use,
+from the editor's buffer when the file is open there and from disk otherwise, so an edit in either
+place is seen at once.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from pygls.uris import to_fs_path
-
-from core.formats import parse_file
-from core.records import Paper
+from core.bibfile import defined_keys
+from core.formats import parse_text, read_text
+from core.index import document_terms
+from core.latex import latex_to_text
+from core.records import Paper, ParseFailure, UnsupportedFormat
 from server import syntax
 
 _LATEX_RESOURCES = re.compile(
     r"\\(?:bibliography|addbibresource|addglobalbib)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}"
 )
 _BIBITEM = re.compile(r"\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^}]+)\}")
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n(?:---|\.\.\.)\s*\n", re.DOTALL)
-_YAML_BIBLIOGRAPHY = re.compile(r"(?m)^bibliography:\s*(.*)$")
-_YAML_LIST_ITEM = re.compile(r"^\s*-\s*(.+)$")
-_YAML_REFERENCE_ID = re.compile(r"(?m)^\s*-?\s*id:\s*['\"]?([^'\"\s]+)")
+_BIBITEM_END = re.compile(r"\\bibitem\b|\\end\s*\{thebibliography\}")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_YAML_KEY = re.compile(r"(?m)^(bibliography|references):[ \t]*(.*)$")
+_YAML_LIST_ITEM = re.compile(r"[ \t]*-[ \t]*(.+)")
+_YAML_FIELD = re.compile(r"(?m)^[ \t]*(?:-[ \t]*)?(id|title):[ \t]*(.+)$")
+_CSL_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+BIBLIOGRAPHY_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
+_MAX_INLINE_TITLE = 200
 
 
 @dataclass(frozen=True)
-class Bibliography:
-    files: tuple[Path, ...]
-    inline_keys: frozenset[str]
+class Named:
+    """A bibliography file as the document names it, and where."""
+
+    name: str
+    start: int
+    end: int
+    bibtex_default: bool  # \bibliography{refs} means refs.bib
+
+
+@dataclass(frozen=True)
+class InlineEntry:
+    """An entry written in the document itself: `\\bibitem` or a YAML `references:` item."""
+
+    key: str
+    start: int
+    end: int
+    paper: Paper
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a document's text says about its bibliography."""
+
+    named: tuple[Named, ...] = ()
+    inline: tuple[InlineEntry, ...] = ()
+
+    @cached_property
+    def inline_terms(self) -> dict[str, Counter[str]]:
+        return {entry.key: document_terms(entry.paper) for entry in self.inline}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A named file, resolved: `path` is where it is, or where it would be created beside the document."""
+
+    named: Named
+    path: Path
+    exists: bool
+
+    @property
+    def is_bibtex(self) -> bool:
+        return self.path.suffix.lower() == ".bib"
 
 
 def _strip_quotes(value: str) -> str:
-    return value.strip().strip("'\"")
+    return value.strip().strip("'\"").strip()
 
 
-def bibliography_of(text: str, language: str, document_uri: str) -> Bibliography:
-    """Files the document names as its bibliography (resolved beside it) and keys it defines inline."""
-    path = to_fs_path(document_uri)
-    folder = Path(path).parent if path else Path.cwd()
-    names: list[str] = []
-    inline: set[str] = set()
-    if language == syntax.LATEX:
-        for match in _LATEX_RESOURCES.finditer(text):
-            names += [n.strip() for n in match.group(1).split(",") if n.strip()]
-        names = [n if n.endswith(".bib") or "." in Path(n).name else n + ".bib" for n in names]
-        inline.update(m.group(1).strip() for m in _BIBITEM.finditer(text))
+def _latex_declared(text: str) -> Declared:
+    named = []
+    for match in _LATEX_RESOURCES.finditer(text):
+        offset = match.start(1)
+        for part in match.group(1).split(","):
+            name = part.strip()
+            if name:
+                start = offset + part.index(name)
+                bibtex = not match.group(0).startswith(("\\addbibresource", "\\addglobalbib"))
+                named.append(Named(name, start, start + len(name), bibtex))
+            offset += len(part) + 1
+    inline = []
+    for match in _BIBITEM.finditer(text):
+        key = match.group(1).strip()
+        end = _BIBITEM_END.search(text, match.end())
+        body = latex_to_text(text[match.end() : end.start() if end else len(text)])
+        title = body[:_MAX_INLINE_TITLE] or key
+        start = match.start(1) + match.group(1).index(key)
+        inline.append(
+            InlineEntry(key, start, start + len(key), Paper(key=key, title=title, origin="bibitem"))
+        )
+    return Declared(tuple(named), tuple(inline))
+
+
+def _markdown_declared(text: str) -> Declared:
+    front = _FRONT_MATTER.match(text)
+    if not front:
+        return Declared()
+    yaml, base = front.group(1), front.start(1)
+    named: list[Named] = []
+    inline: list[InlineEntry] = []
+    for entry in _YAML_KEY.finditer(yaml):
+        block_end = re.search(r"(?m)^[^\s-]", yaml[entry.end() + 1 :])
+        block = yaml[entry.end() : entry.end() + 1 + block_end.start() if block_end else len(yaml)]
+        if entry.group(1) == "bibliography":
+            value = entry.group(2).strip()
+            if value.startswith("["):
+                items = [
+                    (m.group(0), m.start()) for m in re.finditer(r"[^,\[\]]+", value) if m.group(0).strip()
+                ]
+                spans = [(item, base + entry.start(2) + at) for item, at in items]
+            elif value:
+                spans = [(value, base + entry.start(2))]
+            else:
+                spans = []
+                for line in re.finditer(r"(?m)^.*$", block):
+                    item = _YAML_LIST_ITEM.fullmatch(line.group(0))
+                    if item:
+                        spans.append((item.group(1), base + entry.end() + line.start() + item.start(1)))
+            for raw, at in spans:
+                name = _strip_quotes(raw)
+                if name:
+                    start = at + raw.index(name)
+                    named.append(Named(name, start, start + len(name), bibtex_default=False))
+        else:
+            inline += _yaml_references(block, base + entry.end())
+    return Declared(tuple(named), tuple(inline))
+
+
+def _yaml_references(block: str, offset: int) -> list[InlineEntry]:
+    """`references:` items (CSL YAML): each `id`, with the item's title when it has one."""
+    entries: list[InlineEntry] = []
+    key, start, title = "", 0, ""
+
+    def close() -> None:
+        if key:
+            paper = Paper(key=key, title=title or key, origin="references", format="csl-yaml")
+            entries.append(InlineEntry(key, start, start + len(key), paper))
+
+    for match in _YAML_FIELD.finditer(block):
+        value = _strip_quotes(match.group(2))
+        new_item = match.group(0).lstrip().startswith("-")
+        if new_item:
+            close()
+            key, title = "", ""
+        if match.group(1) == "id":
+            key, start = value, offset + match.start(2) + match.group(2).index(value)
+        else:
+            title = value
+    close()
+    return entries
+
+
+def declared_in(text: str, language: str) -> Declared:
+    return _latex_declared(text) if language == syntax.LATEX else _markdown_declared(text)
+
+
+def resolve(named: Named, folders: Iterable[Path]) -> Resource:
+    """The first of `folders` (the document's, then the workspace root) where the file is."""
+    folders = list(folders)
+    names = [named.name]
+    if not named.name.lower().endswith(BIBLIOGRAPHY_SUFFIXES):
+        names.insert(0 if named.bibtex_default else 1, named.name + ".bib")
+    for folder in folders:
+        for name in names:
+            candidate = (folder / name).expanduser()
+            if candidate.is_file():
+                return Resource(named, candidate.resolve(), True)
+    return Resource(named, (folders[0] / names[0]).expanduser().resolve(), False)
+
+
+# --- the files --------------------------------------------------------------------------------
+
+
+@dataclass
+class BibFile:
+    """One bibliography file as read: its papers, where each key is defined, what could not be read."""
+
+    path: Path
+    papers: dict[str, Paper] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # key → 0-based line of its entry
+    failures: list[ParseFailure] = field(default_factory=list)
+
+    @cached_property
+    def terms(self) -> dict[str, Counter[str]]:
+        """The papers' index terms, counted once per version of the file."""
+        return {key: document_terms(paper) for key, paper in self.papers.items()}
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self.lines)
+
+
+def read_bib_file(path: Path, text: str) -> BibFile:
+    """Every entry that reads; a broken one is a failure with its line, and its key still counts."""
+    result = BibFile(path)
+    try:
+        for item in parse_text(text, str(path)):
+            if isinstance(item, ParseFailure):
+                result.failures.append(item)
+            elif item.key:
+                result.papers.setdefault(item.key, item)
+                result.lines.setdefault(item.key, int(item.origin.rsplit(":", 1)[-1]) - 1)
+    except UnsupportedFormat as error:
+        result.failures.append(ParseFailure(str(path), 1, str(error).split(": ", 1)[-1]))
+        return result
+    if path.suffix.lower() == ".bib":
+        for key, line in defined_keys(text).items():
+            result.lines.setdefault(key, line)
     else:
-        front = _FRONT_MATTER.match(text)
-        if front:
-            yaml = front.group(1)
-            entry = _YAML_BIBLIOGRAPHY.search(yaml)
-            if entry:
-                value = entry.group(1).strip()
-                if value.startswith("["):
-                    names += [_strip_quotes(v) for v in value.strip("[]").split(",") if v.strip()]
-                elif value:
-                    names.append(_strip_quotes(value))
-                else:
-                    for line in yaml[entry.end() :].splitlines()[1:]:
-                        item = _YAML_LIST_ITEM.match(line)
-                        if not item:
-                            break
-                        names.append(_strip_quotes(item.group(1)))
-            if re.search(r"(?m)^references:", yaml):
-                inline.update(_YAML_REFERENCE_ID.findall(yaml[re.search(r"(?m)^references:", yaml).end() :]))  # type: ignore[union-attr]
-    return Bibliography(files=tuple((folder / n).resolve() for n in names), inline_keys=frozenset(inline))
+        for match in _CSL_ID.finditer(text):
+            result.lines.setdefault(match.group(1), text.count("\n", 0, match.start()))
+    return result
 
 
 class BibliographyCache:
-    """Parsed bibliography files, re-read when they change on disk."""
+    """Read bibliography files, each read again when its editor version or its file changes."""
 
-    def __init__(self) -> None:
-        self._entries: dict[Path, tuple[float, dict[str, Paper]]] = {}
+    def __init__(self, editor_text: Callable[[Path], tuple[int, str] | None]) -> None:
+        # editor_text(path): (version, text) when the file is open in the editor.
+        self._editor_text = editor_text
+        self._files: dict[Path, tuple[object, BibFile]] = {}
 
-    def papers(self, path: Path) -> dict[str, Paper]:
+    def signature(self, path: Path) -> object:
+        """What changes when the file does: the editor's version if open there, else size and time."""
+        open_in_editor = self._editor_text(path)
+        if open_in_editor is not None:
+            return ("editor", open_in_editor[0])
         try:
-            modified = path.stat().st_mtime
+            stat = path.stat()
         except OSError:
-            return {}
-        cached = self._entries.get(path)
-        if cached and cached[0] == modified:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def file(self, path: Path) -> BibFile:
+        signature = self.signature(path)
+        cached = self._files.get(path)
+        if cached is not None and cached[0] == signature:
             return cached[1]
+        open_in_editor = self._editor_text(path)
         try:
-            papers = {p.key: p for p in parse_file(path) if isinstance(p, Paper)}
-        except Exception:  # an unreadable bibliography must not break the editor
-            papers = {}
-        self._entries[path] = (modified, papers)
+            text = open_in_editor[1] if open_in_editor else read_text(path) if signature else ""
+            parsed = read_bib_file(path, text)
+        except OSError as error:
+            parsed = BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])
+        self._files[path] = (signature, parsed)
+        return parsed
+
+    def changed(self) -> list[Path]:
+        """Files read before that have changed since (on disk or in the editor)."""
+        return [path for path, (signature, _) in self._files.items() if self.signature(path) != signature]
+
+    def forget(self, keep: set[Path]) -> None:
+        """Drop the files no open document uses any more."""
+        for path in set(self._files) - keep:
+            del self._files[path]
+
+
+@dataclass
+class DocumentBibliography:
+    """A document's bibliography, resolved and read: every key it defines and where."""
+
+    declared: Declared
+    resources: list[Resource]
+    files: list[BibFile]
+
+    @cached_property
+    def inline(self) -> dict[str, InlineEntry]:
+        return {entry.key: entry for entry in self.declared.inline}
+
+    @cached_property
+    def papers(self) -> dict[str, Paper]:
+        """Key → paper, the first definition winning, as BibTeX and citeproc take the first."""
+        papers = {key: entry.paper for key, entry in reversed(self.inline.items())}
+        for bib in reversed(self.files):
+            papers.update(bib.papers)
         return papers
 
-    def keys(self, bibliography: Bibliography) -> set[str]:
-        keys = set(bibliography.inline_keys)
-        for path in bibliography.files:
-            keys.update(self.papers(path))
+    @cached_property
+    def keys(self) -> set[str]:
+        keys = set(self.inline)
+        for bib in self.files:
+            keys |= bib.keys
         return keys
+
+    def file_defining(self, key: str) -> BibFile | None:
+        return next((bib for bib in self.files if key in bib.lines), None)
+
+    @property
+    def target(self) -> Resource | None:
+        """The BibTeX file new entries go to: the first one named."""
+        return next((resource for resource in self.resources if resource.is_bibtex), None)
+
+    def terms(self) -> dict[str, Counter[str]]:
+        terms = dict(self.declared.inline_terms)
+        for bib in reversed(self.files):
+            terms.update(bib.terms)
+        return terms

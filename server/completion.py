@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from lsprotocol import types
 
 from core.highlight import best_sentence_index, sentences
 from core.query import context_terms, text_terms
-from core.records import EmptyQuery, Paper, fold
+from core.records import EmptyQuery, Paper, fold, identity_of
 from core.search import Hit
+from server import commands
+from server.bibliography import DocumentBibliography
 from server.context import CiteSite, cite_site_at, citing_context
-from server.server import PaperciteServer, log, safely
+from server.server import PaperciteServer, Snapshot, log, safely
 
 # VS Code looks at no more than the first 128 characters of filterText.
 _FILTER_TEXT_LIMIT = 128
@@ -56,58 +60,121 @@ def render_documentation(paper: Paper, terms: Mapping[str, float]) -> str:
     return "\n\n".join(block for block in (f"**{paper.title}**", byline, " ".join(abstract)) if block)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    paper: Paper
+    score: float
+    source: str = ""  # the bibliography file (or "this document") that has it; "" for the index only
+    matched: tuple[str, ...] = ()
+
+
+def _identities(paper: Paper) -> list[str]:
+    found = [f"doi:{paper.doi}"] if paper.doi else []
+    found += [f"arxiv:{paper.arxiv_id}"] if paper.arxiv_id else []
+    return [*found, identity_of(paper)] if paper.title and not paper.title_derived else found
+
+
+def merge_with_bibliography(
+    hits: Sequence[Hit], local: Mapping[str, tuple[Paper, str]], local_scores: Mapping[str, float]
+) -> list[Candidate]:
+    """Index hits and the document's own entries in one list, best first.
+
+    An index paper that is also in the bibliography (same key, DOI, arXiv id, or title and first
+    author) is offered once, under the bibliography's key: the one the document can cite.
+    """
+    by_identity = {identity: key for key, (paper, _) in local.items() for identity in _identities(paper)}
+    merged: dict[str, Candidate] = {}
+    for hit in hits:
+        key = (
+            hit.key
+            if hit.key in local
+            else next((by_identity[i] for i in _identities(hit.paper) if i in by_identity), None)
+        )
+        if key is None:
+            merged.setdefault(hit.key, Candidate(hit.paper, hit.score))
+            continue
+        paper, source = local[key]
+        if not paper.abstract and hit.paper.abstract:
+            paper = paper.replace(abstract=hit.paper.abstract, venue=paper.venue or hit.paper.venue)
+        score = max(hit.score, local_scores.get(key, 0.0), merged[key].score if key in merged else 0.0)
+        merged[key] = Candidate(paper, score, source)
+    for key, score in local_scores.items():
+        if score > 0 and key not in merged:
+            merged[key] = Candidate(local[key][0], score, local[key][1])
+    return sorted(merged.values(), key=lambda c: (-c.score, not c.source, c.paper.key))
+
+
 def render_item(
     documentation: types.MarkupContent | str | None,
-    hit: Hit,
+    candidate: Candidate,
     rank: int,
     site: CiteSite,
     edit_range: types.Range,
-    matched: Sequence[str],
+    command: types.Command | None,
+    data: dict[str, str] | None,
 ) -> types.CompletionItem:
-    paper = hit.paper
+    paper = candidate.paper
     filter_words = [site.prefix] if site.prefix else []
-    filter_words += [paper.key, *[w for w in matched if w != paper.key]]
+    filter_words += [paper.key, *[w for w in candidate.matched if w != paper.key]]
+    detail = render_detail(paper)
     return types.CompletionItem(
         label=paper.key,
         kind=types.CompletionItemKind.Reference,
-        detail=render_detail(paper),
+        detail=f"in {candidate.source} · {detail}" if candidate.source else detail,
         documentation=documentation,
         sort_text=f"{rank:04d}",
         filter_text=" ".join(dict.fromkeys(filter_words))[:_FILTER_TEXT_LIMIT],
         text_edit=types.TextEdit(range=edit_range, new_text=paper.key),
+        # Choosing a paper the bibliography lacks also writes its entry there.
+        command=command,
         # Without documentation, the client asks for it (completionItem/resolve) when it shows one.
-        data={"key": paper.key} if documentation is None else None,
+        data=data,
     )
 
 
+def local_entries(bibliography: DocumentBibliography) -> dict[str, tuple[Paper, str]]:
+    """Key → (paper, where it is defined) for every entry of the document's bibliography."""
+    entries = {key: (entry.paper, "this document") for key, entry in bibliography.inline.items()}
+    for bib in reversed(bibliography.files):
+        entries.update({key: (paper, bib.path.name) for key, paper in bib.papers.items()})
+    return entries
+
+
 async def rank_candidates(
-    server: PaperciteServer, text: str, site: CiteSite
-) -> tuple[list[tuple[Hit, list[str]]], dict[str, float]]:
-    """Hits for the citation's context, those matching the typed prefix, best first."""
+    server: PaperciteServer, snapshot: Snapshot, site: CiteSite, bibliography: DocumentBibliography
+) -> tuple[list[Candidate], dict[str, float]]:
+    """The index's hits and the bibliography's entries for the citation's context, those matching
+    the typed prefix, best first."""
     library = await server.library()
     limit = server.settings.max_items
-    terms = context_terms(citing_context(text, site, server.settings.context_window))
+    terms = context_terms(citing_context(snapshot.text, site, server.settings.context_window))
     present = set(site.present_keys)
-    ranked: list[tuple[Hit, list[str]]] = []
+    local = {key: entry for key, entry in local_entries(bibliography).items() if key not in present}
+    ranked: list[Candidate] = []
     seen: set[str] = set(present)
 
-    def take(hits: Sequence[Hit]) -> None:
-        for hit in hits:
-            matched = prefix_matches(hit.paper, site.prefix)
-            if hit.key not in seen and matched:
-                seen.add(hit.key)
-                ranked.append((hit, matched))
+    def take(candidates: Iterable[Candidate]) -> None:
+        for candidate in candidates:
+            matched = prefix_matches(candidate.paper, site.prefix)
+            if candidate.paper.key not in seen and matched:
+                seen.add(candidate.paper.key)
+                ranked.append(dataclasses.replace(candidate, matched=tuple(matched)))
 
     if terms:
         pool = limit if not site.prefix else max(limit, _PREFIX_POOL)
-        take(await library.search(terms, pool, exclude=present))
+        hits = await library.search(terms, pool, exclude=present)
+        documents = {key: counts for key, counts in bibliography.terms().items() if key in local}
+        take(merge_with_bibliography(hits, local, library.score(terms, documents)))
+    # The document's own entries are always there to pick, by key, even when the context misses them.
+    take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(local.items()))
     if len(ranked) < limit and site.prefix:
         # Few context hits match the prefix: look the typed word up on its own, then as a key prefix.
         with contextlib.suppress(EmptyQuery):
-            take(await library.search(text_terms(site.prefix), limit * 2, exclude=seen))
+            hits = await library.search(text_terms(site.prefix), limit * 2, exclude=seen)
+            take(Candidate(hit.paper, hit.score) for hit in hits)
         keyed = await library.store.keys_with_prefix(site.prefix, limit=limit + len(seen))
         papers = await library.get_many(sorted(keyed - seen)[:limit])
-        take([Hit(paper, 0.0, 0) for paper in papers.values()])
+        take(Candidate(paper, 0.0) for paper in papers.values())
     return ranked[:limit], terms
 
 
@@ -120,29 +187,35 @@ async def complete(server: PaperciteServer, params: types.CompletionParams) -> t
     if site is None:
         return empty_list()
     edit_range = snapshot.lines.range(site.replace_start, site.replace_end)
-    ranked, terms = await rank_candidates(server, snapshot.text, site)
+    bibliography = server.bibliography(snapshot)
+    ranked, terms = await rank_candidates(server, snapshot, site, bibliography)
+    target = bibliography.target
     lazy = server.resolves_documentation
     if lazy:
         server.last_completion_terms = terms
-    items = [
-        render_item(
-            None if lazy else server.completion_markup(render_documentation(hit.paper, terms)),
-            hit,
-            rank,
-            site,
-            edit_range,
-            matched,
+    items = []
+    for rank, candidate in enumerate(ranked, start=1):
+        key = candidate.paper.key
+        command = None
+        if target is not None and not candidate.source:
+            command = commands.add_to_bibliography_command(snapshot.uri, [key], target.path.name)
+        documentation = (
+            None if lazy else server.completion_markup(render_documentation(candidate.paper, terms))
         )
-        for rank, (hit, matched) in enumerate(ranked, start=1)
-    ]
+        data = {"key": key, "uri": snapshot.uri} if lazy else None
+        items.append(render_item(documentation, candidate, rank, site, edit_range, command, data))
     return types.CompletionList(is_incomplete=True, items=items)
 
 
 async def resolve(server: PaperciteServer, item: types.CompletionItem) -> types.CompletionItem:
     """The documentation of one item, asked for when the editor shows it: abstracts travel one at a time."""
     try:
-        key = item.data.get("key") if isinstance(item.data, dict) else None
+        data = item.data if isinstance(item.data, dict) else {}
+        key, uri = data.get("key"), data.get("uri")
         paper = await (await server.library()).find(key) if key else None
+        snapshot = server.snapshot(uri) if uri and paper is None else None
+        if snapshot is not None:
+            paper = server.bibliography(snapshot).papers.get(key or "")
         if paper is not None:
             item.documentation = server.completion_markup(
                 render_documentation(paper, server.last_completion_terms)

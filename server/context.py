@@ -351,3 +351,39 @@ def citing_context(text: str, site: CiteSite, window: int = _CONTEXT_WINDOW) -> 
         paragraph=paragraph,
         title=document_title(text, site.language),
     )
+
+
+@dataclass(frozen=True)
+class SentenceSite:
+    """A sentence under the cursor, and where a citation for it would go."""
+
+    start: int
+    end: int
+    insert_at: int  # before the closing full stop, or after the last word
+    context: CitingContext
+
+
+def sentence_at(text: str, offset: int, language: str, window: int = _CONTEXT_WINDOW) -> SentenceSite | None:
+    """The prose sentence around `offset`; None in comments, verbatim, math, code or front matter."""
+    offset = min(max(offset, 0), len(text))
+    if language == syntax.LATEX:
+        if _in_latex_comment(text, offset) or _in_verbatim(text, offset) or _in_inline_math(text, offset):
+            return None
+    elif _in_code(text, offset) or (text.startswith("---") and offset < text.find("\n---", 3) + 4):
+        return None
+    floor, ceiling = max(0, offset - window), min(len(text), offset + window)
+    start = _sentence_start(text, offset, floor)
+    end = _sentence_end(text, offset, ceiling)
+    sentence = text[start:end]
+    stripped = sentence.strip()
+    if not stripped:
+        return None
+    start += len(sentence) - len(sentence.lstrip())
+    end = start + len(stripped)
+    insert_at = end - 1 if stripped[-1] in ".!?" else end
+    context = CitingContext(
+        before=text[start:insert_at],
+        paragraph=_paragraph(text, start, insert_at, floor, ceiling),
+        title=document_title(text, language),
+    )
+    return SentenceSite(start, end, insert_at, context)

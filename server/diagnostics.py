@@ -1,18 +1,27 @@
-"""Diagnostics: a cited key that neither the index nor the document's bibliography knows."""
+"""Diagnostics: unknown keys, keys the index knows but the bibliography lacks, bibliography files
+that are missing, and broken entries in the bibliography files themselves."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from lsprotocol import types
 
+from core.records import ParseFailure
 from core.search import closest_keys
+from server.bibliography import BibFile, DocumentBibliography, Resource
 from server.citations import CitedKey
 from server.positions import LineIndex
-from server.server import PaperciteServer, log
+from server.server import PaperciteServer, Snapshot, log, uri_of
 
 SOURCE = "papercite"
+UNKNOWN_KEY = "unknown-key"
+NOT_IN_BIBLIOGRAPHY = "not-in-bibliography"
+MISSING_FILE = "missing-bibliography"
+# How often bibliography files are checked for changes made outside the editor.
+POLL_SECONDS = 1.0
 # Edits arriving faster than this are diagnosed once, on the last text.
 DEBOUNCE_SECONDS = 0.3
 _WILDCARD = "*"  # \nocite{*}: every entry of the bibliography
@@ -25,8 +34,41 @@ def render_unknown_key(cited: CitedKey, suggestions: list[str], lines: LineIndex
         message=f"Unknown citation key '{cited.key}': not in the papercite index or the bibliography{hint}",
         severity=types.DiagnosticSeverity.Warning,
         source=SOURCE,
-        code="unknown-key",
+        code=UNKNOWN_KEY,
         data={"key": cited.key, "suggestions": suggestions},
+    )
+
+
+def render_not_in_bibliography(cited: CitedKey, where: str, lines: LineIndex) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=lines.range(cited.start, cited.end),
+        message=f"'{cited.key}' is in the papercite index but not in {where} yet",
+        severity=types.DiagnosticSeverity.Information,
+        source=SOURCE,
+        code=NOT_IN_BIBLIOGRAPHY,
+        data={"key": cited.key},
+    )
+
+
+def render_missing_file(resource: Resource, lines: LineIndex) -> types.Diagnostic:
+    named = resource.named
+    return types.Diagnostic(
+        range=lines.range(named.start, named.end),
+        message=f"Bibliography file '{named.name}' not found (looked beside the document and in the "
+        f"workspace root, with and without '.bib')",
+        severity=types.DiagnosticSeverity.Error,
+        source=SOURCE,
+        code=MISSING_FILE,
+    )
+
+
+def render_failure(failure: ParseFailure) -> types.Diagnostic:
+    line = max(failure.line - 1, 0)
+    return types.Diagnostic(
+        range=types.Range(start=types.Position(line, 0), end=types.Position(line + 1, 0)),
+        message=f"papercite cannot read this entry: {failure.reason}",
+        severity=types.DiagnosticSeverity.Error,
+        source=SOURCE,
     )
 
 
@@ -34,37 +76,81 @@ def unknown_citations(cited: list[CitedKey], known: Collection[str]) -> list[Cit
     return [c for c in cited if c.key != _WILDCARD and c.key not in known]
 
 
-async def diagnostics_for(server: PaperciteServer, uri: str) -> list[types.Diagnostic] | None:
-    snapshot = server.snapshot(uri)
-    if snapshot is None or not server.settings.diagnostics:
-        return None
-    cited = snapshot.citations()
+def where_entries_go(bibliography: DocumentBibliography) -> str | None:
+    """How a document's bibliography is named in messages, or None if it has none."""
+    if bibliography.target is not None:
+        return bibliography.target.path.name
+    if bibliography.resources or bibliography.inline:
+        return "the bibliography"
+    return None
+
+
+@dataclass(frozen=True)
+class CitationCheck:
+    unknown: dict[str, list[str]]  # key known nowhere → the closest known keys
+    not_in_bibliography: list[str]  # keys the index knows and the bibliography lacks (if it has one)
+
+
+async def check_citations(
+    server: PaperciteServer, cited: list[CitedKey], bibliography: DocumentBibliography
+) -> CitationCheck:
     library = await server.library()
     keys = sorted({c.key for c in cited})
-    known: set[str] = set(await library.get_many(keys))
-    known |= server.bibliographies.keys(snapshot.bibliography)
-    unknown = unknown_citations(cited, known)
-    suggestions: Mapping[str, list[str]] = {}
+    in_index = set(await library.get_many(keys))
+    unknown: dict[str, list[str]] = {c.key: [] for c in unknown_citations(cited, in_index | bibliography.keys)}
     if unknown:
-        local = sorted(server.bibliographies.keys(snapshot.bibliography))
-        suggestions = {
-            key: closest_keys(key, local + await library.store.keys_near(key))
-            for key in {c.key for c in unknown}
-        }
-    return [render_unknown_key(c, suggestions.get(c.key, []), snapshot.lines) for c in unknown]
+        local = sorted(bibliography.keys)
+        for key in unknown:
+            unknown[key] = closest_keys(key, local + await library.store.keys_near(key))
+    lacking = []
+    if where_entries_go(bibliography) is not None:
+        lacking = [key for key in keys if key in in_index and key not in bibliography.keys]
+    return CitationCheck(unknown, lacking)
+
+
+async def diagnostics_for(
+    server: PaperciteServer, snapshot: Snapshot, bibliography: DocumentBibliography
+) -> list[types.Diagnostic]:
+    cited = snapshot.citations()
+    check = await check_citations(server, cited, bibliography)
+    found = [render_missing_file(r, snapshot.lines) for r in bibliography.resources if not r.exists]
+    where = where_entries_go(bibliography) or ""
+    for citation in cited:
+        if citation.key in check.unknown:
+            found.append(render_unknown_key(citation, check.unknown[citation.key], snapshot.lines))
+        elif citation.key in check.not_in_bibliography:
+            found.append(render_not_in_bibliography(citation, where, snapshot.lines))
+    return sorted(found, key=lambda d: (d.range.start.line, d.range.start.character))
+
+
+def publish_file_diagnostics(server: PaperciteServer, bib: BibFile) -> None:
+    """A bibliography file's broken entries, shown in that file (open in the editor or not)."""
+    server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri_of(bib.path), diagnostics=[render_failure(f) for f in bib.failures]
+        )
+    )
 
 
 async def publish(server: PaperciteServer, uri: str, *, delay: float = DEBOUNCE_SECONDS) -> None:
     try:
         await asyncio.sleep(delay)
-        found = await diagnostics_for(server, uri)
+        snapshot = server.snapshot(uri)
+        if snapshot is None:
+            return
+        server.bibliography_seen[uri] = server.bibliography_state(snapshot)
+        if not server.settings.diagnostics:
+            return
+        bibliography = server.bibliography(snapshot)
+        found = await diagnostics_for(server, snapshot, bibliography)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.error("diagnostics failed for %s", uri, exc_info=True)
         return
-    if found is not None:
-        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+    for bib in bibliography.files:
+        publish_file_diagnostics(server, bib)
 
 
 def schedule(server: PaperciteServer, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
@@ -73,3 +159,24 @@ def schedule(server: PaperciteServer, uri: str, delay: float = DEBOUNCE_SECONDS)
     if pending is not None:
         pending.cancel()
     server.pending_diagnostics[uri] = asyncio.ensure_future(publish(server, uri, delay=delay))
+
+
+def schedule_all(server: PaperciteServer, delay: float = DEBOUNCE_SECONDS) -> None:
+    for snapshot in server.open_snapshots():
+        schedule(server, snapshot.uri, delay)
+
+
+async def watch_bibliographies(server: PaperciteServer) -> None:
+    """Diagnose again the documents whose bibliography files appeared, went or changed.
+
+    Polling a few stat() calls a second works with every client; not all can watch files for us.
+    """
+    while True:
+        await asyncio.sleep(POLL_SECONDS)
+        try:
+            for snapshot in server.open_snapshots():
+                if server.bibliography_state(snapshot) != server.bibliography_seen.get(snapshot.uri):
+                    server.bibliography_seen[snapshot.uri] = server.bibliography_state(snapshot)
+                    schedule(server, snapshot.uri, delay=0)
+        except Exception:
+            log.error("watching bibliography files failed", exc_info=True)

@@ -38,9 +38,8 @@ async def hover(server: PaperciteServer, params: types.HoverParams) -> types.Hov
     cited = citation_at(snapshot.citations(), offset)
     if cited is None:
         return None
-    paper = await (await server.library()).find(cited.key) or snapshot.bibliography_papers(server).get(
-        cited.key
-    )
+    library = await server.library()
+    paper = await library.find(cited.key) or server.bibliography(snapshot).papers.get(cited.key)
     if paper is None:
         return None
     return types.Hover(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
-from server import completion, diagnostics, hover
+from server import code_actions, commands, completion, definition, diagnostics, hover, references, symbols
+from server.bibliography import BIBLIOGRAPHY_SUFFIXES
 from server.server import PaperciteServer, log
 from server.settings import SECTION
 from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
@@ -25,6 +28,7 @@ def build_server(home: Path | None = None) -> PaperciteServer:
     async def on_initialized(ls: PaperciteServer, params: types.InitializedParams) -> None:
         await refresh_configuration(ls)
         await ls.library()  # open (and seed, on first use) before the first keystroke
+        ls.watcher = asyncio.ensure_future(diagnostics.watch_bibliographies(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: PaperciteServer, params: types.DidChangeConfigurationParams) -> None:
@@ -52,17 +56,42 @@ def build_server(home: Path | None = None) -> PaperciteServer:
     async def on_hover(ls: PaperciteServer, params: types.HoverParams) -> types.Hover | None:
         return await hover.hover(ls, params)
 
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def on_definition(ls: PaperciteServer, params: types.DefinitionParams) -> list[types.Location]:
+        return await definition.definition(ls, params)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def on_references(ls: PaperciteServer, params: types.ReferenceParams) -> list[types.Location]:
+        return await references.references(ls, params)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[code_actions.QUICKFIX, code_actions.CITE]),
+    )
+    async def on_code_action(ls: PaperciteServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return await code_actions.code_actions(ls, params)
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    async def on_workspace_symbol(
+        ls: PaperciteServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.SymbolInformation]:
+        return await symbols.workspace_symbols(ls, params)
+
+    @server.feature(types.WORKSPACE_EXECUTE_COMMAND, types.ExecuteCommandOptions(commands=commands.COMMANDS))
+    async def on_execute_command(ls: PaperciteServer, params: types.ExecuteCommandParams) -> object:
+        return await commands.execute(ls, params)
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:
-        diagnostics.schedule(ls, params.text_document.uri, delay=0)
+        changed(ls, params.text_document.uri, delay=0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: PaperciteServer, params: types.DidChangeTextDocumentParams) -> None:
-        diagnostics.schedule(ls, params.text_document.uri)
+        changed(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def on_save(ls: PaperciteServer, params: types.DidSaveTextDocumentParams) -> None:
-        diagnostics.schedule(ls, params.text_document.uri, delay=0)
+        changed(ls, params.text_document.uri, delay=0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: PaperciteServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -75,9 +104,26 @@ def build_server(home: Path | None = None) -> PaperciteServer:
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: PaperciteServer, params: None) -> None:
+        if ls.watcher is not None:
+            ls.watcher.cancel()
         await ls.close_library()
 
     return server
+
+
+def changed(ls: PaperciteServer, uri: str, delay: float = diagnostics.DEBOUNCE_SECONDS) -> None:
+    """A document opened or changed: diagnose it, or, for a bibliography file, those that use it."""
+    if ls.snapshot(uri) is not None:
+        diagnostics.schedule(ls, uri, delay=delay)
+    elif is_bibliography_file(uri):
+        path = to_fs_path(uri)
+        if path:
+            diagnostics.publish_file_diagnostics(ls, ls.bibliographies.file(Path(path)))
+        diagnostics.schedule_all(ls, delay=delay)
+
+
+def is_bibliography_file(uri: str) -> bool:
+    return uri.lower().endswith(BIBLIOGRAPHY_SUFFIXES)
 
 
 async def refresh_configuration(ls: PaperciteServer) -> None:

@@ -11,14 +11,22 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
 
 from core.library import Library, default_home
-from core.records import Paper
 from server import syntax
-from server.bibliography import Bibliography, BibliographyCache, bibliography_of
+from server.bibliography import (
+    BibliographyCache,
+    Declared,
+    DocumentBibliography,
+    Resource,
+    declared_in,
+    resolve,
+)
 from server.citations import CitedKey, find_citations
 from server.positions import LineIndex
 from server.settings import Settings, parse_settings
@@ -51,14 +59,13 @@ class Snapshot:
         return find_citations(self.text, self.language)
 
     @cached_property
-    def bibliography(self) -> Bibliography:
-        return bibliography_of(self.text, self.language, self.uri)
+    def declared(self) -> Declared:
+        return declared_in(self.text, self.language)
 
-    def bibliography_papers(self, server: PaperciteServer) -> dict[str, Paper]:
-        papers: dict[str, Paper] = {}
-        for path in self.bibliography.files:
-            papers.update(server.bibliographies.papers(path))
-        return papers
+    @property
+    def path(self) -> Path | None:
+        path = to_fs_path(self.uri)
+        return Path(path) if path else None
 
 
 class PaperciteServer(LanguageServer):
@@ -70,10 +77,13 @@ class PaperciteServer(LanguageServer):
         self._opening = asyncio.Lock()
         # uri → pending diagnostics task, so fast edits only diagnose the latest text.
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
-        self.bibliographies = BibliographyCache()
+        self.bibliographies = BibliographyCache(self.editor_text)
+        # uri → the bibliography_state its diagnostics were computed with, to notice file changes.
+        self.bibliography_seen: dict[str, tuple[object, ...]] = {}
         # The context terms of the latest completion, to bold the right sentence when an item resolves.
         self.last_completion_terms: dict[str, float] = {}
         self._snapshots: dict[str, Snapshot] = {}
+        self.watcher: asyncio.Task[None] | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band failures (an unreadable message, a failed notification): log, and say it plainly."""
@@ -145,6 +155,41 @@ class PaperciteServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         self._snapshots.pop(uri, None)
+
+    def editor_text(self, path: Path) -> tuple[int, str] | None:
+        """(version, text) of a file open in the editor, which may differ from the disk."""
+        document = self.workspace.text_documents.get(unquote(uri_of(path)))
+        if document is None:
+            return None
+        return (document.version or 0, document.source)
+
+    def resources(self, snapshot: Snapshot) -> list[Resource]:
+        """The files the document names, looked for beside it and then in the workspace root."""
+        folders = [snapshot.path.parent] if snapshot.path else []
+        root = self.workspace.root_path
+        if root and Path(root) not in folders:
+            folders.append(Path(root))
+        return [resolve(named, folders or [Path.cwd()]) for named in snapshot.declared.named]
+
+    def bibliography(self, snapshot: Snapshot) -> DocumentBibliography:
+        resources = self.resources(snapshot)
+        files = [self.bibliographies.file(r.path) for r in resources if r.exists]
+        return DocumentBibliography(snapshot.declared, resources, files)
+
+    def bibliography_state(self, snapshot: Snapshot) -> tuple[object, ...]:
+        """What changes when any of the document's bibliography files appears, goes or changes."""
+        return tuple(
+            (r.path, r.exists, self.bibliographies.signature(r.path)) for r in self.resources(snapshot)
+        )
+
+    def open_snapshots(self) -> list[Snapshot]:
+        """Every open document papercite serves."""
+        found = (self.snapshot(uri) for uri in list(self.workspace.text_documents))
+        return [snapshot for snapshot in found if snapshot is not None]
+
+
+def uri_of(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
 
 
 def _capability(root: object, *path: str) -> object:

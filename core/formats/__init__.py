@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,13 @@ def read_text(path: Path) -> str:
 def detect_format(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+    return format_of(head, str(path))
+
+
+def format_of(head: str, name: str) -> str:
+    """The format of a file that starts with `head`; UnsupportedFormat names the ones we read."""
     if not head.strip():
-        raise UnsupportedFormat(f"{path}: the file is empty")
+        raise UnsupportedFormat(f"{name}: the file is empty")
     if looks_like_abstract_lines(head):
         return "seed-abstracts"
     if looks_like_csl_json(head):
@@ -68,7 +74,7 @@ def detect_format(path: Path) -> str:
         return "bibtex"
     if looks_like_page_dump(head):
         return "seed-page"
-    raise UnsupportedFormat(f"{path}: not a format papercite reads; it reads {SUPPORTED}")
+    raise UnsupportedFormat(f"{name}: not a format papercite reads; it reads {SUPPORTED}")
 
 
 def is_bibliographic(path: Path) -> bool:
@@ -87,7 +93,15 @@ def parse_file(path: Path, fmt: str | None = None) -> Iterator[Paper | ParseFail
         with path.open(encoding="utf-8-sig", errors="replace") as lines:
             yield from parse_json_lines(lines, name)
         return
-    text = read_text(path)
+    yield from parse_text(read_text(path), name, fmt)
+
+
+def parse_text(text: str, name: str, fmt: str | None = None) -> Iterator[Paper | ParseFailure]:
+    """Records and failures of a file's text (an editor's unsaved buffer, say)."""
+    fmt = fmt or format_of(text[:_HEAD_BYTES], name)
+    if fmt == "json-lines":
+        yield from parse_json_lines(io.StringIO(text), name)
+        return
     parsers = {
         "bibtex": parse_bibtex,
         "csl-json": parse_csl_json,

@@ -129,8 +129,10 @@ async def test_unknown_keys_get_a_warning_with_suggestions(client: LanguageClien
             break
         await asyncio.sleep(0.05)
     found = client.diagnostics[uri]
-    assert len(found) == 1
-    warning = found[0]
+    assert [d.code for d in found] == ["unknown-key", "not-in-bibliography"]
+    warning, lacking = found
+    assert lacking.severity == types.DiagnosticSeverity.Information
+    assert lacking.message == "'relay' is in the papercite index but not in refs.bib yet"
     assert warning.severity == types.DiagnosticSeverity.Warning
     assert warning.range == types.Range(
         start=types.Position(line=0, character=10), end=types.Position(line=0, character=18)
