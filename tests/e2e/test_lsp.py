@@ -238,7 +238,8 @@ async def test_documentation_arrives_on_resolve_for_clients_that_ask(
     open_document(resolving_client, "file:///doc/r.tex", text, "latex")
     items = await complete(resolving_client, "file:///doc/r.tex", position)
     assert items[0].label == "triforce"
-    assert all(item.documentation is None and item.data == {"key": item.label} for item in items)
+    data = [{"key": item.label, "uri": "file:///doc/r.tex"} for item in items]
+    assert all(item.documentation is None for item in items) and [item.data for item in items] == data
     resolved = await resolving_client.completion_item_resolve_async(items[0])
     assert isinstance(resolved.documentation, types.MarkupContent)
     assert resolved.documentation.value.startswith("**TriForce")
