@@ -67,21 +67,20 @@ def bibliography_wiring(text: str, language: str, file_name: str) -> tuple[int, 
     return 0, f"---\nbibliography: {file_name}\n---\n\n".replace("\n", newline)
 
 
-async def execute(server: PaperciteServer, params: types.ExecuteCommandParams) -> Any:
-    arguments = params.arguments or []
+async def execute(server: PaperciteServer, command: str, arguments: list[Any]) -> Any:
     try:
-        if params.command == ADD_TO_BIBLIOGRAPHY and len(arguments) == 2 and isinstance(arguments[1], list):
+        if command == ADD_TO_BIBLIOGRAPHY and len(arguments) == 2 and isinstance(arguments[1], list):
             return await add_to_bibliography(
                 server, _snapshot(server, arguments[0]), [str(k) for k in arguments[1]]
             )
-        if params.command == CREATE_BIBLIOGRAPHY and len(arguments) == 1:
+        if command == CREATE_BIBLIOGRAPHY and len(arguments) == 1:
             return await create_bibliography(server, _snapshot(server, arguments[0]))
-        raise PaperciteError(f"unknown command or arguments: {params.command} {arguments!r}")
+        raise PaperciteError(f"unknown command or arguments: {command} {arguments!r}")
     except PaperciteError as error:
         _tell(server, f"papercite: {error}", types.MessageType.Warning)
     except Exception as error:
-        log.error("%s failed", params.command, exc_info=True)
-        _tell(server, f"papercite: {params.command} failed: {error}", types.MessageType.Error)
+        log.error("%s failed", command, exc_info=True)
+        _tell(server, f"papercite: {command} failed: {error}", types.MessageType.Error)
     return None
 
 

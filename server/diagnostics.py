@@ -97,7 +97,9 @@ async def check_citations(
     library = await server.library()
     keys = sorted({c.key for c in cited})
     in_index = set(await library.get_many(keys))
-    unknown: dict[str, list[str]] = {c.key: [] for c in unknown_citations(cited, in_index | bibliography.keys)}
+    unknown: dict[str, list[str]] = {
+        c.key: [] for c in unknown_citations(cited, in_index | bibliography.keys)
+    }
     if unknown:
         local = sorted(bibliography.keys)
         for key in unknown:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -27,8 +28,11 @@ def build_server(home: Path | None = None) -> PaperciteServer:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: PaperciteServer, params: types.InitializedParams) -> None:
         await refresh_configuration(ls)
+        if ls.shut_down:  # the editor gave up before we were ready
+            return
         await ls.library()  # open (and seed, on first use) before the first keystroke
-        ls.watcher = asyncio.ensure_future(diagnostics.watch_bibliographies(ls))
+        if not ls.shut_down:
+            ls.watcher = asyncio.ensure_future(diagnostics.watch_bibliographies(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: PaperciteServer, params: types.DidChangeConfigurationParams) -> None:
@@ -77,12 +81,12 @@ def build_server(home: Path | None = None) -> PaperciteServer:
     ) -> list[types.SymbolInformation]:
         return await symbols.workspace_symbols(ls, params)
 
-    @server.feature(types.WORKSPACE_EXECUTE_COMMAND, types.ExecuteCommandOptions(commands=commands.COMMANDS))
-    async def on_execute_command(ls: PaperciteServer, params: types.ExecuteCommandParams) -> object:
-        return await commands.execute(ls, params)
+    for name in commands.COMMANDS:
+        register_command(server, name)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)  # a document reopened starts again at its first version
         changed(ls, params.text_document.uri, delay=0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -104,11 +108,15 @@ def build_server(home: Path | None = None) -> PaperciteServer:
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: PaperciteServer, params: None) -> None:
-        if ls.watcher is not None:
-            ls.watcher.cancel()
-        await ls.close_library()
+        await ls.shut_down_now()
 
     return server
+
+
+def register_command(server: PaperciteServer, name: str) -> None:
+    @server.command(name)
+    async def on_command(ls: PaperciteServer, *arguments: Any) -> object:
+        return await commands.execute(ls, name, list(arguments))
 
 
 def changed(ls: PaperciteServer, uri: str, delay: float = diagnostics.DEBOUNCE_SECONDS) -> None:

@@ -84,6 +84,7 @@ class PaperciteServer(LanguageServer):
         self.last_completion_terms: dict[str, float] = {}
         self._snapshots: dict[str, Snapshot] = {}
         self.watcher: asyncio.Task[None] | None = None
+        self.shut_down = False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band failures (an unreadable message, a failed notification): log, and say it plainly."""
@@ -98,6 +99,8 @@ class PaperciteServer(LanguageServer):
         """The library for the configured home, opened on first use (and again if the home changes)."""
         home = self.settings.home or default_home()
         async with self._opening:
+            if self.shut_down:
+                raise RuntimeError("the server is shutting down")
             if self._library is None or self._library_home != home:
                 if self._library is not None:
                     await self._library.close()
@@ -105,10 +108,17 @@ class PaperciteServer(LanguageServer):
                 self._library_home = home
             return self._library
 
-    async def close_library(self) -> None:
-        if self._library is not None:
-            await self._library.close()
-            self._library = None
+    async def shut_down_now(self) -> None:
+        """Stop background work and close the library; nothing opens it again (a late request fails)."""
+        async with self._opening:
+            self.shut_down = True
+            if self.watcher is not None:
+                self.watcher.cancel()
+            for pending in self.pending_diagnostics.values():
+                pending.cancel()
+            if self._library is not None:
+                await self._library.close()
+                self._library = None
 
     def apply_settings(self, raw: Any) -> None:
         self.settings, problems = parse_settings(raw, self.settings)

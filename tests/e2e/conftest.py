@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
@@ -41,3 +43,67 @@ async def complete(client: LanguageClient, uri: str, position: types.Position) -
     )
     assert isinstance(result, types.CompletionList) and result.is_incomplete
     return result.items
+
+
+def offset_in(text: str, position: types.Position) -> int:
+    """Offset of an LSP position in text (ASCII test documents: code points are UTF-16 units)."""
+    lines = text.split("\n")
+    return sum(len(line) + 1 for line in lines[: position.line]) + position.character
+
+
+class Editor:
+    """The client's open buffers: it applies the server's workspace edits to them as an editor does,
+    and tells the server of the change."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.buffers: dict[str, tuple[int, str]] = {}
+        self.applied: list[types.WorkspaceEdit] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(
+            client: LanguageClient, params: types.ApplyWorkspaceEditParams
+        ) -> types.ApplyWorkspaceEditResult:
+            return self._apply(params)
+
+    def open(self, uri: str, text: str, language: str) -> None:
+        self.buffers[uri] = (1, text)
+        open_document(self.client, uri, text, language)
+
+    def text(self, uri: str) -> str:
+        return self.buffers[uri][1]
+
+    def _apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        edit = params.edit
+        self.applied.append(edit)
+        changes = dict(edit.changes or {})
+        for change in edit.document_changes or []:
+            assert isinstance(change, types.TextDocumentEdit)
+            changes[change.text_document.uri] = list(change.edits)  # type: ignore[arg-type]
+        for uri, edits in changes.items():
+            version, text = self.buffers[uri]
+            for text_edit in sorted(
+                edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+            ):
+                start, end = offset_in(text, text_edit.range.start), offset_in(text, text_edit.range.end)
+                text = text[:start] + text_edit.new_text + text[end:]
+            self.buffers[uri] = (version + 1, text)
+            self.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                )
+            )
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+
+async def diagnostics_when(
+    client: LanguageClient, uri: str, condition: Callable[[list[types.Diagnostic]], bool], seconds: float = 10
+) -> list[types.Diagnostic]:
+    """The document's diagnostics once `condition` holds for them (the last ones, failing, if never)."""
+    for _ in range(int(seconds / 0.05)):
+        found = client.diagnostics.get(uri)
+        if found is not None and condition(list(found)):
+            return list(found)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"diagnostics of {uri} never met the condition; last: {client.diagnostics.get(uri)}")
