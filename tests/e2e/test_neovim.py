@@ -10,23 +10,26 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.conftest import REPO
 
 DRIVER = Path(__file__).parent / "nvim" / "drive.lua"
+HOME = Path(tempfile.mkdtemp(prefix="papercite-nvim-"))
 
 
-def run_neovim(tmp_path: Path, files: list[dict[str, object]]) -> list[dict[str, object]]:
+def run_neovim(tmp_path: Path, steps: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Run the steps in Neovim (see nvim/drive.lua); each step's result, in order."""
     nvim = shutil.which("nvim")
     assert nvim, "Neovim is not installed: .ci/run installs Debian's neovim for this test"
     out = tmp_path / "out.json"
     env = {
         **os.environ,
-        "PAPERCITE_HOME": str(tmp_path / "home"),
+        "PAPERCITE_HOME": str(HOME),
         "PAPERCITE_NVIM_OUT": str(out),
         "PAPERCITE_NVIM_CMD": json.dumps([sys.executable, "-m", "core.cli", "lsp"]),
-        "PAPERCITE_NVIM_FILES": json.dumps(files),
+        "PAPERCITE_NVIM_STEPS": json.dumps(steps),
         "PYTHONPATH": str(REPO),
     }
     subprocess.run(
@@ -37,9 +40,15 @@ def run_neovim(tmp_path: Path, files: list[dict[str, object]]) -> list[dict[str,
         check=True,
         capture_output=True,
     )
-    results = json.loads(out.read_text())
-    assert isinstance(results, list), results
+    report = json.loads(out.read_text())
+    assert not report.get("error"), report["error"]
+    results = report["results"]
+    assert [r["op"] for r in results] == [s["op"] for s in steps]
     return results
+
+
+def at(lines: list[str], line: int, text: str, offset: int = 0) -> dict[str, int]:
+    return {"line": line, "character": lines[line].index(text) + offset}
 
 
 def test_neovim_gets_completion_hover_and_diagnostics(tmp_path: Path) -> None:
@@ -58,22 +67,19 @@ def test_neovim_gets_completion_hover_and_diagnostics(tmp_path: Path) -> None:
     results = run_neovim(
         tmp_path,
         [
-            {
-                "path": str(tex),
-                "filetype": "tex",
-                "line": 2,
-                "character": tex_lines[2].index("{}") + 1,
-                "hover_line": 3,
-                "hover_character": tex_lines[3].index("relay") + 2,
-                "diagnostics": 1,
-            },
-            {"path": str(md), "filetype": "markdown", "line": 2, "character": md_lines[2].index("@") + 1},
+            {"op": "open", "path": str(tex), "filetype": "tex"},
+            {"op": "complete", **at(tex_lines, 2, "{}", 1)},
+            {"op": "hover", **at(tex_lines, 3, "relay", 2)},
+            {"op": "diagnostics", "count": 1},
+            {"op": "open", "path": str(md), "filetype": "markdown"},
+            {"op": "complete", **at(md_lines, 2, "@", 1)},
+            {"op": "diagnostics", "count": 0},
         ],
     )
-    tex_result, md_result = results
-    assert tex_result["labels"][0] == "triforce"  # type: ignore[index]
-    assert str(tex_result["hover"]).startswith("**RELAY**")
-    assert tex_result["diagnostics"] == [
+    _, tex_completion, hover, tex_diagnostics, _, md_completion, md_diagnostics = results
+    assert tex_completion["labels"][0] == "triforce"  # type: ignore[index]
+    assert str(hover["hover"]).startswith("**RELAY**")
+    assert tex_diagnostics["diagnostics"] == [
         {
             "message": "Unknown citation key 'trifroce': not in the papercite index or the bibliography; "
             "did you mean triforce?",
@@ -81,5 +87,71 @@ def test_neovim_gets_completion_hover_and_diagnostics(tmp_path: Path) -> None:
             "col": tex_lines[3].index("trifroce"),
         }
     ]
-    assert md_result["labels"][0] == "relay"  # type: ignore[index]
-    assert md_result["diagnostics"] == []
+    assert md_completion["labels"][0] == "relay"  # type: ignore[index]
+    assert md_diagnostics["diagnostics"] == []
+
+
+PHOTONIC = (
+    "@article{mine2031photonic,\n  title = {Annealing Schedules for Protein Folding on Photonic Quantum Chips},\n"
+    "  author = {Qubit, Quinn},\n  year = {2031},\n"
+    "  abstract = {Quantum annealing folds proteins on photonic chips.}\n}\n"
+)
+
+
+def test_neovim_with_a_local_bib_definition_and_code_actions(tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text("% my references\n\n" + PHOTONIC)
+    tex = tmp_path / "paper.tex"
+    lines = [
+        r"\documentclass{article}",
+        r"\begin{document}",
+        r"Quantum annealing folds proteins on photonic chips~\cite{}.",
+        r"We draft with a sparse KV cache in hierarchical speculative decoding.",
+        r"Looped models~\cite{mine2031photonic} help, unlike \cite{trifroce}.",
+        r"\bibliography{refs}",
+        r"\end{document}",
+    ]
+    tex.write_text("\n".join(lines) + "\n")
+    results = run_neovim(
+        tmp_path,
+        [
+            {"op": "open", "path": str(bib), "filetype": "bib"},
+            {"op": "open", "path": str(tex), "filetype": "tex"},
+            {"op": "complete", **at(lines, 2, "{}", 1)},
+            {"op": "definition", **at(lines, 4, "mine2031photonic", 3)},
+            {
+                "op": "code_action",
+                **at(lines, 4, "trifroce", 2),
+                "choose": "Did you mean",
+                "changes_buffer": True,
+            },
+            {
+                "op": "code_action",
+                **at(lines, 3, "sparse"),
+                "choose": "Cite triforce",
+                "changes_buffer": True,
+            },
+            {"op": "wait_text", "path": str(bib), "contains": "@misc{triforce,"},
+            {"op": "diagnostics", "count": 0},
+            {"op": "write_all"},
+        ],
+    )
+    completion, definition, did_you_mean, cite = results[2:6]
+    assert completion["labels"][0] == "mine2031photonic"  # type: ignore[index]
+    assert str(completion["details"][0]).startswith("in refs.bib · ")  # type: ignore[index]
+    assert definition["path"] == str(bib) and definition["line"] == 2
+    assert str(definition["text"]).startswith("@article{mine2031photonic,")
+    assert did_you_mean["chosen"] == "Did you mean 'triforce'?"
+    assert str(cite["chosen"]).startswith("Cite triforce: TriForce")
+    offered = [str(t) for t in cite["titles"]]  # type: ignore[attr-defined]
+    assert len([t for t in offered if t.startswith("Cite ")]) == 3
+    # After "Did you mean", triforce is cited but not in refs.bib: that is on offer too.
+    assert "Add all missing entries to refs.bib (triforce)" in offered
+    written = tex.read_text().split("\n")
+    assert (
+        written[3] == r"We draft with a sparse KV cache in hierarchical speculative decoding~\cite{triforce}."
+    )
+    assert written[4] == r"Looped models~\cite{mine2031photonic} help, unlike \cite{triforce}."
+    # The .bib was open in Neovim: the entry went into its buffer, and `:wall` saved it.
+    saved = bib.read_text()
+    assert saved.startswith("% my references\n\n" + PHOTONIC) and saved.count("{triforce,") == 1
