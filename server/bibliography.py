@@ -30,6 +30,7 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\r?\n
 _YAML_KEY = re.compile(r"(?m)^(bibliography|references):[ \t]*(.*)$")
 _YAML_LIST_ITEM = re.compile(r"[ \t]*-[ \t]*(.+)")
 _YAML_FIELD = re.compile(r"(?m)^[ \t]*(?:-[ \t]*)?(id|title):[ \t]*(.+)$")
+_YAML_ITEM = re.compile(r"(?m)^([ \t]*)-[ \t]")
 _CSL_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 BIBLIOGRAPHY_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
 _MAX_INLINE_TITLE = 200
@@ -145,25 +146,20 @@ def _markdown_declared(text: str) -> Declared:
 
 def _yaml_references(block: str, offset: int) -> list[InlineEntry]:
     """`references:` items (CSL YAML): each `id`, with the item's title when it has one."""
-    entries: list[InlineEntry] = []
-    key, start, title = "", 0, ""
-
-    def close() -> None:
-        if key:
-            paper = Paper(key=key, title=title or key, origin="references", format="csl-yaml")
-            entries.append(InlineEntry(key, start, start + len(key), paper))
-
-    for match in _YAML_FIELD.finditer(block):
-        value = _strip_quotes(match.group(2))
-        new_item = match.group(0).lstrip().startswith("-")
-        if new_item:
-            close()
-            key, title = "", ""
-        if match.group(1) == "id":
-            key, start = value, offset + match.start(2) + match.group(2).index(value)
-        else:
-            title = value
-    close()
+    items = list(_YAML_ITEM.finditer(block))
+    # Items of nested lists (authors, say) are indented deeper than the references themselves.
+    depth = min((len(m.group(1)) for m in items), default=0)
+    starts = [m.start() for m in items if len(m.group(1)) == depth]
+    entries = []
+    for begin, end in zip(starts, [*starts[1:], len(block)]):
+        fields = {m.group(1): m for m in _YAML_FIELD.finditer(block, begin, end)}
+        if "id" not in fields:
+            continue
+        key = _strip_quotes(fields["id"].group(2))
+        start = offset + fields["id"].start(2) + fields["id"].group(2).index(key)
+        title = _strip_quotes(fields["title"].group(2)) if "title" in fields else key
+        paper = Paper(key=key, title=title, origin="references", format="csl-yaml")
+        entries.append(InlineEntry(key, start, start + len(key), paper))
     return entries
 
 
@@ -220,6 +216,7 @@ def read_bib_file(path: Path, text: str) -> BibFile:
     except UnsupportedFormat as error:
         result.failures.append(ParseFailure(str(path), 1, str(error).split(": ", 1)[-1]))
         return result
+    result.failures.sort(key=lambda failure: failure.line)
     if path.suffix.lower() == ".bib":
         for key, line in defined_keys(text).items():
             result.lines.setdefault(key, line)

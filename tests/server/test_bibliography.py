@@ -1,0 +1,80 @@
+"""Finding a document's bibliography and reading it: pure functions over text and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from server.bibliography import declared_in, read_bib_file, resolve
+from server.syntax import LATEX, MARKDOWN
+
+
+def test_latex_names_files_where_it_names_them_and_defines_bibitems() -> None:
+    text = (
+        "\\addbibresource[label=x]{lib.bib}\n\\bibliography{refs, more}\n"
+        "\\begin{thebibliography}{9}\n\\bibitem[Ada(1843)]{ada1843} A. Lovelace. \\emph{Notes}. 1843.\n"
+        "\\bibitem{babbage}C. Babbage.\n\\end{thebibliography}\n"
+    )
+    declared = declared_in(text, LATEX)
+    assert [(n.name, text[n.start : n.end], n.bibtex_default) for n in declared.named] == [
+        ("lib.bib", "lib.bib", False),
+        ("refs", "refs", True),
+        ("more", "more", True),
+    ]
+    assert [(e.key, text[e.start : e.end]) for e in declared.inline] == [
+        ("ada1843", "ada1843"),
+        ("babbage", "babbage"),
+    ]
+    assert declared.inline[0].paper.title == "A. Lovelace. Notes. 1843."
+
+
+def test_markdown_front_matter_string_list_and_inline_references() -> None:
+    one = "---\ntitle: T\nbibliography: 'refs.bib'\n---\nText.\n"
+    assert [n.name for n in declared_in(one, MARKDOWN).named] == ["refs.bib"]
+    flow = '---\nbibliography: [a.bib, "b.json"]\n---\n'
+    named = declared_in(flow, MARKDOWN).named
+    assert [(n.name, flow[n.start : n.end]) for n in named] == [("a.bib", "a.bib"), ("b.json", "b.json")]
+    block = (
+        "---\nbibliography:\n  - a.bib\n  - b.json\nreferences:\n- id: first\n  author:\n    - family: Doe\n"
+        "  title: First Work\n"
+        "- type: book\n  id: 'second'\nlink-citations: true\n---\n"
+    )
+    declared = declared_in(block, MARKDOWN)
+    assert [n.name for n in declared.named] == ["a.bib", "b.json"]
+    assert [(e.key, e.paper.title, block[e.start : e.end]) for e in declared.inline] == [
+        ("first", "First Work", "first"),
+        ("second", "second", "second"),
+    ]
+    assert declared_in("No front matter.\nbibliography: x.bib\n", MARKDOWN).named == ()
+
+
+def test_files_are_found_beside_the_document_then_in_the_root(tmp_path: Path) -> None:
+    document, root = tmp_path / "chapters", tmp_path
+    document.mkdir()
+    (root / "refs.bib").write_text("")
+    (document / "local.bib").write_text("")
+    named = {
+        n.name: n for n in declared_in("\\bibliography{refs,local,gone}\\addbibresource{local}", LATEX).named
+    }
+    assert resolve(named["refs"], [document, root]).path == root / "refs.bib"
+    assert resolve(named["local"], [document, root]).path == document / "local.bib"
+    gone = resolve(named["gone"], [document, root])
+    assert not gone.exists and gone.path == document / "gone.bib" and gone.is_bibtex
+
+
+def test_a_bib_file_keeps_its_good_entries_and_reports_the_broken_one(tmp_path: Path) -> None:
+    text = "@article{a, title={A}}\n\n@article{b, title={Unclosed\n\n@misc{c, howpublished={no title}}\n@book{d, title={D}}\n"
+    bib = read_bib_file(tmp_path / "refs.bib", text)
+    assert sorted(bib.papers) == ["a", "d"]
+    # Every key with a readable header is defined, at its line, even when its body is not readable.
+    assert bib.lines == {"a": 0, "b": 2, "c": 4, "d": 5}
+    assert [f.line for f in bib.failures] == [3, 5]
+    assert set(bib.terms) == {"a", "d"}
+
+
+def test_a_csl_json_file_defines_its_ids_at_their_lines(tmp_path: Path) -> None:
+    text = '[\n  {"id": "x1", "title": "X"},\n  {\n    "id": "y2",\n    "title": "Y"\n  }\n]\n'
+    bib = read_bib_file(tmp_path / "lib.json", text)
+    assert sorted(bib.papers) == ["x1", "y2"]
+    assert bib.lines == {"x1": 1, "y2": 2}
+    broken = read_bib_file(tmp_path / "lib.json", '[{"id": "x1", "title": "X"}, {"id": ')
+    assert broken.failures and "invalid JSON" in broken.failures[0].reason
