@@ -155,3 +155,50 @@ def test_neovim_with_a_local_bib_definition_and_code_actions(tmp_path: Path) -> 
     # The .bib was open in Neovim: the entry went into its buffer, and `:wall` saved it.
     saved = bib.read_text()
     assert saved.startswith("% my references\n\n" + PHOTONIC) and saved.count("{triforce,") == 1
+
+
+def test_neovim_references_symbols_bibliography_problems_and_a_new_bibliography(tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{good, title={Good}}\n\n@article{broken, title={Unclosed\n\n@misc{other, title={Other}}\n"
+    )
+    tex = tmp_path / "paper.tex"
+    tex_lines = [r"Loops \cite{good,relay}.", r"\bibliography{refs,missing}"]
+    tex.write_text("\n".join(tex_lines) + "\n")
+    md = tmp_path / "notes.md"
+    md_lines = ["# Notes", "", "Loops [@relay] and drafts [@triforce]."]
+    md.write_text("\n".join(md_lines) + "\n")
+    results = run_neovim(
+        tmp_path,
+        [
+            {"op": "open", "path": str(md), "filetype": "markdown"},
+            {"op": "open", "path": str(tex), "filetype": "tex"},
+            {"op": "diagnostics", "count": 2},
+            {"op": "diagnostics", "path": str(bib), "count": 1},
+            {"op": "references", **at(tex_lines, 0, "relay", 1)},
+            {"op": "workspace_symbol", "query": "sparse KV cache hierarchical speculative decoding"},
+            {"op": "open", "path": str(md), "filetype": "markdown"},
+            {
+                "op": "code_action",
+                **at(md_lines, 2, "Loops"),
+                "choose": "Create references.bib",
+                "changes_buffer": True,
+            },
+            {"op": "wait_text", "path": str(tmp_path / "references.bib"), "contains": "{triforce,"},
+            {"op": "write_all"},
+        ],
+    )
+    tex_problems, bib_problems, references, symbols = (r for r in results[2:6])
+    assert [d["line"] for d in tex_problems["diagnostics"]] == [0, 1]  # type: ignore[index]
+    lacking, missing = tex_problems["diagnostics"]  # type: ignore[misc]
+    assert lacking["message"] == "'relay' is in the papercite index but not in refs.bib yet"
+    assert missing["message"].startswith("Bibliography file 'missing' not found")
+    assert missing["col"] == tex_lines[1].index("missing")
+    assert bib_problems["diagnostics"][0]["line"] == 2  # type: ignore[index]
+    assert bib_problems["diagnostics"][0]["message"].startswith("papercite cannot read this entry")  # type: ignore[index]
+    assert [(r["path"], r["line"]) for r in references["items"]] == [(str(md), 2), (str(tex), 0)]  # type: ignore[index]
+    first_symbol = symbols["items"][0]  # type: ignore[index]
+    assert "triforce: TriForce" in first_symbol["text"] and first_symbol["path"].endswith("triforce.bib")
+    created = (tmp_path / "references.bib").read_text()
+    assert created.count("@") == 2 and "{relay," in created and "{triforce," in created
+    assert md.read_text().startswith("---\nbibliography: references.bib\n---\n\n# Notes\n")

@@ -110,6 +110,28 @@ function actions.code_action(step)
   return { titles = titles, chosen = chosen and titles[chosen] or vim.NIL }
 end
 
+-- Runs a request whose answer Neovim puts in the quickfix list, and reads that list.
+local function quickfix_after(run)
+  vim.fn.setqflist({}, "r")
+  run()
+  vim.wait(TIMEOUT, function() return #vim.fn.getqflist() > 0 end, 50)
+  local items = {}
+  for _, item in ipairs(vim.fn.getqflist()) do
+    table.insert(items, { path = vim.api.nvim_buf_get_name(item.bufnr), line = item.lnum - 1, text = item.text })
+  end
+  vim.cmd("cclose")
+  return items
+end
+
+function actions.references(step)
+  vim.api.nvim_win_set_cursor(0, { step.line + 1, step.character })
+  return { items = quickfix_after(function() vim.lsp.buf.references({ includeDeclaration = false }) end) }
+end
+
+function actions.workspace_symbol(step)
+  return { items = quickfix_after(function() vim.lsp.buf.workspace_symbol(step.query) end) }
+end
+
 -- Waits until a file's buffer (or the file on disk, if it has no buffer) holds `step.contains`.
 function actions.wait_text(step)
   local function text()
