@@ -190,33 +190,47 @@ class PaperIndex:
 
         return {term: terms[term] for term in sorted(terms, key=informativeness, reverse=True)[:limit]}
 
-    def score(self, terms: Mapping[str, float], documents: Mapping[str, Counter[str]]) -> dict[str, float]:
-        """BM25 of documents outside the index (a user's own .bib) with the index's word statistics,
-        so that they rank among its hits. Their own mean length stands in for the index's."""
-        if not documents:
+    def score(self, terms: Mapping[str, float], outside: OutsideDocuments) -> dict[str, float]:
+        """BM25 of documents outside the index (a user's .bib) with the index's word statistics, so
+        that they rank among its hits. Their own mean length stands in for the index's.
+
+        Only documents holding a query term get a score; the work is that of their postings.
+        """
+        if not outside.lengths:
             return {}
         searcher = self._index.searcher()
-        total = int(searcher.num_docs) + len(documents)
-        idf = {}
-        for term in terms:
-            outside = sum(1 for counts in documents.values() if term in counts)
-            frequency = int(searcher.doc_freq("text", term)) + outside
-            idf[term] = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
-        mean_length = max(sum(c.total() for c in documents.values()) / len(documents), 1.0)
-        scores = {}
-        for key, counts in documents.items():
-            norm = _K1 * (1 - _B + _B * counts.total() / mean_length)
-            scores[key] = sum(
-                weight * idf[term] * counts[term] * (_K1 + 1) / (counts[term] + norm)
-                for term, weight in terms.items()
-                if term in counts
-            )
+        total = int(searcher.num_docs) + len(outside.lengths)
+        scores: dict[str, float] = {}
+        for term, weight in terms.items():
+            posting = outside.postings.get(term)
+            if not posting:
+                continue
+            frequency = int(searcher.doc_freq("text", term)) + len(posting)
+            idf = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+            for key, count in posting.items():
+                norm = _K1 * (1 - _B + _B * outside.lengths[key] / outside.mean_length)
+                scores[key] = scores.get(key, 0.0) + weight * idf * count * (_K1 + 1) / (count + norm)
         return scores
 
 
-def document_terms(paper: Paper) -> Counter[str]:
-    """The terms the index would hold for `paper`, with their counts."""
-    return Counter(analyze(paper.search_text()))
+@dataclass
+class OutsideDocuments:
+    """Papers outside the index, with their terms inverted once, so that scoring them is quick."""
+
+    postings: dict[str, dict[str, int]]  # term → key → count
+    lengths: dict[str, int]
+    mean_length: float
+
+    @classmethod
+    def of(cls, papers: Iterable[Paper]) -> OutsideDocuments:
+        postings: dict[str, dict[str, int]] = {}
+        lengths = {}
+        for paper in papers:
+            counts = Counter(analyze(paper.search_text()))
+            lengths[paper.key] = counts.total()
+            for term, count in counts.items():
+                postings.setdefault(term, {})[paper.key] = count
+        return cls(postings, lengths, max(sum(lengths.values()) / max(len(lengths), 1), 1.0))
 
 
 def analyze_author(author: str | None) -> list[str]:

@@ -7,7 +7,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,7 +20,7 @@ from typing import Any
 import platformdirs
 
 from core.formats import find_files, is_bibliographic, iter_file_records, read_file_records
-from core.index import SCHEMA_VERSION, PaperIndex
+from core.index import SCHEMA_VERSION, OutsideDocuments, PaperIndex
 from core.keys import base_key, clean_source_key, unique_key
 from core.lock import WriteLock
 from core.records import (
@@ -295,7 +295,7 @@ class Library:
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
 
-    def score(self, terms: Mapping[str, float], documents: Mapping[str, Counter[str]]) -> dict[str, float]:
+    def score(self, terms: Mapping[str, float], documents: OutsideDocuments) -> dict[str, float]:
         """Scores of papers outside the library (see `PaperIndex.score`), by the query `search` runs."""
         return self.index.score(self.index.most_informative(terms, QUERY_TERMS), documents)
 

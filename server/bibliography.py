@@ -8,17 +8,17 @@ place is seen at once.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from core.bibfile import defined_keys
 from core.formats import parse_text, read_text
-from core.index import document_terms
+from core.index import OutsideDocuments
 from core.latex import latex_to_text
-from core.records import Paper, ParseFailure, UnsupportedFormat
+from core.library import Library
+from core.records import Paper, ParseFailure, UnsupportedFormat, identity_of
 from server import syntax
 
 _LATEX_RESOURCES = re.compile(
@@ -64,8 +64,12 @@ class Declared:
     inline: tuple[InlineEntry, ...] = ()
 
     @cached_property
-    def inline_terms(self) -> dict[str, Counter[str]]:
-        return {entry.key: document_terms(entry.paper) for entry in self.inline}
+    def outside(self) -> OutsideDocuments:
+        return OutsideDocuments.of(entry.paper for entry in self.inline)
+
+    @cached_property
+    def identities(self) -> dict[str, str]:
+        return _identities(entry.paper for entry in self.inline)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,17 @@ class Resource:
     @property
     def is_bibtex(self) -> bool:
         return self.path.suffix.lower() == ".bib"
+
+
+def identities_of(paper: Paper) -> list[str]:
+    """What makes two records the same paper: DOI, arXiv id, or title and first author."""
+    found = [f"doi:{paper.doi}"] if paper.doi else []
+    found += [f"arxiv:{paper.arxiv_id}"] if paper.arxiv_id else []
+    return [*found, identity_of(paper)] if paper.title and not paper.title_derived else found
+
+
+def _identities(papers: Iterable[Paper]) -> dict[str, str]:
+    return {identity: paper.key for paper in papers for identity in identities_of(paper)}
 
 
 def _strip_quotes(value: str) -> str:
@@ -151,7 +166,7 @@ def _yaml_references(block: str, offset: int) -> list[InlineEntry]:
     depth = min((len(m.group(1)) for m in items), default=0)
     starts = [m.start() for m in items if len(m.group(1)) == depth]
     entries = []
-    for begin, end in zip(starts, [*starts[1:], len(block)]):
+    for begin, end in zip(starts, [*starts[1:], len(block)], strict=True):
         fields = {m.group(1): m for m in _YAML_FIELD.finditer(block, begin, end)}
         if "id" not in fields:
             continue
@@ -194,9 +209,14 @@ class BibFile:
     failures: list[ParseFailure] = field(default_factory=list)
 
     @cached_property
-    def terms(self) -> dict[str, Counter[str]]:
-        """The papers' index terms, counted once per version of the file."""
-        return {key: document_terms(paper) for key, paper in self.papers.items()}
+    def outside(self) -> OutsideDocuments:
+        """The papers inverted for scoring, once per version of the file."""
+        return OutsideDocuments.of(self.papers.values())
+
+    @cached_property
+    def identities(self) -> dict[str, str]:
+        """Identity (DOI, arXiv id, title and first author) → key."""
+        return _identities(self.papers.values())
 
     @property
     def keys(self) -> set[str]:
@@ -282,12 +302,17 @@ class DocumentBibliography:
         return {entry.key: entry for entry in self.declared.inline}
 
     @cached_property
-    def papers(self) -> dict[str, Paper]:
-        """Key → paper, the first definition winning, as BibTeX and citeproc take the first."""
-        papers = {key: entry.paper for key, entry in reversed(self.inline.items())}
+    def entries(self) -> dict[str, tuple[Paper, str]]:
+        """Key → (paper, where it is defined); the first definition wins, as in BibTeX and citeproc."""
+        entries: dict[str, tuple[Paper, str]] = {}
         for bib in reversed(self.files):
-            papers.update(bib.papers)
-        return papers
+            entries.update({key: (paper, bib.path.name) for key, paper in bib.papers.items()})
+        entries.update({key: (entry.paper, "this document") for key, entry in self.inline.items()})
+        return entries
+
+    def paper(self, key: str) -> Paper | None:
+        entry = self.entries.get(key)
+        return entry[0] if entry else None
 
     @cached_property
     def keys(self) -> set[str]:
@@ -296,6 +321,22 @@ class DocumentBibliography:
             keys |= bib.keys
         return keys
 
+    @cached_property
+    def identities(self) -> dict[str, str]:
+        identities: dict[str, str] = {}
+        for bib in reversed(self.files):
+            identities.update(bib.identities)
+        identities.update(self.declared.identities)
+        return identities
+
+    def score(self, library: Library, terms: Mapping[str, float]) -> dict[str, float]:
+        """The entries' scores for a query, as the library scores its own papers."""
+        scores: dict[str, float] = {}
+        for outside in [self.declared.outside, *(bib.outside for bib in self.files)]:
+            for key, score in library.score(terms, outside).items():
+                scores.setdefault(key, score)
+        return scores
+
     def file_defining(self, key: str) -> BibFile | None:
         return next((bib for bib in self.files if key in bib.lines), None)
 
@@ -303,9 +344,3 @@ class DocumentBibliography:
     def target(self) -> Resource | None:
         """The BibTeX file new entries go to: the first one named."""
         return next((resource for resource in self.resources if resource.is_bibtex), None)
-
-    def terms(self) -> dict[str, Counter[str]]:
-        terms = dict(self.declared.inline_terms)
-        for bib in reversed(self.files):
-            terms.update(bib.terms)
-        return terms

@@ -11,10 +11,10 @@ from lsprotocol import types
 
 from core.highlight import best_sentence_index, sentences
 from core.query import context_terms, text_terms
-from core.records import EmptyQuery, Paper, fold, identity_of
+from core.records import EmptyQuery, Paper, fold
 from core.search import Hit
 from server import commands
-from server.bibliography import DocumentBibliography
+from server.bibliography import DocumentBibliography, identities_of
 from server.context import CiteSite, cite_site_at, citing_context
 from server.server import PaperciteServer, Snapshot, log, safely
 
@@ -68,27 +68,23 @@ class Candidate:
     matched: tuple[str, ...] = ()
 
 
-def _identities(paper: Paper) -> list[str]:
-    found = [f"doi:{paper.doi}"] if paper.doi else []
-    found += [f"arxiv:{paper.arxiv_id}"] if paper.arxiv_id else []
-    return [*found, identity_of(paper)] if paper.title and not paper.title_derived else found
-
-
 def merge_with_bibliography(
-    hits: Sequence[Hit], local: Mapping[str, tuple[Paper, str]], local_scores: Mapping[str, float]
+    hits: Sequence[Hit],
+    local: Mapping[str, tuple[Paper, str]],
+    local_scores: Mapping[str, float],
+    by_identity: Mapping[str, str],
 ) -> list[Candidate]:
     """Index hits and the document's own entries in one list, best first.
 
     An index paper that is also in the bibliography (same key, DOI, arXiv id, or title and first
     author) is offered once, under the bibliography's key: the one the document can cite.
     """
-    by_identity = {identity: key for key, (paper, _) in local.items() for identity in _identities(paper)}
     merged: dict[str, Candidate] = {}
     for hit in hits:
         key = (
             hit.key
             if hit.key in local
-            else next((by_identity[i] for i in _identities(hit.paper) if i in by_identity), None)
+            else next((by_identity[i] for i in identities_of(hit.paper) if i in by_identity), None)
         )
         if key is None:
             merged.setdefault(hit.key, Candidate(hit.paper, hit.score))
@@ -132,14 +128,6 @@ def render_item(
     )
 
 
-def local_entries(bibliography: DocumentBibliography) -> dict[str, tuple[Paper, str]]:
-    """Key → (paper, where it is defined) for every entry of the document's bibliography."""
-    entries = {key: (entry.paper, "this document") for key, entry in bibliography.inline.items()}
-    for bib in reversed(bibliography.files):
-        entries.update({key: (paper, bib.path.name) for key, paper in bib.papers.items()})
-    return entries
-
-
 async def rank_candidates(
     server: PaperciteServer, snapshot: Snapshot, site: CiteSite, bibliography: DocumentBibliography
 ) -> tuple[list[Candidate], dict[str, float]]:
@@ -149,12 +137,14 @@ async def rank_candidates(
     limit = server.settings.max_items
     terms = context_terms(citing_context(snapshot.text, site, server.settings.context_window))
     present = set(site.present_keys)
-    local = {key: entry for key, entry in local_entries(bibliography).items() if key not in present}
+    local = bibliography.entries
     ranked: list[Candidate] = []
     seen: set[str] = set(present)
 
     def take(candidates: Iterable[Candidate]) -> None:
         for candidate in candidates:
+            if len(ranked) >= limit:
+                return
             matched = prefix_matches(candidate.paper, site.prefix)
             if candidate.paper.key not in seen and matched:
                 seen.add(candidate.paper.key)
@@ -163,10 +153,11 @@ async def rank_candidates(
     if terms:
         pool = limit if not site.prefix else max(limit, _PREFIX_POOL)
         hits = await library.search(terms, pool, exclude=present)
-        documents = {key: counts for key, counts in bibliography.terms().items() if key in local}
-        take(merge_with_bibliography(hits, local, library.score(terms, documents)))
+        scores = bibliography.score(library, terms)
+        take(merge_with_bibliography(hits, local, scores, bibliography.identities))
     # The document's own entries are always there to pick, by key, even when the context misses them.
-    take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(local.items()))
+    if len(ranked) < limit:
+        take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(local.items()))
     if len(ranked) < limit and site.prefix:
         # Few context hits match the prefix: look the typed word up on its own, then as a key prefix.
         with contextlib.suppress(EmptyQuery):
@@ -215,7 +206,7 @@ async def resolve(server: PaperciteServer, item: types.CompletionItem) -> types.
         paper = await (await server.library()).find(key) if key else None
         snapshot = server.snapshot(uri) if uri and paper is None else None
         if snapshot is not None:
-            paper = server.bibliography(snapshot).papers.get(key or "")
+            paper = server.bibliography(snapshot).paper(key or "")
         if paper is not None:
             item.documentation = server.completion_markup(
                 render_documentation(paper, server.last_completion_terms)

@@ -39,7 +39,7 @@ async def hover(server: PaperciteServer, params: types.HoverParams) -> types.Hov
     if cited is None:
         return None
     library = await server.library()
-    paper = await library.find(cited.key) or server.bibliography(snapshot).papers.get(cited.key)
+    paper = await library.find(cited.key) or server.bibliography(snapshot).paper(cited.key)
     if paper is None:
         return None
     return types.Hover(

@@ -7,6 +7,7 @@ from lsprotocol import types
 from core.records import Paper
 from core.search import Hit
 from core.text import query_terms
+from server.bibliography import identities_of
 from server.commands import add_to_bibliography_command
 from server.completion import (
     Candidate,
@@ -92,7 +93,8 @@ def test_merge_offers_a_paper_once_under_the_bibliography_key() -> None:
     third = Paper(key="third", title="Third", abstract="x")
     hits = [Hit(PAPER, 5.0, 1), Hit(third, 2.0, 2)]
     local = {"my-triforce": (same_by_doi, "refs.bib"), "other": (other, "refs.bib")}
-    merged = merge_with_bibliography(hits, local, {"my-triforce": 4.0, "other": 3.0})
+    identities = {identity: key for key, (paper, _) in local.items() for identity in identities_of(paper)}
+    merged = merge_with_bibliography(hits, local, {"my-triforce": 4.0, "other": 3.0}, identities)
     assert [(c.paper.key, c.score, c.source) for c in merged] == [
         ("my-triforce", 5.0, "refs.bib"),
         ("other", 3.0, "refs.bib"),
