@@ -4,6 +4,7 @@
 
 Queries are the citing sentences of ../shared/eval, each written before `~\\cite{`. Reports:
 - server side: the completion handler's own time (what the editor waits for, minus transport);
+- the same with the document's own synthetic .bib of N entries ranked beside the index (--bib N);
 - round trip: a real client over stdio, request to response;
 - cold start: launching `papercite lsp` to the first completion answered.
 """
@@ -23,7 +24,10 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pygls.workspace import Workspace
 
+from benchmarks import synthetic
 from benchmarks.citing_sentences import DEFAULT_SENTENCES, load_sentences
+from core.export import to_bibtex
+from core.records import Paper
 from server import completion
 from server.server import PaperciteServer
 
@@ -44,18 +48,38 @@ class Latency:
         return f"| {self.label} | {len(self.samples)} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[2]:.2f} |"
 
 
-def documents(texts: list[str]) -> list[tuple[str, str, types.Position]]:
-    """(uri, text, cursor) for each sentence written before an empty `\\cite{`."""
+def documents(texts: list[str], bibliography: Path | None = None) -> list[tuple[str, str, types.Position]]:
+    """(uri, text, cursor) for each sentence written before an empty `\\cite{`, after a
+    `\\bibliography` line if one is given."""
+    head = f"\\bibliography{{{bibliography.with_suffix('')}}}\n" if bibliography else ""
     made = []
     for number, sentence in enumerate(texts):
         line = sentence.rstrip().rstrip(".") + "~\\cite{"
-        made.append(
-            (f"file:///bench/{number}.tex", line + "}.\n", types.Position(line=0, character=len(line)))
-        )
+        position = types.Position(line=head.count("\n"), character=len(line))
+        made.append((f"file:///bench/{number}.tex", head + line + "}.\n", position))
     return made
 
 
-async def server_side(home: Path, docs: list[tuple[str, str, types.Position]]) -> Latency:
+def write_bibliography(path: Path, count: int) -> Path:
+    """A .bib of `count` synthetic papers (the scale benchmark's generator) with their abstracts."""
+    entries = []
+    for number, record in enumerate(synthetic.records(count, seed=3)):
+        authors = tuple(f"{family}, {given}" for family, given, _ in record["authors_parsed"])  # type: ignore[attr-defined]
+        paper = Paper(
+            key=f"own{number}",
+            title=str(record["title"]),
+            abstract=str(record["abstract"]),
+            authors=authors,
+            year=int(str(record["update_date"])[:4]),
+        )
+        entries.append(to_bibtex(paper))
+    path.write_text("\n".join(entries))
+    return path
+
+
+async def server_side(
+    home: Path, docs: list[tuple[str, str, types.Position]], label: str = "server side"
+) -> Latency:
     server = PaperciteServer(home)
     # What `initialize` sets up, for a server driven in-process without a client.
     server.protocol._workspace = Workspace(None)
@@ -75,7 +99,7 @@ async def server_side(home: Path, docs: list[tuple[str, str, types.Position]]) -
             result = await completion.complete(server, params)
             samples.append(time.perf_counter() - started)
             assert result.items, uri
-        return Latency("server side", samples)
+        return Latency(label, samples)
     finally:
         await library.close()
 
@@ -154,13 +178,18 @@ async def cold_start(home: Path, doc: tuple[str, str, types.Position], runs: int
     return Latency("cold start → first completion", samples)
 
 
-async def run(home: Path | None, limit: int) -> list[Latency]:
+async def run(home: Path | None, limit: int, bib_entries: int) -> list[Latency]:
     texts = [s.text for s in load_sentences(DEFAULT_SENTENCES)][:limit]
     docs = documents(texts)
     with tempfile.TemporaryDirectory() as scratch:
-        where = home or Path(scratch)
+        where = home or Path(scratch) / "home"
         server = await server_side(where, docs)  # also seeds a fresh home before the clients start
-        return [server, await round_trips(where, docs), await cold_start(where, docs[0])]
+        results = [server, await round_trips(where, docs), await cold_start(where, docs[0])]
+        if bib_entries:
+            bib = write_bibliography(Path(scratch) / "own.bib", bib_entries)
+            label = f"server side, with a {bib_entries:,}-entry .bib"
+            results.insert(1, await server_side(where, documents(texts, bib), label))
+        return results
 
 
 def table(results: list[Latency]) -> str:
@@ -172,8 +201,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="an existing home to measure (default: a fresh seeded one)")
     parser.add_argument("--queries", type=int, default=180)
+    parser.add_argument("--bib", type=int, default=5000, help="entries of the document's own .bib (0: none)")
     args = parser.parse_args()
-    print(table(asyncio.run(run(args.home, args.queries))))
+    print(table(asyncio.run(run(args.home, args.queries, args.bib))))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import Any
 import platformdirs
 
 from core.formats import find_files, is_bibliographic, iter_file_records, read_file_records
-from core.index import SCHEMA_VERSION, OutsideDocuments, PaperIndex
+from core.index import SCHEMA_VERSION, MemoryIndex, PaperIndex
 from core.keys import base_key, clean_source_key, unique_key
 from core.lock import WriteLock
 from core.records import (
@@ -295,9 +295,10 @@ class Library:
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
 
-    def score(self, terms: Mapping[str, float], documents: OutsideDocuments) -> dict[str, float]:
-        """Scores of papers outside the library (see `PaperIndex.score`), by the query `search` runs."""
-        return self.index.score(self.index.most_informative(terms, QUERY_TERMS), documents)
+    def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
+        """Scores of the best `k` papers outside the library, by the query `search` runs, so that
+        they rank among its hits (see `MemoryIndex`)."""
+        return dict(papers.search(self.index.most_informative(terms, QUERY_TERMS), k, self.index))
 
     async def get(self, key: str) -> Paper:
         paper = await self.store.get(key)

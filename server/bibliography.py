@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.bibfile import defined_keys
 from core.formats import parse_text, read_text
-from core.index import OutsideDocuments
+from core.index import MemoryIndex
 from core.latex import latex_to_text
 from core.library import Library
 from core.records import Paper, ParseFailure, UnsupportedFormat, identity_of
@@ -64,8 +64,8 @@ class Declared:
     inline: tuple[InlineEntry, ...] = ()
 
     @cached_property
-    def outside(self) -> OutsideDocuments:
-        return OutsideDocuments.of(entry.paper for entry in self.inline)
+    def searchable(self) -> MemoryIndex:
+        return MemoryIndex(entry.paper for entry in self.inline)
 
     @cached_property
     def identities(self) -> dict[str, str]:
@@ -209,9 +209,15 @@ class BibFile:
     failures: list[ParseFailure] = field(default_factory=list)
 
     @cached_property
-    def outside(self) -> OutsideDocuments:
-        """The papers inverted for scoring, once per version of the file."""
-        return OutsideDocuments.of(self.papers.values())
+    def searchable(self) -> MemoryIndex:
+        """The papers in a search index of their own, built once per version of the file."""
+        return MemoryIndex(self.papers.values())
+
+    @cached_property
+    def entries(self) -> dict[str, tuple[Paper, str]]:
+        """Key → (paper, this file's name)."""
+        name = self.path.name
+        return {key: (paper, name) for key, paper in self.papers.items()}
 
     @cached_property
     def identities(self) -> dict[str, str]:
@@ -304,9 +310,11 @@ class DocumentBibliography:
     @cached_property
     def entries(self) -> dict[str, tuple[Paper, str]]:
         """Key → (paper, where it is defined); the first definition wins, as in BibTeX and citeproc."""
+        if len(self.files) == 1 and not self.inline:
+            return self.files[0].entries  # the common case, read once per version of the file
         entries: dict[str, tuple[Paper, str]] = {}
         for bib in reversed(self.files):
-            entries.update({key: (paper, bib.path.name) for key, paper in bib.papers.items()})
+            entries.update(bib.entries)
         entries.update({key: (entry.paper, "this document") for key, entry in self.inline.items()})
         return entries
 
@@ -323,17 +331,19 @@ class DocumentBibliography:
 
     @cached_property
     def identities(self) -> dict[str, str]:
+        if len(self.files) == 1 and not self.inline:
+            return self.files[0].identities
         identities: dict[str, str] = {}
         for bib in reversed(self.files):
             identities.update(bib.identities)
         identities.update(self.declared.identities)
         return identities
 
-    def score(self, library: Library, terms: Mapping[str, float]) -> dict[str, float]:
-        """The entries' scores for a query, as the library scores its own papers."""
+    def search(self, library: Library, terms: Mapping[str, float], k: int) -> dict[str, float]:
+        """The best `k` entries of each source for a query, scored as the library scores its own."""
         scores: dict[str, float] = {}
-        for outside in [self.declared.outside, *(bib.outside for bib in self.files)]:
-            for key, score in library.score(terms, outside).items():
+        for source in [self.declared.searchable, *(bib.searchable for bib in self.files)]:
+            for key, score in library.search_outside(terms, source, k).items():
                 scores.setdefault(key, score)
         return scores
 

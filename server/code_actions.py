@@ -87,7 +87,7 @@ async def _cite_for_sentence(
         return []
     library = await server.library()
     hits = await library.search(terms, SENTENCE_CANDIDATES)
-    scores = bibliography.score(library, terms)
+    scores = bibliography.search(library, terms, SENTENCE_CANDIDATES)
     ranked = merge_with_bibliography(hits, bibliography.entries, scores, bibliography.identities)
     ranked = ranked[:SENTENCE_CANDIDATES]
     target = bibliography.target.path.name if bibliography.target else None

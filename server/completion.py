@@ -153,7 +153,7 @@ async def rank_candidates(
     if terms:
         pool = limit if not site.prefix else max(limit, _PREFIX_POOL)
         hits = await library.search(terms, pool, exclude=present)
-        scores = bibliography.score(library, terms)
+        scores = bibliography.search(library, terms, pool)
         take(merge_with_bibliography(hits, local, scores, bibliography.identities))
     # The document's own entries are always there to pick, by key, even when the context misses them.
     if len(ranked) < limit:

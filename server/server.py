@@ -62,6 +62,9 @@ class Snapshot:
     def declared(self) -> Declared:
         return declared_in(self.text, self.language)
 
+    # (bibliography_state, bibliography) as last resolved for this version of the document.
+    resolved: tuple[tuple[object, ...], DocumentBibliography] | None = None
+
     @property
     def path(self) -> Path | None:
         path = to_fs_path(self.uri)

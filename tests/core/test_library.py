@@ -166,15 +166,16 @@ async def test_reindex_rebuilds_everything(library: Library) -> None:
 
 
 async def test_papers_outside_the_index_are_scored_like_those_inside(library: Library) -> None:
-    from core.index import OutsideDocuments
+    from core.index import MemoryIndex
     from core.query import text_terms
 
     terms = text_terms("sparse KV cache for hierarchical speculative decoding")
     hits = await library.search(terms, 3)
-    outside = library.score(terms, OutsideDocuments.of(hit.paper for hit in hits))
+    outside = library.search_outside(terms, MemoryIndex(hit.paper for hit in hits), 3)
     # The same papers, scored as if they were not indexed, score about the same (their mean length
     # stands in for the index's, so close neighbours may swap): the best stays the best.
     assert max(outside, key=lambda key: outside[key]) == hits[0].key
     for hit in hits:
         assert 0.8 * hit.score <= outside[hit.key] <= 1.1 * hit.score
-    assert library.score(terms, OutsideDocuments.of([])) == {}
+    assert library.search_outside(terms, MemoryIndex([]), 3) == {}
+    assert list(library.search_outside(terms, MemoryIndex(hit.paper for hit in hits), 1)) == [hits[0].key]

@@ -68,7 +68,7 @@ def test_a_bib_file_keeps_its_good_entries_and_reports_the_broken_one(tmp_path: 
     # Every key with a readable header is defined, at its line, even when its body is not readable.
     assert bib.lines == {"a": 0, "b": 2, "c": 4, "d": 5}
     assert [f.line for f in bib.failures] == [3, 5]
-    assert set(bib.outside.lengths) == {"a", "d"} and bib.outside.postings["d"] == {"d": 1}
+    assert bib.searchable.size == 2
 
 
 def test_a_csl_json_file_defines_its_ids_at_their_lines(tmp_path: Path) -> None:
