@@ -120,18 +120,16 @@ def register_command(server: PaperciteServer, name: str) -> None:
 
 
 def changed(ls: PaperciteServer, uri: str, delay: float = diagnostics.DEBOUNCE_SECONDS) -> None:
-    """A document opened or changed: diagnose it, or, for a bibliography file, those that use it."""
+    """A document opened or changed: diagnose it; a bibliography file: the documents that use it
+    (which shows its own problems), and a .bib's problems even if no open document uses it."""
     if ls.snapshot(uri) is not None:
         diagnostics.schedule(ls, uri, delay=delay)
-    elif is_bibliography_file(uri):
-        path = to_fs_path(uri)
-        if path:
-            diagnostics.publish_file_diagnostics(ls, ls.bibliographies.file(Path(path)))
+        return
+    path = to_fs_path(uri)
+    if path and path.lower().endswith(".bib"):
+        diagnostics.publish_file_diagnostics(ls, ls.bibliographies.file(Path(path)))
+    if path and path.lower().endswith(BIBLIOGRAPHY_SUFFIXES):
         diagnostics.schedule_all(ls, delay=delay)
-
-
-def is_bibliography_file(uri: str) -> bool:
-    return uri.lower().endswith(BIBLIOGRAPHY_SUFFIXES)
 
 
 async def refresh_configuration(ls: PaperciteServer) -> None:

@@ -344,3 +344,18 @@ async def test_commands_with_bad_arguments_say_so(client: LanguageClient) -> Non
         await asyncio.sleep(0.05)
     assert client.messages[-1].type == types.MessageType.Warning
     assert "unknown command or arguments" in client.messages[-1].message
+
+
+async def test_a_json_file_no_document_uses_is_left_alone(client: LanguageClient, tmp_path: Path) -> None:
+    package = tmp_path / "package.json"
+    package.write_text('{"name": "not a bibliography"}\n')
+    editor = Editor(client)
+    editor.open(package.as_uri(), package.read_text(), "json")
+    # A .bib open on its own still shows its problems.
+    bib = tmp_path / "lonely.bib"
+    bib.write_text("@article{x, title={Unclosed\n")
+    editor.open(bib.as_uri(), bib.read_text(), "bibtex")
+    found = await diagnostics_when(client, bib.as_uri(), lambda d: len(d) == 1)
+    assert found[0].range.start.line == 0
+    await asyncio.sleep(0.5)
+    assert package.as_uri() not in client.diagnostics
