@@ -32,7 +32,6 @@ def citation_text(key: str, language: str) -> str:
 
 
 def render_did_you_mean(
-    uri: str,
     cited: CitedKey,
     suggestion: str,
     snapshot: Snapshot,
@@ -45,7 +44,7 @@ def render_did_you_mean(
         kind=QUICKFIX,
         diagnostics=diagnostics or None,
         is_preferred=first,
-        edit=types.WorkspaceEdit(changes={uri: [edit]}),
+        edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
     )
 
 
@@ -136,8 +135,7 @@ async def code_actions(server: PaperciteServer, params: types.CodeActionParams) 
             suggestions = check.unknown.get(citation.key, [])
             linked = _diagnostics_for(citation.key, UNKNOWN_KEY, params.context)
             actions += [
-                render_did_you_mean(snapshot.uri, citation, s, snapshot, linked, i == 0)
-                for i, s in enumerate(suggestions)
+                render_did_you_mean(citation, s, snapshot, linked, i == 0) for i, s in enumerate(suggestions)
             ]
         actions += _bibliography_fixes(snapshot, bibliography, check, in_range)
     if wanted(CITE, only) and not in_range:

@@ -104,7 +104,7 @@ async def add_to_bibliography(server: PaperciteServer, snapshot: Snapshot, keys:
             "the document names no .bib file to add entries to; "
             f"the code action 'Create {NEW_BIBLIOGRAPHY}' makes one"
         )
-    wanted = [key for key in dict.fromkeys(keys) if key not in bibliography.keys]
+    wanted = [key for key in keys if key not in bibliography.keys]
     added = await _write_papers(server, target.path, wanted)
     return {"file": str(target.path), "added": added}
 
@@ -134,15 +134,15 @@ async def _write_papers(
 ) -> list[str]:
     """Append the entries of those `keys` the index knows and the file does not define yet."""
     library = await server.library()
+    keys = list(dict.fromkeys(keys))
     if path.exists() or server.editor_text(path) is not None:
         keys = [key for key in keys if key not in server.bibliographies.file(path).keys]
-    papers = await library.get_many(list(dict.fromkeys(keys)))
-    entries = [to_bibtex(papers[key]) for key in dict.fromkeys(keys) if key in papers]
-    if entries:
-        await _write_entries(server, path, entries)
+    papers = await library.get_many(keys)
+    added = [key for key in keys if key in papers]
+    if added:
+        await _write_entries(server, path, [to_bibtex(papers[key]) for key in added])
     elif announce:
         _tell(server, f"papercite: {path.name} already has every entry papercite knows of these keys")
-    added = [key for key in dict.fromkeys(keys) if key in papers]
     if added and announce:
         _tell(server, f"papercite: added {', '.join(added)} to {path.name}")
     diagnostics.schedule_all(server, delay=0)
