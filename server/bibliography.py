@@ -285,10 +285,6 @@ class BibliographyCache:
         self._files[path] = (signature, parsed)
         return parsed
 
-    def changed(self) -> list[Path]:
-        """Files read before that have changed since (on disk or in the editor)."""
-        return [path for path, (signature, _) in self._files.items() if self.signature(path) != signature]
-
     def forget(self, keep: set[Path]) -> None:
         """Drop the files no open document uses any more."""
         for path in set(self._files) - keep:

@@ -104,6 +104,12 @@ def build_server(home: Path | None = None) -> PaperciteServer:
         if pending:
             pending.cancel()
         ls.forget(uri)
+        ls.bibliography_seen.pop(uri, None)
+        # A bibliography no open document uses any more is read again (and indexed) if one does.
+        used = {
+            r.path for snapshot in ls.open_snapshots() if snapshot.uri != uri for r in ls.resources(snapshot)
+        }
+        ls.bibliographies.forget(used)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @server.feature(types.SHUTDOWN)
