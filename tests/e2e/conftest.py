@@ -12,6 +12,12 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 # One seeded home for the module's server; tests that write make their own.
 SHARED_HOME = Path(tempfile.mkdtemp(prefix="papercite-e2e-"))
+# An entry of a user's own .bib that no index holds.
+PHOTONIC = (
+    "@article{mine2031photonic,\n  title = {Annealing Schedules for Protein Folding on Photonic Quantum Chips},\n"
+    "  author = {Qubit, Quinn},\n  year = {2031},\n"
+    "  abstract = {Quantum annealing folds proteins on photonic chips.}\n}\n"
+)
 
 
 def server_config(home: Path) -> ClientServerConfig:

@@ -11,17 +11,20 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import SHARED_HOME, Editor, complete, diagnostics_when, position_of, server_config
+from tests.e2e.conftest import (
+    PHOTONIC,
+    SHARED_HOME,
+    Editor,
+    complete,
+    diagnostics_when,
+    position_of,
+    server_config,
+)
 
 CAPABILITIES = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(
         apply_edit=True, workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)
     ),
-)
-PHOTONIC = (
-    "@article{mine2031photonic,\n  title = {Annealing Schedules for Protein Folding on Photonic Quantum Chips},\n"
-    "  author = {Qubit, Quinn},\n  year = {2031},\n"
-    "  abstract = {Quantum annealing folds proteins on photonic chips.}\n}\n"
 )
 
 

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.e2e.conftest import PHOTONIC
 
 DRIVER = Path(__file__).parent / "nvim" / "drive.lua"
 HOME = Path(tempfile.mkdtemp(prefix="papercite-nvim-"))
@@ -89,13 +90,6 @@ def test_neovim_gets_completion_hover_and_diagnostics(tmp_path: Path) -> None:
     ]
     assert md_completion["labels"][0] == "relay"  # type: ignore[index]
     assert md_diagnostics["diagnostics"] == []
-
-
-PHOTONIC = (
-    "@article{mine2031photonic,\n  title = {Annealing Schedules for Protein Folding on Photonic Quantum Chips},\n"
-    "  author = {Qubit, Quinn},\n  year = {2031},\n"
-    "  abstract = {Quantum annealing folds proteins on photonic chips.}\n}\n"
-)
 
 
 def test_neovim_with_a_local_bib_definition_and_code_actions(tmp_path: Path) -> None:
