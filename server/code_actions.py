@@ -11,7 +11,7 @@ from core.query import context_terms
 from server import commands, syntax
 from server.bibliography import DocumentBibliography
 from server.citations import CitedKey
-from server.completion import Candidate, merge_with_bibliography
+from server.completion import Candidate, search_with_bibliography
 from server.context import SentenceSite, sentence_at
 from server.diagnostics import SOURCE, UNKNOWN_KEY, CitationCheck, check_citations
 from server.server import PaperciteServer, Snapshot, safely
@@ -85,9 +85,7 @@ async def _cite_for_sentence(
     if len(terms) < _MIN_SENTENCE_TERMS:
         return []
     library = await server.library()
-    hits = await library.search(terms, SENTENCE_CANDIDATES)
-    scores = bibliography.search(library, terms, SENTENCE_CANDIDATES)
-    ranked = merge_with_bibliography(hits, bibliography.entries, scores, bibliography.identities)
+    ranked = await search_with_bibliography(library, bibliography, terms, SENTENCE_CANDIDATES)
     ranked = ranked[:SENTENCE_CANDIDATES]
     target = bibliography.target.path.name if bibliography.target else None
     return [render_cite(snapshot, site, candidate, target) for candidate in ranked]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lsprotocol import types
 
 from core.highlight import best_sentence_index, sentences
+from core.library import Library
 from core.query import context_terms, text_terms
 from core.records import EmptyQuery, Paper, fold
 from core.search import Hit
@@ -100,6 +101,19 @@ def merge_with_bibliography(
     return sorted(merged.values(), key=lambda c: (-c.score, not c.source, c.paper.key))
 
 
+async def search_with_bibliography(
+    library: Library,
+    bibliography: DocumentBibliography,
+    terms: Mapping[str, float],
+    k: int,
+    exclude: Collection[str] = (),
+) -> list[Candidate]:
+    """The library's and the bibliography's best `k` papers for the terms, in one ranking."""
+    hits = await library.search(terms, k, exclude=exclude)
+    scores = bibliography.search(library, terms, k)
+    return merge_with_bibliography(hits, bibliography.entries, scores, bibliography.identities)
+
+
 def render_item(
     documentation: types.MarkupContent | str | None,
     candidate: Candidate,
@@ -137,7 +151,6 @@ async def rank_candidates(
     limit = server.settings.max_items
     terms = context_terms(citing_context(snapshot.text, site, server.settings.context_window))
     present = set(site.present_keys)
-    local = bibliography.entries
     ranked: list[Candidate] = []
     seen: set[str] = set(present)
 
@@ -152,12 +165,10 @@ async def rank_candidates(
 
     if terms:
         pool = limit if not site.prefix else max(limit, _PREFIX_POOL)
-        hits = await library.search(terms, pool, exclude=present)
-        scores = bibliography.search(library, terms, pool)
-        take(merge_with_bibliography(hits, local, scores, bibliography.identities))
+        take(await search_with_bibliography(library, bibliography, terms, pool, exclude=present))
     # The document's own entries are always there to pick, by key, even when the context misses them.
     if len(ranked) < limit:
-        take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(local.items()))
+        take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(bibliography.entries.items()))
     if len(ranked) < limit and site.prefix:
         # Few context hits match the prefix: look the typed word up on its own, then as a key prefix.
         with contextlib.suppress(EmptyQuery):

@@ -3,16 +3,24 @@ page when only the index has it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsprotocol import types
 
+from core.records import Paper
 from server.citations import citation_at
 from server.paper_pages import page_for
 from server.server import PaperciteServer, Snapshot, safely, uri_of
 
 
-def line_location(uri: str, line: int) -> types.Location:
+def line_location(path: Path, line: int) -> types.Location:
     start = types.Position(line=line, character=0)
-    return types.Location(uri=uri, range=types.Range(start=start, end=start))
+    return types.Location(uri=uri_of(path), range=types.Range(start=start, end=start))
+
+
+def page_location(home: Path, paper: Paper) -> types.Location:
+    """The entry on the paper's page (written if needed), for a paper no bibliography holds."""
+    return line_location(*page_for(home, paper))
 
 
 def no_locations() -> list[types.Location]:
@@ -36,10 +44,9 @@ async def definition_of(server: PaperciteServer, snapshot: Snapshot, key: str) -
         return [types.Location(uri=snapshot.uri, range=snapshot.lines.range(inline.start, inline.end))]
     bib = bibliography.file_defining(key)
     if bib is not None:
-        return [line_location(uri_of(bib.path), bib.lines[key])]
+        return [line_location(bib.path, bib.lines[key])]
     library = await server.library()
     paper = await library.find(key)
     if paper is None:
         return []
-    page, line = page_for(library.home, paper)
-    return [line_location(uri_of(page), line)]
+    return [page_location(library.home, paper)]

@@ -177,8 +177,9 @@ async def watch_bibliographies(server: PaperciteServer) -> None:
         await asyncio.sleep(POLL_SECONDS)
         try:
             for snapshot in server.open_snapshots():
-                if server.bibliography_state(snapshot) != server.bibliography_seen.get(snapshot.uri):
-                    server.bibliography_seen[snapshot.uri] = server.bibliography_state(snapshot)
+                state = server.bibliography_state(snapshot)
+                if state != server.bibliography_seen.get(snapshot.uri):
+                    server.bibliography_seen[snapshot.uri] = state
                     schedule(server, snapshot.uri, delay=0)
         except Exception:
             log.error("watching bibliography files failed", exc_info=True)

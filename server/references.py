@@ -6,12 +6,8 @@ from lsprotocol import types
 
 from core.bibfile import defined_keys
 from server.citations import citation_at
-from server.definition import definition_of
+from server.definition import definition_of, no_locations
 from server.server import PaperciteServer, safely
-
-
-def no_locations() -> list[types.Location]:
-    return []
 
 
 def key_at(server: PaperciteServer, uri: str, position: types.Position) -> str | None:

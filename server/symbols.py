@@ -8,9 +8,8 @@ from lsprotocol import types
 
 from core.query import text_terms
 from core.records import EmptyQuery, Paper
-from server.definition import line_location
-from server.paper_pages import page_for
-from server.server import PaperciteServer, safely, uri_of
+from server.definition import line_location, page_location
+from server.server import PaperciteServer, safely
 
 MAX_SYMBOLS = 50
 _MAX_QUERY_CHARS = 1000
@@ -46,12 +45,9 @@ async def workspace_symbols(
     defined = {}
     for snapshot in server.open_snapshots():
         for bib in server.bibliography(snapshot).files:
-            defined.update({key: line_location(uri_of(bib.path), line) for key, line in bib.lines.items()})
+            defined.update({key: line_location(bib.path, line) for key, line in bib.lines.items()})
     symbols = []
     for paper in papers[:MAX_SYMBOLS]:
-        location = defined.get(paper.key)
-        if location is None:
-            page, line = page_for(library.home, paper)
-            location = line_location(uri_of(page), line)
+        location = defined.get(paper.key) or page_location(library.home, paper)
         symbols.append(render_symbol(paper, location))
     return symbols
