@@ -54,7 +54,8 @@ def documents(texts: list[str], bibliography: Path | None = None) -> list[tuple[
     head = f"\\bibliography{{{bibliography.with_suffix('')}}}\n" if bibliography else ""
     made = []
     for number, sentence in enumerate(texts):
-        line = sentence.rstrip().rstrip(".") + "~\\cite{"
+        # A bare % would start a LaTeX comment and hide the citation.
+        line = sentence.rstrip().rstrip(".").replace("%", "\\%") + "~\\cite{"
         position = types.Position(line=head.count("\n"), character=len(line))
         made.append((f"file:///bench/{number}.tex", head + line + "}.\n", position))
     return made

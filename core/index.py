@@ -108,34 +108,13 @@ class PaperIndex:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def apply(
-        self, upserts: Iterable[Paper], removals: Iterable[str], seq: int, *, rebuild: bool = False
-    ) -> int:
-        """Write the given changes in one tantivy commit, then record `seq`. Returns docs written.
+    def writing(self, *, rebuild: bool = False) -> IndexWriting:
+        return IndexWriting(self, rebuild=rebuild)
 
-        Replaying changes is harmless (delete-then-add by key), so a crash between the commit and
-        the state file only means the same changes are applied again next time.
-        """
-        writer = self._index.writer(_WRITER_HEAP_BYTES, 0)
-        written = 0
-        try:
-            if rebuild:
-                writer.delete_all_documents()
-            for key in removals:
-                writer.delete_documents_by_term("key", key)
-            for paper in upserts:
-                if not rebuild:
-                    writer.delete_documents_by_term("key", paper.key)
-                writer.add_document(_document(paper))
-                written += 1
-            writer.commit()
-            writer.wait_merging_threads()
-        except BaseException:
-            writer.rollback()
-            raise
+    def committed(self, seq: int) -> None:
+        """Record that the index now reflects the store up to change `seq`, and look at it."""
         self._write_state(seq)
         self._index.reload()
-        return written
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -201,6 +180,62 @@ class PaperIndex:
 
     def doc_freq(self, term: str) -> int:
         return int(self._index.searcher().doc_freq("text", term))
+
+
+class IndexWriting:
+    """Changes on their way into the index, while the store writes them. Nothing is visible until
+    `commit` records the store's change position with them; `rollback` drops them all.
+
+    Replaying changes is harmless (delete-then-add by key), so a crash between the store's commit
+    and this one only means the same changes are applied again next time.
+    """
+
+    def __init__(self, index: PaperIndex, *, rebuild: bool = False) -> None:
+        self._index = index
+        self._writer: tantivy.IndexWriter | None = index._index.writer(_WRITER_HEAP_BYTES, 0)
+        self._rebuild = rebuild
+        if rebuild:
+            self._writer.delete_all_documents()
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise RuntimeError("this index writing is over")
+        return self._writer
+
+    def upsert(self, papers: Iterable[Paper], *, new: bool = False) -> int:
+        """Add papers, replacing their old versions unless they are `new`. Returns how many."""
+        writer = self._open_writer()
+        count = 0
+        for paper in papers:
+            if not (new or self._rebuild):
+                writer.delete_documents_by_term("key", paper.key)
+            writer.add_document(_document(paper))
+            count += 1
+        return count
+
+    def remove(self, keys: Iterable[str]) -> None:
+        writer = self._open_writer()
+        for key in keys:
+            writer.delete_documents_by_term("key", key)
+
+    def commit(self, seq: int) -> None:
+        writer = self._open_writer()
+        self._writer = None
+        try:
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # also lets go of tantivy's writer lock
+        self._index.committed(seq)
+
+    def rollback(self) -> None:
+        """Drop what was not committed; safe to call after `commit` (it does nothing then)."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.rollback()
+            writer.wait_merging_threads()
 
 
 class MemoryIndex:

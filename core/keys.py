@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from core.records import Paper, fold
 
@@ -124,3 +126,31 @@ def unique_key(base: str, is_taken: Callable[[str], bool]) -> str:
         if not is_taken(base + suffix):
             return base + suffix
     raise AssertionError("unreachable: suffixes never run out")
+
+
+# Stored keys are checked this many suffixes deep at once; deeper only for a crowded name.
+_SUFFIX_PROBE = 27
+
+
+def clashing_keys(
+    wanted: Sequence[str],
+    stored_among: Callable[[Iterable[str]], set[str]],
+    stored_with_prefix: Callable[[str], set[str]],
+) -> set[str]:
+    """The stored keys that `unique_key` could meet while keying a batch that wants `wanted`.
+
+    One lookup covers the wanted keys and the first suffixes of those already taken or wanted
+    twice; only a name with more clashes than that pays for a scan of its prefix.
+    """
+    counts = Counter(wanted)
+    stored = stored_among(counts)
+    crowded = {base: count for base, count in counts.items() if base in stored or count > 1}
+    probes = {
+        base: [base + s for s in itertools.islice(suffixes(), count + _SUFFIX_PROBE)]
+        for base, count in crowded.items()
+    }
+    stored |= stored_among(key for keys in probes.values() for key in keys)
+    for base, count in crowded.items():
+        if sum(key not in stored for key in probes[base]) < count:
+            stored |= stored_with_prefix(base)
+    return stored

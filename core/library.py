@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-import multiprocessing
 import os
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,9 +14,10 @@ from typing import Any
 
 import platformdirs
 
-from core.formats import find_files, is_bibliographic, iter_file_records, read_file_records
-from core.index import SCHEMA_VERSION, MemoryIndex, PaperIndex
-from core.keys import base_key, clean_source_key, unique_key
+from core.formats import find_files, is_bibliographic
+from core.formats.pieces import read_pieces
+from core.index import SCHEMA_VERSION, IndexWriting, MemoryIndex, PaperIndex
+from core.keys import base_key, clashing_keys, clean_source_key, unique_key
 from core.lock import WriteLock
 from core.records import (
     EmptyQuery,
@@ -29,11 +25,9 @@ from core.records import (
     Paper,
     ParseFailure,
     UnknownKey,
-    identity_of,
-    title_identity,
 )
 from core.search import Hit, closest_keys
-from core.store import Store
+from core.store import Store, Writer
 from core.text import query_terms
 
 STORE_FILE = "papers.sqlite3"
@@ -41,10 +35,6 @@ INDEX_DIR = "index"
 LOCK_FILE = "write.lock"
 SEEDS_VERSION = "1"
 _BATCH = 2000
-# Below this many bytes of input, starting worker processes costs more than it saves.
-_PARALLEL_BYTES = 4 * 1024 * 1024
-# At most this many written papers are kept for the index; beyond, it reads them back from the store.
-_REMEMBERED_WRITES = 250_000
 # Terms one search scores. On ACM-CR paragraphs, 96 chosen by weight × IDF reach recall@10 0.383
 # (64: 0.378; 32: 0.357; all, often 150+: 0.384) at a bounded cost per query.
 QUERY_TERMS = 96
@@ -101,11 +91,11 @@ class _Batch:
     by_title: dict[str, Paper]
 
     def match(self, paper: Paper) -> Paper | None:
-        title = title_identity(paper)
+        title = paper.title_identity
         candidates = [
             self.by_doi.get(paper.doi) if paper.doi else None,
             self.by_arxiv.get(paper.arxiv_id) if paper.arxiv_id else None,
-            self.by_identity.get(identity_of(paper)),
+            self.by_identity.get(paper.identity),
             # Same title where one side lacks authors (a seed abstract, then its arXiv record).
             self.by_identity.get(title),
             self.by_title.get(title) if not paper.authors else None,
@@ -120,8 +110,8 @@ class _Batch:
             self.by_doi[paper.doi] = paper
         if paper.arxiv_id:
             self.by_arxiv[paper.arxiv_id] = paper
-        self.by_identity[identity_of(paper)] = paper
-        self.by_title[title_identity(paper)] = paper
+        self.by_identity[paper.identity] = paper
+        self.by_title[paper.title_identity] = paper
 
 
 class Library:
@@ -131,8 +121,6 @@ class Library:
         self.index = index
         self._seen_seq = -1
         self._checked_at = 0.0
-        # Papers this process just wrote, handed to the index after the commit instead of re-read.
-        self._written: dict[str, Paper] = {}
 
     # --- opening --------------------------------------------------------------------------------
 
@@ -219,37 +207,46 @@ class Library:
             latest: dict[str, str] = {}
             for _, key, op in await self.store.changes_since(state.seq):
                 latest[key] = op
-            upserts = [k for k, op in latest.items() if op == "upsert"]
-            papers = {k: self._written[k] for k in upserts if k in self._written}
-            papers |= await self.store.get_many([k for k in upserts if k not in papers])
-            removals = [k for k in latest if k not in papers]
-            await asyncio.to_thread(self.index.apply, list(papers.values()), removals, head)
+            indexing = self.index.writing()
+            try:
+                keys = list(latest)
+                for start in range(0, len(keys), _BATCH):
+                    chunk = keys[start : start + _BATCH]
+                    papers = await self.store.get_many([k for k in chunk if latest[k] == "upsert"])
+                    await asyncio.to_thread(indexing.remove, [k for k in chunk if k not in papers])
+                    await asyncio.to_thread(indexing.upsert, papers.values())
+                await asyncio.to_thread(indexing.commit, head)
+            finally:
+                indexing.rollback()
         else:
             await self.reindex_locked(head)
-        async with self.store.transaction():
-            await self.store.trim_changes(head)
-        self._written.clear()
+        await self.store.write(lambda writer: writer.trim_changes(head))
         self._seen_seq = head
 
     async def reindex_locked(self, head: int | None = None) -> int:
         head = await self.store.head_seq() if head is None else head
-        papers: list[Paper] = []
-        async for batch in self.store.iter_papers():
-            papers.extend(batch)
         state = self.index.state()
         if state is None or state.schema != SCHEMA_VERSION:
             PaperIndex.remove_files(self.index.path)
             self.index = PaperIndex(self.index.path)
-        return await asyncio.to_thread(self.index.apply, papers, [], head, rebuild=True)
+        indexing = self.index.writing(rebuild=True)
+        written = 0
+        try:
+            async for batch in self.store.iter_papers():
+                written += await asyncio.to_thread(indexing.upsert, batch)
+            await asyncio.to_thread(indexing.commit, head)
+        finally:
+            indexing.rollback()
+        return written
 
     async def reindex(self) -> int:
         """Rebuild the index from the store. Returns how many papers it holds."""
         lock = self._lock("papercite reindex")
         await asyncio.to_thread(lock.acquire)
         try:
-            written = await self.reindex_locked()
-            async with self.store.transaction():
-                await self.store.trim_changes(await self.store.head_seq())
+            head = await self.store.head_seq()
+            written = await self.reindex_locked(head)
+            await self.store.write(lambda writer: writer.trim_changes(head))
             return written
         finally:
             lock.release()
@@ -331,15 +328,18 @@ class Library:
             for key in keys:
                 if key not in found:
                     raise UnknownKey(key, await self.suggest_keys(key))
-            async with self.store.transaction():
-                await self.store.remove(list(found))
-            await self._catch_up()
+
+            def work(writer: Writer, indexing: IndexWriting) -> None:
+                writer.remove(list(found))
+                indexing.remove(found)
+
+            await self._write(work)
             return list(found)
         finally:
             lock.release()
 
     async def ingest(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IngestReport:
-        """Read every file (folders recursively) into the store in one transaction, then index.
+        """Read every file (folders recursively) into the store in one transaction, and index it.
 
         A file that cannot be read is reported and skipped; the rest goes through.
         """
@@ -368,10 +368,8 @@ class Library:
         await asyncio.to_thread(lock.acquire)
         try:
             report = IngestReport()
-            async with self._transaction():
-                await self._merge_batch(list(papers), report)
+            await self._write(lambda writer, indexing: merge_batch(writer, indexing, list(papers), report))
             report.settle()
-            await self._catch_up()
             return report
         finally:
             lock.release()
@@ -385,8 +383,9 @@ class Library:
         display_root: Path | None = None,
         mark_seeded: bool = False,
     ) -> None:
-        async with self._transaction():
-            async for shown, items in _records_by_file(files, display_root):
+        def work(writer: Writer, indexing: IndexWriting) -> None:
+            displays = [str(display_root / f.name) if display_root else None for f in files]
+            for shown, items in read_pieces(files, displays):
                 batch: list[Paper] = []
                 for item in items:
                     if isinstance(item, ParseFailure):
@@ -394,106 +393,83 @@ class Library:
                         continue
                     batch.append(item)
                     if len(batch) >= _BATCH:
-                        await self._merge_batch(batch, report)
+                        writer.checkpoint()
+                        merge_batch(writer, indexing, batch, report)
                         if progress:
                             progress(shown, len(batch))
                         batch = []
-                await self._merge_batch(batch, report)
+                merge_batch(writer, indexing, batch, report)
                 if progress:
                     progress(shown, len(batch))
-            report.settle()
             if mark_seeded:
-                await self.store.set_meta("seeded", SEEDS_VERSION)
+                writer.set_meta("seeded", SEEDS_VERSION)
+
+        await self._write(work)
+        report.settle()
+
+    async def _write(self, work: Callable[[Writer, IndexWriting], None]) -> None:
+        """`work` in one store transaction, its changes streamed into the index as it goes. The index
+        commits after the store: a crash between the two leaves it behind, and the next opener
+        catches up from the change log."""
         await self._catch_up()
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[None]:
-        """The store's transaction; papers remembered for the index are dropped if it rolls back."""
+        indexing = await asyncio.to_thread(self.index.writing)
         try:
-            async with self.store.transaction():
-                yield
-        except BaseException:
-            self._written.clear()
-            raise
-
-    async def _merge_batch(self, batch: list[Paper], report: IngestReport) -> None:
-        """Match each record to a known paper (DOI, arXiv id, title + first author) or key it anew."""
-        if not batch:
-            return
-        identities = [identity_of(p) for p in batch] + [title_identity(p) for p in batch]
-        by_title: dict[str, Paper] = {}
-        for paper in batch:
-            if not paper.authors:
-                by_title.update(await self.store.find_by_title(title_identity(paper)))
-        known = _Batch(
-            by_doi=await self.store.find_by("doi", [p.doi for p in batch]),
-            by_arxiv=await self.store.find_by("arxiv_id", [p.arxiv_id for p in batch]),
-            by_identity=await self.store.find_by("identity", identities),
-            by_title=by_title,
-        )
-        wanted = [clean_source_key(p.key) or base_key(p) for p in batch]
-        taken = await self.store.taken(wanted)
-        for base in {w for w in wanted if w in taken}:
-            taken |= await self.store.keys_with_prefix(base)
-
-        current: dict[str, Paper] = {}  # each touched paper as it stands after this batch
-        before: dict[str, Paper] = {}  # papers already stored, as they were
-        added: list[str] = []
-        provenance: list[tuple[str, str, str]] = []
-        for paper, wanted_key in zip(batch, wanted, strict=True):
-            match = known.match(paper)
-            if match is None:
-                key = unique_key(wanted_key, taken.__contains__)
-                taken.add(key)
-                record = paper.replace(key=key, origin="", format="")
-                added.append(key)
-            else:
-                key = match.key
-                if key not in added:
-                    before.setdefault(key, match)
-                record = merge(current.get(key, match), paper)
-            current[key] = record
-            known.remember(record)
-            provenance.append((key, paper.origin, paper.format))
-
-        updated = [key for key, old in before.items() if current[key] != old]
-        await self.store.insert([current[key] for key in added])
-        await self.store.update([current[key] for key in updated])
-        if len(self._written) < _REMEMBERED_WRITES:
-            self._written.update((key, current[key]) for key in (*added, *updated))
-        await self.store.add_provenance(provenance)
-        report.added.extend(added)
-        report.updated.extend(updated)
-        report.unchanged.extend(key for key, old in before.items() if current[key] == old)
+            await self.store.write(lambda writer: work(writer, indexing))
+            head = await self.store.head_seq()
+            await asyncio.to_thread(indexing.commit, head)
+        finally:
+            indexing.rollback()
+        await self.store.write(lambda writer: writer.trim_changes(head))
+        self._seen_seq = head
 
 
-async def _records_by_file(
-    files: Sequence[Path], display_root: Path | None
-) -> AsyncIterator[tuple[str, Iterable[Paper | ParseFailure]]]:
-    """(shown name, records) per file, in order. Many files are parsed in worker processes meanwhile."""
-    shown = [str(display_root / f.name) if display_root else str(f) for f in files]
-    total = sum(f.stat().st_size for f in files if f.is_file())
-    workers = min(os.cpu_count() or 1, 4)
-    if len(files) < 2 or total < _PARALLEL_BYTES or workers < 2:
-        for path, name in zip(files, shown, strict=True):
-            yield name, iter_file_records(path, name if display_root else None)
+def merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], report: IngestReport) -> None:
+    """Match each record to a known paper (DOI, arXiv id, title + first author) or key it anew."""
+    if not batch:
         return
-    # forkserver/spawn: never fork a process that holds SQLite and tantivy threads.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        queue = iter(zip(files, shown, strict=True))
-        pending: deque[tuple[str, asyncio.Future[list[Paper | ParseFailure]]]] = deque()
+    identities = [p.identity for p in batch] + [p.title_identity for p in batch]
+    by_title: dict[str, Paper] = {}
+    for paper in batch:
+        if not paper.authors:
+            title = paper.title_identity
+            found = writer.find_by_title(title)
+            if found is not None:
+                by_title[title] = found
+    known = _Batch(
+        by_doi=writer.find_by("doi", [p.doi for p in batch]),
+        by_arxiv=writer.find_by("arxiv_id", [p.arxiv_id for p in batch]),
+        by_identity=writer.find_by("identity", identities),
+        by_title=by_title,
+    )
+    wanted = [clean_source_key(p.key) or base_key(p) for p in batch]
+    taken = clashing_keys(wanted, writer.taken, writer.keys_with_prefix)
 
-        def submit() -> None:
-            for path, name in itertools.islice(queue, 1):
-                display = name if display_root else None
-                pending.append((name, loop.run_in_executor(pool, read_file_records, path, display)))
+    current: dict[str, Paper] = {}  # each touched paper as it stands after this batch
+    before: dict[str, Paper] = {}  # papers already stored, as they were
+    added: list[str] = []
+    provenance: list[tuple[str, str, str]] = []
+    for paper, wanted_key in zip(batch, wanted, strict=True):
+        match = known.match(paper)
+        if match is None:
+            key = unique_key(wanted_key, taken.__contains__)
+            taken.add(key)
+            record = paper.replace(key=key, origin="", format="")
+            added.append(key)
+        else:
+            key = match.key
+            if key not in added:
+                before.setdefault(key, match)
+            record = merge(current.get(key, match), paper)
+        current[key] = record
+        known.remember(record)
+        provenance.append((key, paper.origin, paper.format))
 
-        for _ in range(workers * 2):
-            submit()
-        while pending:
-            name, future = pending.popleft()
-            items = await future
-            submit()
-            yield name, items
+    updated = [key for key, old in before.items() if current[key] != old]
+    writer.insert([current[key] for key in added])
+    writer.update([current[key] for key in updated])
+    writer.add_provenance(provenance)
+    indexing.upsert((current[key] for key in added), new=True)
+    indexing.upsert(current[key] for key in updated)
+    report.added.extend(added)
+    report.updated.extend(updated)
+    report.unchanged.extend(key for key, old in before.items() if current[key] == old)

@@ -1,28 +1,43 @@
-"""The store: SQLite through aiosqlite, the system of record for papers, keys and provenance.
+"""The store: SQLite, the system of record for papers, keys and provenance.
 
-Writes happen in explicit transactions (`async with store.transaction()`), so an ingest killed
-half-way leaves the file as it was. WAL mode lets editors and the bot read while one process writes.
+Readers use aiosqlite. Writes run as one function over a plain connection on a thread of their own
+(`Store.write`), in one transaction: an ingest is thousands of statements, and a thread hop per
+statement would cost more than SQLite itself. A write killed half-way leaves the file as it was.
+WAL mode lets editors and the bot read while one process writes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from core.migrations import MIGRATIONS
-from core.records import Paper, identity_of
+from core.records import Paper
 
 _COLUMNS = (
     "key, title, abstract, authors, year, venue, doi, url, arxiv_id, keywords, entry_type, "
     "title_derived, extra"
 )
 _BUSY_TIMEOUT_MS = 30_000
+_PRAGMAS = (
+    f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+    # A large ingest is one transaction; its index pages must stay in memory, not be re-read.
+    "PRAGMA cache_size = -131072",
+)
+_KEYS_WITH_PREFIX = "SELECT key FROM papers WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
+T = TypeVar("T")
 # SQLite's default limit on `?` parameters in one statement is 32766; stay well below it.
 _CHUNK = 900
 
@@ -45,22 +60,26 @@ def _row_to_paper(row: Sequence[Any]) -> Paper:
     )
 
 
+def _json_list(items: Sequence[Any]) -> str:
+    return json.dumps(items, ensure_ascii=False) if items else "[]"
+
+
 def _paper_values(paper: Paper) -> tuple[Any, ...]:
     return (
         paper.key,
         paper.title,
         paper.abstract,
-        json.dumps(list(paper.authors), ensure_ascii=False),
+        _json_list(paper.authors),
         paper.year,
         paper.venue,
         paper.doi,
         paper.url,
         paper.arxiv_id,
-        json.dumps(list(paper.keywords), ensure_ascii=False),
+        _json_list(paper.keywords),
         paper.entry_type,
         int(paper.title_derived),
-        json.dumps([list(pair) for pair in paper.extra], ensure_ascii=False),
-        identity_of(paper),
+        _json_list(paper.extra),
+        paper.identity,
     )
 
 
@@ -87,12 +106,8 @@ class Store:
     @classmethod
     async def open(cls, path: Path) -> Store:
         connection = await aiosqlite.connect(str(path), isolation_level=None)
-        await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        # A large ingest is one transaction; its index pages must stay in memory, not be re-read.
-        await connection.execute("PRAGMA cache_size = -131072")
+        for pragma in _PRAGMAS:
+            await connection.execute(pragma)
         store = cls(connection, path)
         await store.migrate()
         return store
@@ -130,6 +145,7 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
+        """A write transaction on the reading connection, for migrations; papers change in `write`."""
         await self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -193,6 +209,15 @@ class Store:
             yield [_row_to_paper(row) for row in rows]
             last = rows[-1][0]
 
+    async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
+        """Keys starting with `prefix`, the first `limit` of them in key order (-1: all)."""
+        async with self._db.execute(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", limit)) as cursor:
+            return {row[0] async for row in cursor}
+
+    async def get_meta(self, name: str) -> str | None:
+        value = await self.scalar("SELECT value FROM meta WHERE name = ?", (name,))
+        return str(value) if value is not None else None
+
     async def keys_near(self, key: str, limit: int = 2000) -> list[str]:
         """Keys sharing the first letters of `key`: the pool for "did you mean"."""
         prefix = key[:2]
@@ -222,92 +247,128 @@ class Store:
             "formats": formats,
         }
 
-    # --- writing (inside `transaction()`) ---------------------------------------------------------
+    # --- writing --------------------------------------------------------------------------------
 
-    async def find_by(self, column: str, values: Sequence[str]) -> dict[str, Paper]:
+    async def write(self, work: Callable[[Writer], T]) -> T:
+        """`work(writer)` in one transaction on a thread of its own: committed if it returns, rolled
+        back if it raises. Cancelling the caller (Ctrl-C) stops the work at its next `checkpoint`."""
+        stop = threading.Event()
+        job = asyncio.ensure_future(asyncio.to_thread(Writer.run, self.path, work, stop))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            stop.set()
+            with contextlib.suppress(BaseException):
+                await job  # the rollback finishes before the cancellation goes on
+            raise
+
+
+class WriteCancelled(Exception):
+    """Raised inside a write whose caller was cancelled, to roll it back."""
+
+
+class Writer:
+    """The write side of the store: a plain connection inside one transaction (see `Store.write`)."""
+
+    def __init__(self, connection: sqlite3.Connection, stop: threading.Event) -> None:
+        self._db = connection
+        self._stop = stop
+
+    @classmethod
+    def run(cls, path: Path, work: Callable[[Writer], T], stop: threading.Event) -> T:
+        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        try:
+            for pragma in _PRAGMAS:
+                connection.execute(pragma)
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(cls(connection, stop))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+        finally:
+            connection.close()
+
+    def checkpoint(self) -> None:
+        """Give up (and roll back) here if the caller has been cancelled."""
+        if self._stop.is_set():
+            raise WriteCancelled()
+
+    def head_seq(self) -> int:
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return int(row[0]) if row else 0
+
+    def find_by(self, column: str, values: Iterable[str]) -> dict[str, Paper]:
         """Papers whose `column` (doi, arxiv_id or identity) is one of `values`, by that value."""
         assert column in {"doi", "arxiv_id", "identity"}
         found: dict[str, Paper] = {}
-        wanted = sorted({v for v in values if v})
-        for chunk in _chunks(wanted):
+        for chunk in _chunks(sorted({v for v in values if v})):
             marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                # `!= ''` lets SQLite use the partial indexes on doi and arxiv_id (else: a full scan).
-                f"SELECT {_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks}) AND {column} != ''",
-                tuple(chunk),
-            ) as cursor:
-                async for row in cursor:
-                    found.setdefault(row[-1], _row_to_paper(row))
+            # `!= ''` lets SQLite use the partial indexes on doi and arxiv_id (else: a full scan).
+            sql = f"SELECT {_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks}) AND {column} != ''"
+            for row in self._db.execute(sql, tuple(chunk)):
+                found.setdefault(row[-1], _row_to_paper(row))
         return found
 
-    async def find_by_title(self, title_identity: str) -> dict[str, Paper]:
-        """The first paper with this title, whoever its authors are, keyed by the title identity."""
-        async with self._db.execute(
+    def find_by_title(self, title_identity: str) -> Paper | None:
+        """The first paper with this title identity, whoever its authors are."""
+        row = self._db.execute(
             f"SELECT {_COLUMNS} FROM papers WHERE identity >= ? AND identity < ? LIMIT 1",
             (title_identity, title_identity + "\U0010ffff"),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return {title_identity: _row_to_paper(row)} if row else {}
+        ).fetchone()
+        return _row_to_paper(row) if row else None
 
-    async def taken(self, keys: Sequence[str]) -> set[str]:
+    def taken(self, keys: Iterable[str]) -> set[str]:
         taken: set[str] = set()
         for chunk in _chunks(sorted(set(keys))):
             marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                f"SELECT key FROM papers WHERE key IN ({marks})", tuple(chunk)
-            ) as cursor:
-                taken.update([row[0] async for row in cursor])
+            taken.update(
+                row[0] for row in self._db.execute(f"SELECT key FROM papers WHERE key IN ({marks})", chunk)
+            )
         return taken
 
-    async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
-        """Keys starting with `prefix`, the first `limit` of them in key order (-1: all)."""
-        async with self._db.execute(
-            "SELECT key FROM papers WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
-        ) as cursor:
-            return {row[0] async for row in cursor}
+    def keys_with_prefix(self, prefix: str) -> set[str]:
+        return {row[0] for row in self._db.execute(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", -1))}
 
-    async def insert(self, papers: Sequence[Paper]) -> None:
-        await self._db.executemany(
+    def insert(self, papers: Sequence[Paper]) -> None:
+        self._db.executemany(
             f"INSERT INTO papers ({_COLUMNS}, identity) VALUES ({','.join('?' * 14)})",
             [_paper_values(p) for p in papers],
         )
-        await self._log_changes([p.key for p in papers], "upsert")
+        self._log_changes([p.key for p in papers], "upsert")
 
-    async def update(self, papers: Sequence[Paper]) -> None:
-        await self._db.executemany(
+    def update(self, papers: Sequence[Paper]) -> None:
+        self._db.executemany(
             "UPDATE papers SET title = ?, abstract = ?, authors = ?, year = ?, venue = ?, doi = ?, "
             "url = ?, arxiv_id = ?, keywords = ?, entry_type = ?, title_derived = ?, extra = ?, "
             "identity = ?, updated_at = datetime('now') WHERE key = ?",
             [(*_paper_values(p)[1:], p.key) for p in papers],
         )
-        await self._log_changes([p.key for p in papers], "upsert")
+        self._log_changes([p.key for p in papers], "upsert")
 
-    async def add_provenance(self, rows: Sequence[tuple[str, str, str]]) -> None:
+    def add_provenance(self, rows: Sequence[tuple[str, str, str]]) -> None:
         """(key, origin, format) rows; a paper seen again at the same origin is noted once."""
-        await self._db.executemany(
+        self._db.executemany(
             "INSERT INTO provenance (key, origin, format) VALUES (?, ?, ?) "
             "ON CONFLICT (key, origin) DO UPDATE SET seen_at = datetime('now'), format = excluded.format",
             rows,
         )
 
-    async def remove(self, keys: Sequence[str]) -> None:
-        await self._db.executemany("DELETE FROM papers WHERE key = ?", [(k,) for k in keys])
-        await self._log_changes(keys, "remove")
+    def remove(self, keys: Sequence[str]) -> None:
+        self._db.executemany("DELETE FROM papers WHERE key = ?", [(k,) for k in keys])
+        self._log_changes(keys, "remove")
 
-    async def _log_changes(self, keys: Sequence[str], op: str) -> None:
-        await self._db.executemany("INSERT INTO changes (key, op) VALUES (?, ?)", [(k, op) for k in keys])
+    def _log_changes(self, keys: Sequence[str], op: str) -> None:
+        self._db.executemany("INSERT INTO changes (key, op) VALUES (?, ?)", [(k, op) for k in keys])
 
-    async def trim_changes(self, upto: int) -> None:
+    def trim_changes(self, upto: int) -> None:
         """Forget changes the index has applied. (sqlite_sequence keeps seq rising.)"""
-        await self._db.execute("DELETE FROM changes WHERE seq <= ?", (upto,))
+        self._db.execute("DELETE FROM changes WHERE seq <= ?", (upto,))
 
-    async def get_meta(self, name: str) -> str | None:
-        value = await self.scalar("SELECT value FROM meta WHERE name = ?", (name,))
-        return str(value) if value is not None else None
-
-    async def set_meta(self, name: str, value: str) -> None:
-        await self._db.execute(
+    def set_meta(self, name: str, value: str) -> None:
+        self._db.execute(
             "INSERT INTO meta (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),

@@ -18,7 +18,7 @@ from core.formats import parse_text, read_text
 from core.index import MemoryIndex
 from core.latex import latex_to_text
 from core.library import Library
-from core.records import Paper, ParseFailure, UnsupportedFormat, identity_of
+from core.records import Paper, ParseFailure, UnsupportedFormat
 from server import syntax
 
 _LATEX_RESOURCES = re.compile(
@@ -89,7 +89,7 @@ def identities_of(paper: Paper) -> list[str]:
     """What makes two records the same paper: DOI, arXiv id, or title and first author."""
     found = [f"doi:{paper.doi}"] if paper.doi else []
     found += [f"arxiv:{paper.arxiv_id}"] if paper.arxiv_id else []
-    return [*found, identity_of(paper)] if paper.title and not paper.title_derived else found
+    return [*found, paper.identity] if paper.title and not paper.title_derived else found
 
 
 def _identities(papers: Iterable[Paper]) -> dict[str, str]:

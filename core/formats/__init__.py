@@ -111,11 +111,6 @@ def parse_text(text: str, name: str, fmt: str | None = None) -> Iterator[Paper |
     yield from parsers[fmt](text, name)
 
 
-def read_file_records(path: Path, display: str | None = None) -> list[Paper | ParseFailure]:
-    """All records of one file, with a failure instead of an exception: what a worker process returns."""
-    return list(iter_file_records(path, display))
-
-
 def iter_file_records(path: Path, display: str | None = None) -> Iterator[Paper | ParseFailure]:
     """Records of one file as they are read; a file that cannot be read becomes one failure.
 

@@ -195,9 +195,12 @@ def is_arxiv_record(record: dict[str, Any]) -> bool:
     return "id" in record and ("authors_parsed" in record or "versions" in record or "categories" in record)
 
 
-def parse_json_lines(lines: Iterable[str], path: str) -> Iterator[Paper | ParseFailure]:
-    """The arXiv snapshot and plain {title, abstract, …} lines; each line decides for itself."""
-    for number, line in enumerate(lines, start=1):
+def parse_json_lines(lines: Iterable[str], path: str, first_line: int = 1) -> Iterator[Paper | ParseFailure]:
+    """The arXiv snapshot and plain {title, abstract, …} lines; each line decides for itself.
+
+    `first_line` numbers the first of `lines` when they are a piece of a bigger file.
+    """
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.keys import base_key, clean_source_key, short_name, suffixes, unique_key
+from core.keys import base_key, clashing_keys, clean_source_key, short_name, suffixes, unique_key
 from core.records import Paper
 
 
@@ -32,6 +32,40 @@ def test_clashes_get_letter_suffixes() -> None:
     assert unique_key("fresh", taken.__contains__) == "fresh"
     first = list(zip(range(29), suffixes(), strict=False))
     assert [s for _, s in first][:3] == ["", "a", "b"] and first[27][1] == "aa"
+
+
+def key_a_batch(wanted: list[str], stored: set[str]) -> tuple[list[str], int]:
+    """The keys a batch gets, and how many prefix scans finding the clashes took."""
+    scans = 0
+
+    def with_prefix(prefix: str) -> set[str]:
+        nonlocal scans
+        scans += 1
+        return {key for key in stored if key.startswith(prefix)}
+
+    taken = clashing_keys(wanted, lambda keys: stored & set(keys), with_prefix)
+    given = []
+    for base in wanted:
+        given.append(unique_key(base, taken.__contains__))
+        taken.add(given[-1])
+    return given, scans
+
+
+def test_a_batch_never_reuses_a_stored_key() -> None:
+    # The bare name is free but its first suffix is stored (a source key, or a removed paper).
+    assert key_a_batch(["lee2021graph", "lee2021graph"], {"lee2021grapha"}) == (
+        ["lee2021graph", "lee2021graphb"],
+        0,
+    )
+    assert key_a_batch(["kim2020deep", "new"], {"kim2020deep", "kim2020deepa"}) == (
+        ["kim2020deepb", "new"],
+        0,
+    )
+    # A name crowded past the first suffixes is looked up in full, once.
+    crowded = {"wang2023large" + suffix for _, suffix in zip(range(40), suffixes(), strict=False)}
+    given, scans = key_a_batch(["wang2023large"] * 3, crowded)
+    assert given == ["wang2023largean", "wang2023largeao", "wang2023largeap"] and scans == 1
+    assert not set(given) & crowded
 
 
 def test_source_keys_are_made_safe_to_type() -> None:

@@ -1,0 +1,115 @@
+"""An ingest's input as pieces: whole files, and big JSON Lines files cut at line ends, so that
+worker processes can parse ahead of the one thread that writes the store."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.formats import detect_format, iter_file_records
+from core.formats.jsonformats import parse_json_lines
+from core.records import Paper, ParseFailure, UnsupportedFormat
+
+# About 6,000 arXiv records: enough work per piece to pay for the trip to a worker and back.
+PIECE_BYTES = 8 * 1024 * 1024
+# Below this much input, starting worker processes costs more than it saves.
+PARALLEL_BYTES = 4 * 1024 * 1024
+_MAX_WORKERS = 4
+
+Records = Iterable[Paper | ParseFailure]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A whole file (`end` is None), or the lines of a JSON Lines file between two byte offsets."""
+
+    path: Path
+    display: str | None  # the name shown in origins and failures, if not the path
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def shown(self) -> str:
+        return self.display or str(self.path)
+
+
+def pieces_of(path: Path, display: str | None = None) -> Iterator[Piece]:
+    """A JSON Lines file bigger than a piece in line-aligned parts; any other file whole."""
+    try:
+        splittable = path.stat().st_size > PIECE_BYTES and detect_format(path) == "json-lines"
+    except (OSError, UnsupportedFormat):
+        splittable = False  # reading it whole reports the problem
+    if not splittable:
+        yield Piece(path, display)
+        return
+    with path.open("rb") as handle:
+        start, line = 0, 1
+        while block := handle.read(PIECE_BYTES):
+            block += handle.readline()  # up to the end of the line the block cut
+            yield Piece(path, display, start, start + len(block), line)
+            start += len(block)
+            line += block.count(b"\n")
+
+
+def read_piece(piece: Piece) -> list[Paper | ParseFailure]:
+    """All records of a piece, with a failure instead of an exception: what a worker returns.
+
+    Their identities are computed here, in parallel, and travel with them to the writing thread.
+    """
+    records = _read(piece)
+    for record in records:
+        if isinstance(record, Paper):
+            record.identity  # noqa: B018 (computed for its cache)
+    return records
+
+
+def _read(piece: Piece) -> list[Paper | ParseFailure]:
+    if piece.end is None:
+        return list(iter_file_records(piece.path, piece.display))
+    try:
+        with piece.path.open("rb") as handle:
+            handle.seek(piece.start)
+            data = handle.read(piece.end - piece.start)
+    except OSError as error:
+        return [ParseFailure(piece.shown, piece.first_line, f"cannot read: {error}")]
+    text = data.decode("utf-8-sig" if piece.start == 0 else "utf-8", errors="replace")
+    return list(parse_json_lines(io.StringIO(text), piece.shown, piece.first_line))
+
+
+def read_pieces(files: Sequence[Path], displays: Sequence[str | None]) -> Iterator[tuple[str, Records]]:
+    """(shown name, records) of each piece of the files, in order; with enough input, worker
+    processes parse a few pieces ahead."""
+    pieces = (
+        piece for path, display in zip(files, displays, strict=True) for piece in pieces_of(path, display)
+    )
+    total = sum(path.stat().st_size for path in files if path.is_file())
+    workers = min(os.cpu_count() or 1, _MAX_WORKERS)
+    if total < PARALLEL_BYTES or workers < 2:
+        for piece in pieces:
+            yield (
+                piece.shown,
+                iter_file_records(piece.path, piece.display) if piece.end is None else _read(piece),
+            )
+        return
+    # forkserver/spawn: never fork a process that holds SQLite and tantivy threads.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    pending: deque[tuple[str, Future[list[Paper | ParseFailure]]]] = deque()
+    try:
+        for piece in pieces:
+            pending.append((piece.shown, pool.submit(read_piece, piece)))
+            if len(pending) > 2 * workers:
+                shown, future = pending.popleft()
+                yield shown, future.result()
+        while pending:
+            shown, future = pending.popleft()
+            yield shown, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

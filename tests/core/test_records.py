@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from core.records import Paper
+
+
+def test_identity_is_title_and_first_author_and_follows_replace() -> None:
+    paper = Paper(key="", title="Deep Learning: A Survey!", authors=("LeCun, Yann", "Bengio, Y."))
+    assert paper.identity == "deep learning a survey|lecun"
+    keyed = paper.replace(key="lecun2015deep", origin="a.bib:3")
+    assert keyed.key == "lecun2015deep" and keyed.identity == paper.identity and keyed.title == paper.title
+    retitled = paper.replace(title="Deep Learning")
+    assert retitled.identity == "deep learning|lecun" and paper.identity == "deep learning a survey|lecun"
+    assert paper.replace(authors=()).identity == "deep learning a survey|"
+    assert paper.replace(key="k") == Paper(key="k", title=paper.title, authors=paper.authors)
+    with pytest.raises(TypeError, match="no field colour"):
+        paper.replace(colour="red")
+
+
+def test_identities_travel_with_a_pickled_paper() -> None:
+    paper = Paper(key="", title="Attention Is All You Need", authors=("Vaswani, Ashish",))
+    assert paper.identity
+    copy = pickle.loads(pickle.dumps(paper))
+    assert copy == paper and "identity" in copy.__dict__
