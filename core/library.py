@@ -281,8 +281,9 @@ class Library:
             raise EmptyQuery()
         await self.refresh()
         ranked = self.index.search(
-            self.index.most_informative(terms, QUERY_TERMS),
+            terms,
             k,
+            max_terms=QUERY_TERMS,
             year_from=year_from,
             year_to=year_to,
             author=author,
