@@ -223,8 +223,8 @@ class Library:
         await self.store.write(lambda writer: writer.trim_changes(head))
         self._seen_seq = head
 
-    async def reindex_locked(self, head: int | None = None) -> int:
-        head = await self.store.head_seq() if head is None else head
+    async def reindex_locked(self, head: int) -> int:
+        """Rebuild the index from the store, as of change `head`, streaming papers into it."""
         state = self.index.state()
         if state is None or state.schema != SCHEMA_VERSION:
             PaperIndex.remove_files(self.index.path)

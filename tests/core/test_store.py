@@ -3,8 +3,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from core.migrations import MIGRATIONS
-from core.store import Store, _split_statements
+from core.records import Paper
+from core.store import Store, Writer, _split_statements
 
 
 async def test_fresh_store_applies_every_migration_once(tmp_path: Path) -> None:
@@ -43,4 +46,21 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     except RuntimeError:
         pass
     assert await store.count() == 0
+    await store.close()
+
+
+async def test_a_write_is_all_or_nothing(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    paper = Paper(key="a2020b", title="B", authors=("A, Z",), year=2020)
+
+    def insert_then_fail(writer: Writer) -> None:
+        writer.insert([paper])
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await store.write(insert_then_fail)
+    assert await store.count() == 0 and await store.head_seq() == 0
+    await store.write(lambda writer: writer.insert([paper]))
+    assert await store.get("a2020b") == paper
+    assert [key for _, key, _ in await store.changes_since(0)] == ["a2020b"]
     await store.close()
