@@ -93,10 +93,7 @@ def read_pieces(files: Sequence[Path], displays: Sequence[str | None]) -> Iterat
     workers = min(os.cpu_count() or 1, _MAX_WORKERS)
     if total < PARALLEL_BYTES or workers < 2:
         for piece in pieces:
-            yield (
-                piece.shown,
-                iter_file_records(piece.path, piece.display) if piece.end is None else _read(piece),
-            )
+            yield piece.shown, _read(piece)
         return
     # forkserver/spawn: never fork a process that holds SQLite and tantivy threads.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
