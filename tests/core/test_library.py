@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.index import PaperIndex
+from core.index import SCHEMA_VERSION, PaperIndex
 from core.library import Library
-from core.records import EmptyQuery, UnknownKey
+from core.records import EmptyQuery, Paper, UnknownKey
 
 DATA = Path(__file__).parent / "data"
 
@@ -138,17 +138,36 @@ async def test_index_behind_the_store_catches_up(home: Path) -> None:
         state_file = library.index.path / "papercite-index.json"
         seq_before = json.loads(state_file.read_text())["seq"]
         await library.ingest([DATA / "broken.bib"])
-    state_file.write_text(json.dumps({"schema": 1, "seq": seq_before}))
+    state_file.write_text(json.dumps({"schema": SCHEMA_VERSION, "seq": seq_before}))
     async with await Library.open(home) as reopened:
         assert reopened.index.num_docs == 182
         assert reopened.index.is_current(await reopened.store.head_seq())
 
 
-async def test_index_of_another_schema_version_is_rebuilt(home: Path) -> None:
+async def test_a_write_the_index_missed_is_replayed_from_the_change_log(home: Path) -> None:
+    """A kill after the store's commit and before the index's: the changes are still logged."""
+    paper = Paper(key="ghost2024paper", title="Replayed sparse attention kernels", year=2024)
     async with await Library.open(home) as library:
-        (library.index.path / "papercite-index.json").write_text('{"schema": 0, "seq": 0}')
+        await library.store.write(lambda writer: writer.insert([paper]))
+        await library.store.write(lambda writer: writer.remove(["relay"]))
+        assert library.index.num_docs == 179
     async with await Library.open(home) as reopened:
         assert reopened.index.num_docs == 179
+        assert [hit.key for hit in await reopened.search("replayed sparse attention kernels", 1)] == [
+            paper.key
+        ]
+        assert "relay" not in [hit.key for hit in await reopened.search("looped transformer reasoning", 5)]
+        assert await reopened.store.oldest_change() is None  # applied, then trimmed
+
+
+async def test_index_of_another_schema_version_is_rebuilt(home: Path) -> None:
+    async with await Library.open(home) as library:
+        (library.index.path / "papercite-index.json").write_text('{"schema": 1, "seq": 0}')
+        (library.index.path / "0123.idx").write_bytes(b"a segment of the single-index layout")
+    async with await Library.open(home) as reopened:
+        assert reopened.index.num_docs == 179
+        assert not (reopened.index.path / "0123.idx").exists()
+        assert (await reopened.search("looped transformer reasoning chains", 1))[0].key == "relay"
 
 
 async def test_papers_added_by_another_process_are_seen(home: Path) -> None:
