@@ -276,7 +276,7 @@ class Writer:
 
     @classmethod
     def run(cls, path: Path, work: Callable[[Writer], T], stop: threading.Event) -> T:
-        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(str(path), isolation_level=None)
         try:
             for pragma in _PRAGMAS:
                 connection.execute(pragma)
@@ -295,10 +295,6 @@ class Writer:
         """Give up (and roll back) here if the caller has been cancelled."""
         if self._stop.is_set():
             raise WriteCancelled()
-
-    def head_seq(self) -> int:
-        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
-        return int(row[0]) if row else 0
 
     def find_by(self, column: str, values: Iterable[str]) -> dict[str, Paper]:
         """Papers whose `column` (doi, arxiv_id or identity) is one of `values`, by that value."""

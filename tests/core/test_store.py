@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -63,4 +67,28 @@ async def test_a_write_is_all_or_nothing(tmp_path: Path) -> None:
     await store.write(lambda writer: writer.insert([paper]))
     assert await store.get("a2020b") == paper
     assert [key for _, key, _ in await store.changes_since(0)] == ["a2020b"]
+    await store.close()
+
+
+async def test_cancelling_a_write_stops_it_and_rolls_it_back(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    started, batches = threading.Event(), []
+
+    def endless(writer: Writer) -> None:
+        for number in itertools.count():
+            writer.checkpoint()
+            writer.insert([Paper(key=f"p{number}", title=f"Paper {number}")])
+            batches.append(number)
+            started.set()
+            time.sleep(0.01)
+
+    task = asyncio.create_task(store.write(endless))
+    await asyncio.to_thread(started.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stopped_at = len(batches)
+    await asyncio.sleep(0.1)
+    assert len(batches) == stopped_at  # the thread has let go, not still writing
+    assert await store.count() == 0
     await store.close()
