@@ -369,7 +369,7 @@ class Library:
         await asyncio.to_thread(lock.acquire)
         try:
             report = IngestReport()
-            await self._write(lambda writer, indexing: merge_batch(writer, indexing, list(papers), report))
+            await self._write(lambda writer, indexing: _merge_batch(writer, indexing, list(papers), report))
             report.settle()
             return report
         finally:
@@ -395,11 +395,11 @@ class Library:
                     batch.append(item)
                     if len(batch) >= _BATCH:
                         writer.checkpoint()
-                        merge_batch(writer, indexing, batch, report)
+                        _merge_batch(writer, indexing, batch, report)
                         if progress:
                             progress(shown, len(batch))
                         batch = []
-                merge_batch(writer, indexing, batch, report)
+                _merge_batch(writer, indexing, batch, report)
                 if progress:
                     progress(shown, len(batch))
             if mark_seeded:
@@ -424,7 +424,7 @@ class Library:
         self._seen_seq = head
 
 
-def merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], report: IngestReport) -> None:
+def _merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], report: IngestReport) -> None:
     """Match each record to a known paper (DOI, arXiv id, title + first author) or key it anew."""
     if not batch:
         return
