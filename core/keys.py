@@ -121,6 +121,16 @@ def suffixes() -> Iterator[str]:
         width += 1
 
 
+# The suffixes most clashes need, spelled out once: an ingest probes them for thousands of names.
+_FIRST_SUFFIXES = tuple(itertools.islice(suffixes(), 1 + 26 + 26 * 26))
+
+
+def first_suffixes(count: int) -> Sequence[str]:
+    if count <= len(_FIRST_SUFFIXES):
+        return _FIRST_SUFFIXES[:count]
+    return list(itertools.islice(suffixes(), count))
+
+
 def unique_key(base: str, is_taken: Callable[[str], bool]) -> str:
     for suffix in suffixes():
         if not is_taken(base + suffix):
@@ -146,7 +156,7 @@ def clashing_keys(
     stored = stored_among(counts)
     crowded = {base: count for base, count in counts.items() if base in stored or count > 1}
     probes = {
-        base: [base + s for s in itertools.islice(suffixes(), count + _SUFFIX_PROBE)]
+        base: [base + suffix for suffix in first_suffixes(count + _SUFFIX_PROBE)]
         for base, count in crowded.items()
     }
     stored |= stored_among(key for keys in probes.values() for key in keys)

@@ -60,8 +60,12 @@ def _row_to_paper(row: Sequence[Any]) -> Paper:
     )
 
 
+# One encoder for every row: json.dumps with options builds a new one per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_list(items: Sequence[Any]) -> str:
-    return json.dumps(items, ensure_ascii=False) if items else "[]"
+    return _encode_json(items) if items else "[]"
 
 
 def _paper_values(paper: Paper) -> tuple[Any, ...]:
