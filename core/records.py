@@ -99,14 +99,18 @@ _FIELD_NAMES = frozenset(field.name for field in dataclasses.fields(Paper))
 
 @dataclass(frozen=True)
 class ParseFailure:
-    """A record a parser could not read; the rest of the file still goes through."""
+    """A record a parser could not read; the rest of the file still goes through.
+
+    Line 0 stands for the whole file (one that cannot be read, or in no format papercite knows).
+    """
 
     path: str
     line: int
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
 
 
 @dataclass

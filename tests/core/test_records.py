@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 
-from core.records import Paper
+from core.records import Paper, ParseFailure
 
 
 def test_identity_is_title_and_first_author_and_follows_replace() -> None:
@@ -25,3 +25,10 @@ def test_identities_travel_with_a_pickled_paper() -> None:
     assert paper.identity
     copy = pickle.loads(pickle.dumps(paper))
     assert copy == paper and "identity" in copy.__dict__
+
+
+def test_a_failure_names_file_and_line_or_the_file_alone() -> None:
+    assert str(ParseFailure("refs.bib", 12, "no title")) == "refs.bib:12: no title"
+    assert str(ParseFailure("notes.txt", 0, "not a format papercite reads")) == (
+        "notes.txt: not a format papercite reads"
+    )
