@@ -55,13 +55,15 @@ def test_a_batch_never_reuses_a_stored_key() -> None:
     # The bare name is free but its first suffix is stored (a source key, or a removed paper).
     assert key_a_batch(["lee2021graph", "lee2021graph"], {"lee2021grapha"}) == (
         ["lee2021graph", "lee2021graphb"],
-        0,
+        1,
     )
     assert key_a_batch(["kim2020deep", "new"], {"kim2020deep", "kim2020deepa"}) == (
         ["kim2020deepb", "new"],
-        0,
+        1,
     )
-    # A name crowded past the first suffixes is looked up in full, once.
+    # A name wanted once and free needs no scan, whatever keys it begins.
+    assert key_a_batch(["chen2019graph"], {"chen2019grapha"}) == (["chen2019graph"], 0)
+    # A crowded name is looked up in full, once for the whole batch.
     crowded = {"wang2023large" + suffix for _, suffix in zip(range(40), suffixes(), strict=False)}
     given, scans = key_a_batch(["wang2023large"] * 3, crowded)
     assert given == ["wang2023largean", "wang2023largeao", "wang2023largeap"] and scans == 1
