@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -108,16 +110,8 @@ def clean_source_key(key: str) -> str:
 def suffixes() -> Iterator[str]:
     """'', 'a' … 'z', 'aa' … 'zz', …: the clash suffixes, in order."""
     yield ""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    width = 1
-    while True:
-        for number in range(len(letters) ** width):
-            suffix = ""
-            for _ in range(width):
-                number, digit = divmod(number, len(letters))
-                suffix = letters[digit] + suffix
-            yield suffix
-        width += 1
+    for width in itertools.count(1):
+        yield from map("".join, itertools.product(string.ascii_lowercase, repeat=width))
 
 
 def unique_key(base: str, is_taken: Callable[[str], bool]) -> str:
