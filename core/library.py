@@ -442,8 +442,9 @@ def _merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], rep
         by_identity=writer.find_by("identity", identities),
         by_title=by_title,
     )
-    wanted = [clean_source_key(p.key) or base_key(p) for p in batch]
-    taken = clashing_keys(wanted, writer.taken, writer.keys_with_prefix)
+    # Only papers the store does not know yet may need a key (a re-ingest needs none).
+    wanted = [None if known.match(p) else clean_source_key(p.key) or base_key(p) for p in batch]
+    taken = clashing_keys([key for key in wanted if key], writer.taken, writer.keys_with_prefix)
 
     current: dict[str, Paper] = {}  # each touched paper as it stands after this batch
     before: dict[str, Paper] = {}  # papers already stored, as they were
@@ -452,6 +453,9 @@ def _merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], rep
     for paper, wanted_key in zip(batch, wanted, strict=True):
         match = known.match(paper)
         if match is None:
+            if wanted_key is None:  # it matched a stored paper that an earlier record here has changed
+                wanted_key = clean_source_key(paper.key) or base_key(paper)
+                taken |= clashing_keys([wanted_key], writer.taken, writer.keys_with_prefix)
             key = unique_key(wanted_key, taken.__contains__)
             taken.add(key)
             record = paper.replace(key=key, origin="", format="")

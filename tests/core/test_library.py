@@ -66,6 +66,17 @@ async def test_same_doi_updates_one_record_and_keeps_its_key(library: Library, t
     assert ("pages", "1–10") in paper.extra
 
 
+async def test_a_record_that_stops_matching_within_its_batch_gets_a_fresh_key(library: Library) -> None:
+    stored = Paper(key="", title="Graph Networks", authors=("Lee, Ann",), year=2021, doi="10.1/g")
+    assert (await library.add_papers([stored])).added == ["lee2021graph"]
+    # The first record gives the stored paper an arXiv id; the second, with another, is then a new paper.
+    first = stored.replace(arxiv_id="2101.00001")
+    second = stored.replace(arxiv_id="2101.00002")
+    report = await library.add_papers([first, second])
+    assert report.updated == ["lee2021graph"] and report.added == ["lee2021grapha"]
+    assert (await library.get("lee2021grapha")).arxiv_id == "2101.00002"
+
+
 async def test_arxiv_record_of_a_seed_paper_enriches_it(library: Library) -> None:
     report = await library.ingest([DATA / "arxiv.jsonl"])
     assert report.updated == ["triforce"]
