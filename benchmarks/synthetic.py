@@ -143,6 +143,12 @@ def citing_sentences(count: int, seed: int = 11) -> list[str]:
     return made
 
 
+def citing_paragraphs(count: int, lead: int = 3) -> list[str]:
+    """A citing sentence after `lead` others of its paragraph, as most citations are written."""
+    sentences = citing_sentences(count * (lead + 1), seed=13)
+    return [". ".join(sentences[n : n + lead + 1]) for n in range(0, len(sentences), lead + 1)]
+
+
 def write(count: int, path: Path, seed: int = 7) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
