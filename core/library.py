@@ -424,6 +424,11 @@ class Library:
         self._seen_seq = head
 
 
+def _wanted_key(paper: Paper) -> str:
+    """The key a new paper asks for: the source's, else `authorYEARword` or a short name."""
+    return clean_source_key(paper.key) or base_key(paper)
+
+
 def _merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], report: IngestReport) -> None:
     """Match each record to a known paper (DOI, arXiv id, title + first author) or key it anew."""
     if not batch:
@@ -443,7 +448,7 @@ def _merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], rep
         by_title=by_title,
     )
     # Only papers the store does not know yet may need a key (a re-ingest needs none).
-    wanted = [None if known.match(p) else clean_source_key(p.key) or base_key(p) for p in batch]
+    wanted = [None if known.match(p) else _wanted_key(p) for p in batch]
     taken = clashing_keys([key for key in wanted if key], writer.taken, writer.keys_with_prefix)
 
     current: dict[str, Paper] = {}  # each touched paper as it stands after this batch
@@ -454,7 +459,7 @@ def _merge_batch(writer: Writer, indexing: IndexWriting, batch: list[Paper], rep
         match = known.match(paper)
         if match is None:
             if wanted_key is None:  # it matched a stored paper that an earlier record here has changed
-                wanted_key = clean_source_key(paper.key) or base_key(paper)
+                wanted_key = _wanted_key(paper)
                 taken |= clashing_keys([wanted_key], writer.taken, writer.keys_with_prefix)
             key = unique_key(wanted_key, taken.__contains__)
             taken.add(key)
