@@ -1,8 +1,10 @@
 """ACM-CR: real citing sentences and paragraphs → the papers they cite. recall@10 and nDCG@10.
 
-    python -m benchmarks.acmcr [--home DIR] [--limit N] [--rank-bm25] [--no-title]
+    python -m benchmarks.acmcr [--collection PATH] [--home DIR] [--limit N] [--rank-bm25] [--no-title]
 
-Protocol of the collection (../shared/acm-cr/README.md): index title + abstract + keywords, drop the
+The collection (public domain, https://github.com/boudinfl/acm-cr) is read from --collection or
+PAPERCITE_ACMCR; tests/data/acm-cr-sample holds a small sample of it in the same layout.
+Protocol of the collection (its README): index title + abstract + keywords, drop the
 citing papers (topics/blacklist.txt) from the rankings, query with each citing text, take the top 10,
 average recall@10 and nDCG@10 (trec_eval definitions, binary relevance) over topics with a judged DOI.
 Without --home, a fresh home is filled by `papercite ingest` of the BibTeX folder, and timed.
@@ -26,12 +28,25 @@ from pathlib import Path
 from core.library import Library
 from core.query import DOCUMENT_TITLE, weighted_terms
 
-ACM_CR = Path(__file__).resolve().parents[1].parent / "shared" / "acm-cr"
+SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "acm-cr-sample"
 TOP = 10
 PUBLISHED = {  # Anserini BM25 and BM25 + SciBERT re-ranking (recall@10, nDCG@10)
     "sentences": {"BM25 (Anserini)": (0.3903, 0.3156), "BM25 + SciBERT": (0.4030, 0.3231)},
     "contexts": {"BM25 (Anserini)": (0.3358, 0.2827), "BM25 + SciBERT": (0.3440, 0.2937)},
 }
+
+
+def collection_path(given: Path | None) -> Path:
+    """The ACM-CR folder from the command line or PAPERCITE_ACMCR; a clear exit when there is none."""
+    path = given or (Path(os.environ["PAPERCITE_ACMCR"]) if os.environ.get("PAPERCITE_ACMCR") else None)
+    if path is None or not (path / "acm-dl").is_dir() or not (path / "topics").is_dir():
+        where = f"{path} holds no acm-dl/ and topics/" if path else "no collection given"
+        raise SystemExit(
+            f"ACM-CR: {where}. Get it from https://github.com/boudinfl/acm-cr (its acm-dl/ and topics/ "
+            f"folders) and pass --collection PATH or set PAPERCITE_ACMCR; {SAMPLE.relative_to(SAMPLE.parents[2])} "
+            "is a small sample for a quick run."
+        )
+    return path
 
 
 @dataclass(frozen=True)
@@ -129,13 +144,13 @@ async def our_rankings(
     return rankings
 
 
-def ingest_collection(home: Path) -> float:
+def ingest_collection(collection: Path, home: Path) -> float:
     """`papercite ingest` of the BibTeX folder into a fresh home; returns seconds taken."""
     env = {**os.environ, "PAPERCITE_HOME": str(home)}
     subprocess.run([sys.executable, "-m", "core.cli", "stats"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "core.cli", "ingest", str(ACM_CR / "acm-dl")],
+        [sys.executable, "-m", "core.cli", "ingest", str(collection / "acm-dl")],
         env=env,
         check=True,
         capture_output=True,
@@ -166,23 +181,26 @@ async def rank_bm25_rankings(
     return rankings, build
 
 
-async def run(home: Path | None, limit: int | None, with_rank_bm25: bool, use_title: bool) -> str:
-    blacklist = {
-        line.strip().lower() for line in (ACM_CR / "topics" / "blacklist.txt").read_text().splitlines()
-    }
+async def run(
+    collection: Path, home: Path | None, limit: int | None, with_rank_bm25: bool, use_title: bool
+) -> str:
+    topics_dir = collection / "topics"
+    blacklist = {line.strip().lower() for line in (topics_dir / "blacklist.txt").read_text().splitlines()}
     topic_sets = {
-        name: load_topics(ACM_CR / "topics" / f"{name}.topics")[:limit] for name in ("sentences", "contexts")
+        name: load_topics(topics_dir / f"{name}.topics")[:limit] for name in ("sentences", "contexts")
     }
-    judged = {name: load_qrels(ACM_CR / "topics" / f"{name}.qrels") for name in topic_sets}
+    judged = {name: load_qrels(topics_dir / f"{name}.qrels") for name in topic_sets}
     lines = []
     with tempfile.TemporaryDirectory() as scratch:
         if home is None:
             home = Path(scratch)
-            seconds = ingest_collection(home)
+            seconds = ingest_collection(collection, home)
             lines.append(f"Ingest of the ACM-CR BibTeX folder with `papercite ingest`: {seconds:.1f} s")
         library = await Library.open(home)
         try:
             lines.append(f"Papers in the index: {(await library.stats())['papers']:,}\n")
+            if collection.resolve() == SAMPLE.resolve():
+                lines.append("The sample in tests/data: not comparable with the published figures.\n")
             lines += ["| run | topics | recall@10 | nDCG@10 | ms/query |", "|---|---|---|---|---|"]
             reference = None
             if with_rank_bm25:
@@ -215,12 +233,14 @@ async def _timed_queries(library: Library, topics: Sequence[Topic], use_title: b
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--collection", type=Path, help="the ACM-CR folder (default: PAPERCITE_ACMCR)")
     parser.add_argument("--home", type=Path, help="a home that already holds the collection")
     parser.add_argument("--limit", type=int, help="only the first N topics of each set (a quick run)")
     parser.add_argument("--rank-bm25", action="store_true", help="also run rank-bm25 over the same text")
     parser.add_argument("--no-title", action="store_true", help="query with the citing text alone")
     args = parser.parse_args()
-    print(asyncio.run(run(args.home, args.limit, args.rank_bm25, not args.no_title)))
+    collection = collection_path(args.collection)
+    print(asyncio.run(run(collection, args.home, args.limit, args.rank_bm25, not args.no_title)))
 
 
 if __name__ == "__main__":

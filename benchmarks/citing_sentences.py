@@ -1,6 +1,6 @@
 """Citing sentences → the paper they describe: first-item and top-3 rates on the seed corpus.
 
-    python -m benchmarks.citing_sentences [--sentences ../shared/eval/citing-sentences-dev.jsonl] [--misses]
+    python -m benchmarks.citing_sentences [--sentences tests/data/eval/citing-sentences-dev.jsonl] [--misses]
 
 Each line of the file is {"text", "style", "title" or null, "abstract_start"}; the gold paper is the
 one with that title or, for untitled seed abstracts, whose abstract starts with `abstract_start`.
@@ -20,7 +20,7 @@ from core.library import Library
 from core.records import Paper
 
 DEFAULT_SENTENCES = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "citing-sentences-dev.jsonl"
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "eval" / "citing-sentences-dev.jsonl"
 )
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.lsp_latency [--home DIR] [--queries N]
 
-Queries are the citing sentences of ../shared/eval, each written before `~\\cite{`. Reports:
+Queries are the citing sentences of tests/data/eval, each written before `~\\cite{`. Reports:
 - server side: the completion handler's own time (what the editor waits for, minus transport);
 - the same with the document's own synthetic .bib of N entries ranked beside the index (--bib N);
 - round trip: a real client over stdio, request to response;

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from rank_bm25 import BM25Okapi
 
+from benchmarks.citing_sentences import DEFAULT_SENTENCES as DEV_SENTENCES
 from core.library import Library
 from core.text import analyze, clean_citing_text
 
-DEV_SENTENCES = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "citing-sentences-dev.jsonl"
 TOP = 5
 
 

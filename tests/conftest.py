@@ -11,19 +11,15 @@ import pytest
 from core.library import Library
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-DEV_SENTENCES = SHARED / "eval" / "citing-sentences-dev.jsonl"
+DATA = REPO / "tests" / "data"
+DEV_SENTENCES = DATA / "eval" / "citing-sentences-dev.jsonl"
+ACMCR_SAMPLE = DATA / "acm-cr-sample"
 
 
 def sentence_files() -> list[Path]:
-    """The development half always; a held-out half when it is beside it (or named by the env)."""
-    files = [DEV_SENTENCES]
-    held_out = (
-        os.environ.get("PAPERCITE_HELDOUT_SENTENCES") or SHARED / "eval" / "citing-sentences-heldout.jsonl"
-    )
-    if Path(held_out).exists():
-        files.append(Path(held_out))
-    return files
+    """The development half always; a held-out half too when PAPERCITE_HELDOUT_SENTENCES names it."""
+    held_out = os.environ.get("PAPERCITE_HELDOUT_SENTENCES")
+    return [DEV_SENTENCES, *([Path(held_out)] if held_out else [])]
 
 
 @pytest.fixture

@@ -130,12 +130,12 @@ def test_empty_file_is_reported(tmp_path: Path) -> None:
         detect_format(path)
 
 
-def _sample_of_acm_cr(step: int = 15) -> list[Path]:
-    from tests.conftest import SHARED
+def _sample_of_acm_cr() -> list[Path]:
+    from tests.conftest import ACMCR_SAMPLE
 
-    files = sorted((SHARED / "acm-cr" / "acm-dl").rglob("*.bib"))
-    assert len(files) > 800
-    return files[::step]
+    files = sorted((ACMCR_SAMPLE / "acm-dl").rglob("*.bib"))
+    assert len(files) > 50
+    return files
 
 
 @pytest.mark.parametrize("path", [DATA / "broken.bib", *_sample_of_acm_cr()], ids=lambda p: p.name)
