@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 LATEX = "latex"
 MARKDOWN = "markdown"
@@ -56,11 +58,20 @@ def key_groups(name: str) -> tuple[int, int | None]:
     return group, group
 
 
+# Files that hold entries, not citations, whatever language id the editor gives them.
+BIBLIOGRAPHY_EXTENSIONS = frozenset({".bib"})
+
+
 def language_of(language_id: str | None, uri: str) -> str | None:
-    if language_id and language_id.lower() in LANGUAGE_IDS:
-        return LANGUAGE_IDS[language_id.lower()]
-    lowered = uri.lower()
-    for extension, language in EXTENSIONS.items():
-        if lowered.endswith(extension):
-            return language
-    return None
+    """The language papercite reads a document in, or None for one it does not serve.
+
+    A known extension wins over the editor's language id: eglot 1.9 sends the id of a project's
+    first file for every file, so a `.md` opened after a `.tex` arrives as "latex". A `.bib` is a
+    bibliography whatever the editor calls it, never a document that cites.
+    """
+    suffix = PurePosixPath(unquote(urlsplit(uri).path)).suffix.lower()
+    if suffix in BIBLIOGRAPHY_EXTENSIONS:
+        return None
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    return LANGUAGE_IDS.get(language_id.lower()) if language_id else None
