@@ -14,7 +14,7 @@ from core.library import Library
 from core.query import context_terms, text_terms
 from core.records import EmptyQuery, Paper, fold
 from core.search import Hit
-from server import commands
+from server import commands, markdown
 from server.bibliography import DocumentBibliography, identities_of
 from server.context import CiteSite, cite_site_at, citing_context
 from server.server import PaperciteServer, Snapshot, log, safely
@@ -52,13 +52,17 @@ def render_detail(paper: Paper) -> str:
 
 def render_documentation(paper: Paper, terms: Mapping[str, float]) -> str:
     """Markdown: title; authors and venue; the abstract with its best-matching sentence in bold."""
-    venue = ", ".join(v for v in (paper.venue, str(paper.year or "")) if v)
-    byline = "  \n".join(v for v in (paper.author_line(6), f"*{venue}*" if venue else "") if v)
-    abstract = sentences(paper.abstract)
+    venue = markdown.escape(", ".join(v for v in (paper.venue, str(paper.year or "")) if v))
+    byline = "  \n".join(
+        v for v in (markdown.escape(paper.author_line(6)), f"*{venue}*" if venue else "") if v
+    )
+    abstract = [markdown.escape(sentence) for sentence in sentences(paper.abstract)]
     best = best_sentence_index(paper.abstract, terms)
-    if best is not None:
+    if best is not None and abstract[best]:
         abstract[best] = f"**{abstract[best]}**"
-    return "\n\n".join(block for block in (f"**{paper.title}**", byline, " ".join(abstract)) if block)
+    title = markdown.escape(paper.title)
+    title = f"**{title}**" if title else ""
+    return "\n\n".join(block for block in (title, byline, " ".join(a for a in abstract if a)) if block)
 
 
 @dataclass(frozen=True)

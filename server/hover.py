@@ -5,23 +5,36 @@ from __future__ import annotations
 from lsprotocol import types
 
 from core.records import Paper
+from server import markdown
 from server.citations import citation_at
 from server.server import PaperciteServer, safely
 
 
 def render_hover(paper: Paper) -> str:
-    """Markdown: title, authors, year and venue, the abstract, and a link (DOI first)."""
-    lines = [f"**{paper.title}**"]
+    """Markdown: title, authors, year and venue, the abstract, and a link (DOI first).
+
+    Every value is escaped text; the only link is one built here from a well-formed DOI or an
+    http(s) address.
+    """
+    title = markdown.escape(paper.title)
+    lines = [f"**{title}**"] if title else []
     if paper.authors:
-        lines.append(", ".join(paper.authors))
-    meta = " · ".join(v for v in (str(paper.year or ""), paper.venue, f"`{paper.key}`") if v)
+        lines.append(markdown.escape(", ".join(paper.authors)))
+    meta = " · ".join(
+        v for v in (str(paper.year or ""), markdown.escape(paper.venue), markdown.code(paper.key)) if v
+    )
     lines.append(f"*{meta}*")
-    if paper.abstract:
-        lines.append(paper.abstract)
-    if paper.doi:
-        lines.append(f"[doi:{paper.doi}](https://doi.org/{paper.doi})")
-    elif paper.link:
-        lines.append(f"<{paper.link}>")
+    if paper.abstract.strip():
+        lines.append(markdown.escape(paper.abstract))
+    doi = markdown.doi_address(paper.doi) if paper.doi else None
+    url = markdown.web_address(paper.url) if paper.url else None
+    arxiv = markdown.web_address(f"https://arxiv.org/abs/{paper.arxiv_id}") if paper.arxiv_id else None
+    if doi:
+        lines.append(markdown.link(f"doi:{paper.doi}", doi))
+    elif url:
+        lines.append(markdown.link(paper.url, url))
+    elif arxiv:
+        lines.append(markdown.link(f"arXiv:{paper.arxiv_id}", arxiv))
     return "\n\n".join(lines)
 
 

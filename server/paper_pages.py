@@ -15,9 +15,10 @@ _UNSAFE = re.compile(r"[^\w.+-]")
 
 
 def render_page(paper: Paper) -> str:
-    link = f"\n% {paper.link}" if paper.link else ""
+    # A comment is one line: a title or link holding a newline must not start a line of BibTeX.
+    link = f"\n% {' '.join(paper.link.split())}" if paper.link else ""
     return (
-        f"% {paper.title}\n% From the papercite index; add it to your .bib with the code action "
+        f"% {' '.join(paper.title.split())}\n% From the papercite index; add it to your .bib with the code action "
         f"or by copying this entry.{link}\n\n{to_bibtex(paper)}"
     )
 

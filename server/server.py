@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,6 +27,7 @@ from server.bibliography import (
     resolve,
 )
 from server.citations import CitedKey, find_citations
+from server.markdown import plain_text
 from server.positions import LineIndex
 from server.settings import Settings, parse_settings
 
@@ -211,15 +211,6 @@ def _capability(root: object, *path: str) -> object:
         if root is None:
             return None
     return root
-
-
-_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-
-
-def plain_text(markdown: str) -> str:
-    """Our Markdown (bold, italics, links, code) as plain text."""
-    text = _MARKDOWN_LINK.sub(r"\1 <\2>", markdown)
-    return text.replace("**", "").replace("`", "").replace("  \n", "\n").replace("*", "")
 
 
 def safely(default: Callable[[], T]) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
