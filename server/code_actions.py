@@ -19,6 +19,8 @@ from server.server import PaperciteServer, Snapshot, safely
 QUICKFIX = types.CodeActionKind.QuickFix
 CITE = types.CodeActionKind.RefactorRewrite
 SENTENCE_CANDIDATES = 3
+# Every action citing the sentence starts with the title the README promises, then names its paper.
+CITE_SENTENCE = "Cite papers for this sentence"
 # A sentence with fewer words that mean something is a heading or a fragment, not a claim to cite.
 _MIN_SENTENCE_TERMS = 3
 
@@ -60,7 +62,7 @@ def render_cite(
     if target and not candidate.source:
         command = commands.add_to_bibliography_command(snapshot.uri, [key], target)
     return types.CodeAction(
-        title=f"Cite {key}: {candidate.paper.short_title(60)}",
+        title=f"{CITE_SENTENCE}: {key} ({candidate.paper.short_title(60)})",
         kind=CITE,
         edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
         command=command,
@@ -93,23 +95,24 @@ async def _cite_for_sentence(
 
 def _bibliography_fixes(
     snapshot: Snapshot, bibliography: DocumentBibliography, check: CitationCheck, in_range: list[CitedKey]
-) -> list[types.CodeAction]:
-    actions = []
+) -> tuple[list[types.CodeAction], list[types.CodeAction]]:
+    """(the fixes for the keys under the cursor, the fixes for the whole document)."""
+    at_cursor, whole = [], []
     target = bibliography.target
     if target is not None:
         for cited in in_range:
             if cited.key in check.not_in_bibliography:
                 command = commands.add_to_bibliography_command(snapshot.uri, [cited.key], target.path.name)
-                actions.append(types.CodeAction(title=command.title, kind=QUICKFIX, command=command))
-        if len(check.not_in_bibliography) > 1 or (check.not_in_bibliography and not actions):
+                at_cursor.append(types.CodeAction(title=command.title, kind=QUICKFIX, command=command))
+        if len(check.not_in_bibliography) > 1 or (check.not_in_bibliography and not at_cursor):
             keys = check.not_in_bibliography
             command = commands.add_to_bibliography_command(snapshot.uri, keys, target.path.name)
             title = f"Add all missing entries to {target.path.name} ({', '.join(keys)})"
-            actions.append(types.CodeAction(title=title, kind=QUICKFIX, command=command))
+            whole.append(types.CodeAction(title=title, kind=QUICKFIX, command=command))
     elif not bibliography.resources and not bibliography.inline and snapshot.citations() and snapshot.path:
         command = commands.create_bibliography_command(snapshot.uri)
-        actions.append(types.CodeAction(title=command.title, kind=QUICKFIX, command=command))
-    return actions
+        whole.append(types.CodeAction(title=command.title, kind=QUICKFIX, command=command))
+    return at_cursor, whole
 
 
 def no_actions() -> list[types.CodeAction]:
@@ -126,7 +129,10 @@ async def code_actions(server: PaperciteServer, params: types.CodeActionParams) 
     bibliography = server.bibliography(snapshot)
     cited = snapshot.citations()
     in_range = [c for c in cited if c.start <= end and start <= c.end]
+    # Menus default to the first action (eglot, Neovim): what the cursor is on comes first — the fixes
+    # for the key under it, else the papers for its sentence — and the whole document's fixes last.
     actions: list[types.CodeAction] = []
+    whole_document: list[types.CodeAction] = []
     if wanted(QUICKFIX, only):
         check = await check_citations(server, cited, bibliography)
         for citation in in_range:
@@ -135,7 +141,8 @@ async def code_actions(server: PaperciteServer, params: types.CodeActionParams) 
             actions += [
                 render_did_you_mean(citation, s, snapshot, linked, i == 0) for i, s in enumerate(suggestions)
             ]
-        actions += _bibliography_fixes(snapshot, bibliography, check, in_range)
+        at_cursor, whole_document = _bibliography_fixes(snapshot, bibliography, check, in_range)
+        actions += at_cursor
     if wanted(CITE, only) and not in_range:
         actions += await _cite_for_sentence(server, snapshot, start, bibliography)
-    return actions
+    return actions + whole_document

@@ -252,7 +252,7 @@ async def test_code_actions_fix_keys_and_cite_a_sentence(client: LanguageClient,
 
     cites = await actions_at(editor.client, uri, text, "sparse KV")
     assert len(cites) == 3 and all(a.kind == types.CodeActionKind.RefactorRewrite for a in cites)
-    assert cites[0].title.startswith("Cite triforce: TriForce")
+    assert cites[0].title.startswith("Cite papers for this sentence: triforce (TriForce")
     edits = cites[0].edit.changes[uri]  # type: ignore[union-attr,index]
     assert edits[0].new_text == "~\\cite{triforce}"
     assert edits[0].range.start == types.Position(
@@ -261,6 +261,34 @@ async def test_code_actions_fix_keys_and_cite_a_sentence(client: LanguageClient,
     assert cites[0].command is not None and list(cites[0].command.arguments or []) == [uri, ["triforce"]]
     # Within a citation, or in a sentence that already has one, nothing is offered to cite.
     assert not [a for a in await actions_at(editor.client, uri, text, "Looped") if a.title.startswith("Cite")]
+
+
+async def test_code_actions_come_in_the_order_of_what_the_cursor_is_on(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    editor = Editor(client)
+    (tmp_path / "refs.bib").write_text(PHOTONIC)
+    uri = (tmp_path / "paper.tex").as_uri()
+    text = (
+        "\\bibliography{refs}\n"
+        "We draft with a sparse KV cache in hierarchical speculative decoding.\n"
+        "Looped models \\cite{relay} and drafts \\cite{triforce} beat \\cite{magicroe}.\n"
+    )
+    editor.open(uri, text, "latex")
+    all_missing = "Add all missing entries to refs.bib (relay, triforce)"
+
+    async def titles(marker: str) -> list[str]:
+        return [a.title for a in await actions_at(editor.client, uri, text, marker)]
+
+    # On a sentence without a citation: its papers first (menus default to the first), then the
+    # whole document's fix.
+    on_sentence = await titles("sparse KV")
+    assert [t.split(": ")[0] for t in on_sentence] == ["Cite papers for this sentence"] * 3 + [all_missing]
+    # On a key the .bib lacks: that key's entry first.
+    assert await titles("relay") == ["Add relay to refs.bib", all_missing]
+    # On an unknown key: the fix of the diagnostic under the cursor first.
+    on_unknown = await titles("magicroe")
+    assert on_unknown[0] == "Did you mean 'magicore'?" and on_unknown[-1] == all_missing
 
 
 async def test_add_all_missing_entries_and_create_a_bibliography(

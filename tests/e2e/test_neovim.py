@@ -122,7 +122,7 @@ def test_neovim_with_a_local_bib_definition_and_code_actions(tmp_path: Path) -> 
             {
                 "op": "code_action",
                 **at(lines, 3, "sparse"),
-                "choose": "Cite triforce",
+                "choose": "Cite papers for this sentence: triforce",
                 "changes_buffer": True,
             },
             {"op": "wait_text", "path": str(bib), "contains": "@misc{triforce,"},
@@ -136,11 +136,12 @@ def test_neovim_with_a_local_bib_definition_and_code_actions(tmp_path: Path) -> 
     assert definition["path"] == str(bib) and definition["line"] == 2
     assert str(definition["text"]).startswith("@article{mine2031photonic,")
     assert did_you_mean["chosen"] == "Did you mean 'triforce'?"
-    assert str(cite["chosen"]).startswith("Cite triforce: TriForce")
+    assert str(cite["chosen"]).startswith("Cite papers for this sentence: triforce (TriForce")
     offered = [str(t) for t in cite["titles"]]  # type: ignore[attr-defined]
-    assert len([t for t in offered if t.startswith("Cite ")]) == 3
-    # After "Did you mean", triforce is cited but not in refs.bib: that is on offer too.
-    assert "Add all missing entries to refs.bib (triforce)" in offered
+    # The papers for the sentence under the cursor first (the menu's default is the first), then,
+    # since "Did you mean" cited triforce and refs.bib lacks it, the fix for the whole document.
+    assert [t.startswith("Cite papers for this sentence: ") for t in offered] == [True] * 3 + [False]
+    assert offered[3] == "Add all missing entries to refs.bib (triforce)"
     written = tex.read_text().split("\n")
     assert (
         written[3] == r"We draft with a sparse KV cache in hierarchical speculative decoding~\cite{triforce}."
