@@ -32,6 +32,18 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (recursive)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    add = commands.add_parser("add", help="add papers by DOI, arXiv id or link, or OpenAlex work id")
+    add.add_argument(
+        "identifiers",
+        nargs="+",
+        metavar="ID",
+        help="10.1145/…, doi:…, arXiv:2404.11912, an arxiv.org or doi.org link, W…",
+    )
+    add.add_argument(
+        "--keep-without-abstract", action="store_true", help="add papers no source has an abstract for"
+    )
+    add.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
     search = commands.add_parser("search", help="papers for a sentence or keywords")
     search.add_argument("query", nargs="+", help="the text to search for; '-' reads one query per stdin line")
     search.add_argument("-k", "--limit", type=int, default=10, help="how many results (default 10)")
@@ -221,8 +233,30 @@ async def _reindex(library: Library, args: argparse.Namespace, out: TextIO) -> i
     return EXIT_OK
 
 
+async def _add(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from core.sources import add_identifiers
+
+    result = await add_identifiers(
+        library, args.identifiers, keep_without_abstract=args.keep_without_abstract
+    )
+    if args.json:
+        papers = [
+            paper_json(p) | {"status": result.status[p.key], "asked": result.asked[p.key]}
+            for p in result.papers
+        ]
+        errors = [{"id": e.text, "kind": e.kind, "reason": e.reason} for e in result.errors]
+        print(json.dumps({"papers": papers, "errors": errors}, ensure_ascii=False, indent=2), file=out)
+    else:
+        for error in result.errors:
+            print(f"papercite: {error}", file=sys.stderr)
+        for paper in result.papers:
+            print(f"{result.status[paper.key]:<9} {paper.key:<24} {_clip(paper.title, 70)}", file=out)
+    return EXIT_ERROR if result.errors else EXIT_OK
+
+
 _LIBRARY_COMMANDS: dict[str, Callable[[Library, argparse.Namespace, TextIO], Awaitable[int]]] = {
     "ingest": _ingest,
+    "add": _add,
     "search": _search,
     "show": _show,
     "remove": _remove,

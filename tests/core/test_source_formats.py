@@ -1,0 +1,87 @@
+"""The services' answers read into papers: pure parsers, on bodies in the services' formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.formats.openalex import abstract_from_inverted_index
+from core.sources.arxiv import parse_atom, parse_list_records
+from core.sources.crossref import jats_to_text, parse_work
+from core.sources.http import BadResponse, retry_after_seconds
+
+
+def test_jats_abstracts_become_paragraphs_of_text() -> None:
+    markup = (
+        "<jats:title>Abstract</jats:title><jats:sec><jats:p>Dense <jats:italic>and</jats:italic> sparse "
+        "retrieval &amp; more.</jats:p><jats:p>Second\n   paragraph with <mml:math><mml:mi>x</mml:mi></mml:math>.</jats:p></jats:sec>"
+    )
+    assert jats_to_text(markup) == "Dense and sparse retrieval & more.\nSecond paragraph with x."
+
+
+def test_jats_with_html_entities_is_read_as_tag_soup() -> None:
+    assert (
+        jats_to_text("<jats:p>One&nbsp;two <b>three</jats:p><jats:p>four</jats:p>") == "One two three\nfour"
+    )
+
+
+def test_plain_text_abstracts_pass_through() -> None:
+    assert jats_to_text("Just words.") == "Just words."
+
+
+def test_openalex_inverted_index_is_put_back_in_order() -> None:
+    index = {"world": [1], "hello": [0, 2], "bad": ["x"]}
+    assert abstract_from_inverted_index(index) == "hello world hello"
+    assert abstract_from_inverted_index(None) == ""
+
+
+def test_retry_after_is_seconds_or_an_http_date() -> None:
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_a_truncated_crossref_answer_is_a_bad_response() -> None:
+    with pytest.raises(BadResponse, match="malformed"):
+        parse_work(b'{"status": "ok", "message": {"DOI": "10.1')
+
+
+def test_arxiv_error_entries_are_errors_not_papers() -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>arXiv Query</title>
+<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_1234</id><title>Error</title>
+<summary>incorrect id format for 1234</summary></entry></feed>"""
+    result = parse_atom(body)
+    assert result.papers == [] and result.errors == ["incorrect id format for 1234"]
+
+
+def test_arxiv_rate_message_is_not_a_feed() -> None:
+    with pytest.raises(BadResponse, match="Rate exceeded"):
+        parse_atom(b"Rate exceeded.")
+
+
+def test_an_oai_page_reads_records_deletions_and_the_token() -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-01T00:00:00Z</responseDate>
+<request verb="ListRecords">http://export.arxiv.org/oai2</request><ListRecords>
+<record><header><identifier>oai:arXiv.org:0704.0001</identifier><datestamp>2008-11-13</datestamp>
+<setSpec>physics:hep-ph</setSpec></header><metadata>
+<arXiv xmlns="http://arxiv.org/OAI/arXiv/"><id>0704.0001</id><created>2007-04-02</created>
+<authors><author><keyname>Bal\xc3\xa1zs</keyname><forenames>C.</forenames></author><author><keyname>Berger</keyname>
+<forenames>E. L.</forenames></author></authors><title>Calculation of prompt diphoton
+  production</title><categories>hep-ph</categories><journal-ref>Phys.Rev.D76:013009,2007</journal-ref>
+<doi>10.1103/PhysRevD.76.013009</doi><abstract>  A fully differential calculation.
+</abstract></arXiv></metadata></record>
+<record><header status="deleted"><identifier>oai:arXiv.org:0704.0002</identifier><datestamp>2008-11-14</datestamp></header></record>
+<resumptionToken cursor="0" completeListSize="2500">6960524|1001</resumptionToken></ListRecords></OAI-PMH>"""
+    page = parse_list_records(body)
+    [paper] = page.papers
+    assert paper.arxiv_id == "0704.0001" and paper.title == "Calculation of prompt diphoton production"
+    assert paper.authors == ("Balázs, C.", "Berger, E. L.") and paper.year == 2007
+    assert paper.doi == "10.1103/physrevd.76.013009" and paper.entry_type == "article"
+    assert page.deleted == 1 and page.datestamps == ["2008-11-13", "2008-11-14"]
+    assert (page.token, page.complete_size, page.cursor) == ("6960524|1001", 2500, 0)
+
+
+def test_oai_errors_are_read() -> None:
+    body = b"""<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="noRecordsMatch">empty</error></OAI-PMH>"""
+    assert parse_list_records(body).error == ("noRecordsMatch", "empty")
