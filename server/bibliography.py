@@ -188,12 +188,13 @@ def resolve(named: Named, folders: Iterable[Path]) -> Resource:
     names = [named.name]
     if not named.name.lower().endswith(BIBLIOGRAPHY_SUFFIXES):
         names.insert(0 if named.bibtex_default else 1, named.name + ".bib")
+    # `~/refs` is the home folder's, not a folder named `~` beside the document.
     for folder in folders:
         for name in names:
-            candidate = (folder / name).expanduser()
+            candidate = folder / Path(name).expanduser()
             if candidate.is_file():
                 return Resource(named, candidate.resolve(), True)
-    return Resource(named, (folders[0] / names[0]).expanduser().resolve(), False)
+    return Resource(named, (folders[0] / Path(names[0]).expanduser()).resolve(), False)
 
 
 # --- the files --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from core.bibfile import append_entries, appended_text, newline_of
 from core.export import to_bibtex
 from core.records import PaperciteError
 from server import diagnostics, syntax
+from server.confinement import confined
 from server.positions import LineIndex
 from server.server import PaperciteServer, Snapshot, log, uri_of
 
@@ -77,6 +78,7 @@ async def execute(server: PaperciteServer, command: str, arguments: list[Any]) -
             return await create_bibliography(server, _snapshot(server, arguments[0]))
         raise PaperciteError(f"unknown command or arguments: {command} {arguments!r}")
     except PaperciteError as error:
+        log.warning("%s: %s", command, error)
         _tell(server, f"papercite: {error}", types.MessageType.Warning)
     except Exception as error:
         log.error("%s failed", command, exc_info=True)
@@ -104,9 +106,10 @@ async def add_to_bibliography(server: PaperciteServer, snapshot: Snapshot, keys:
             "the document names no .bib file to add entries to; "
             f"the code action 'Create {NEW_BIBLIOGRAPHY}' makes one"
         )
+    path = confined(target.path, server.writable_roots(snapshot))
     wanted = [key for key in keys if key not in bibliography.keys]
-    added = await _write_papers(server, target.path, wanted)
-    return {"file": str(target.path), "added": added}
+    added = await _write_papers(server, path, wanted)
+    return {"file": str(path), "added": added}
 
 
 async def create_bibliography(server: PaperciteServer, snapshot: Snapshot) -> dict[str, Any]:
@@ -116,7 +119,7 @@ async def create_bibliography(server: PaperciteServer, snapshot: Snapshot) -> di
     if snapshot.declared.named:
         cited = [c.key for c in snapshot.citations()]
         return await add_to_bibliography(server, snapshot, cited)
-    path = snapshot.path.parent / NEW_BIBLIOGRAPHY
+    path = confined(snapshot.path.parent / NEW_BIBLIOGRAPHY, server.writable_roots(snapshot))
     added = await _write_papers(server, path, [c.key for c in snapshot.citations()], announce=False)
     offset, insert = bibliography_wiring(snapshot.text, snapshot.language, NEW_BIBLIOGRAPHY)
     position = snapshot.lines.position(offset)

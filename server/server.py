@@ -27,6 +27,7 @@ from server.bibliography import (
     resolve,
 )
 from server.citations import CitedKey, find_citations
+from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
 from server.settings import Settings, parse_settings
@@ -183,6 +184,14 @@ class PaperciteServer(LanguageServer):
         if root and Path(root) not in folders:
             folders.append(Path(root))
         return [resolve(named, folders or [Path.cwd()]) for named in snapshot.declared.named]
+
+    def writable_roots(self, snapshot: Snapshot) -> list[Path]:
+        """The folders papercite may write in for this document: the workspace's, else its own."""
+        uris = [folder.uri for folder in self.workspace.folders.values()]
+        if self.workspace.root_uri:
+            uris.append(self.workspace.root_uri)
+        folders = [Path(path) for path in map(to_fs_path, uris) if path]
+        return writable_roots(folders, snapshot.path)
 
     def bibliography(self, snapshot: Snapshot) -> DocumentBibliography:
         resources = self.resources(snapshot)

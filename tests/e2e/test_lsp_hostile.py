@@ -3,11 +3,12 @@ to be markup, and bibliography names that point outside the workspace."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import SHARED_HOME, open_document, server_config
 from tests.server.test_markdown import links, markup_kinds
@@ -51,3 +52,86 @@ async def test_hover_on_a_hostile_entry_shows_text_and_only_the_doi_link(
     assert markup_kinds(value) == set()
     assert links(value) == ["https://doi.org/10.1234/abc%29%5D%28https%3A//evil.example/x"]
     assert "\\<img src=x onerror=alert\\(1\\)\\>" in value
+
+
+# --- writes stay in the workspace ---------------------------------------------------------------
+
+FAKE_HOME = Path(tempfile.mkdtemp(prefix="papercite-user-home-"))
+WRITE_CAPABILITIES = types.ClientCapabilities(
+    workspace=types.WorkspaceClientCapabilities(
+        apply_edit=True, workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)
+    ),
+)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=server_config(SHARED_HOME).server_command,
+        server_env={**server_config(SHARED_HOME).server_env, "HOME": str(FAKE_HOME)},
+    )
+)
+async def workspace_client(lsp_client: LanguageClient, tmp_path: Path):
+    project = tmp_path / "project"
+    (project / "a" / "b").mkdir(parents=True)
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=WRITE_CAPABILITIES,
+            root_uri=project.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="project")],
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def add_triforce(client: LanguageClient, path: Path, text: str, language: str = "latex") -> object:
+    uri = path.as_uri()
+    open_document(client, uri, text, language)
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="papercite.addToBibliography", arguments=[uri, ["triforce"]])
+    )
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+async def test_names_that_leave_the_workspace_are_refused_with_the_path(
+    workspace_client: LanguageClient, tmp_path: Path
+) -> None:
+    client = workspace_client
+    project = tmp_path / "project"
+    document = project / "a" / "b" / "paper.tex"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "target.bib").write_text("% theirs\n")
+    (project / "a" / "b" / "linked.bib").symlink_to(outside / "target.bib")
+    before = files_under(tmp_path)
+    cases = {
+        "\\bibliography{../../../escape/dir/evil}": tmp_path / "escape" / "dir" / "evil.bib",
+        f"\\bibliography{{{outside / 'absolute'}}}": outside / "absolute.bib",
+        "\\bibliography{linked}": outside / "target.bib",
+        "\\bibliography{~/x}": FAKE_HOME / "x.bib",
+    }
+    for line, refused in cases.items():
+        client.messages.clear()
+        assert await add_triforce(client, document, f"{line}\nAs in \\cite{{triforce}}.\n") is None
+        message = " ".join(m.message for m in client.messages)
+        assert f"did not write {refused}" in message or f"(really {refused})" in message, message
+        assert "outside the workspace" in message
+    assert (
+        await add_triforce(
+            client, project / "notes.md", "---\nbibliography: ../x.bib\n---\n[@triforce]\n", "markdown"
+        )
+        is None
+    )
+    assert f"did not write {tmp_path / 'x.bib'}" in client.messages[-1].message
+    assert files_under(tmp_path) == before and (outside / "target.bib").read_text() == "% theirs\n"
+    assert list(FAKE_HOME.iterdir()) == []
+
+    # Inside the workspace, through `..` and a symlink that stays inside, the entry is written.
+    (project / "refs.bib").write_text("")
+    (project / "a" / "inside.bib").symlink_to(project / "refs.bib")
+    result = await add_triforce(client, document, "\\bibliography{../inside}\nAs in \\cite{triforce}.\n")
+    assert result == {"file": str(project / "refs.bib"), "added": ["triforce"]}
+    assert "triforce," in (project / "refs.bib").read_text()
