@@ -26,11 +26,23 @@ _CITE_NAME = re.compile(r"^[A-Za-z]*[cC]ite[A-Za-z]*$")
 _CSQUOTES = frozenset(
     {"textcquote", "blockcquote", "foreigntextcquote", "foreignblockcquote", "hybridblockcquote"}
 )
+# ...except those that configure citations or define cite commands and take no keys (natbib's
+# \setcitestyle{numbers}, \citetext{priv. comm.}, biblatex's \DeclareCiteCommand, \AtEveryCitekey{…},
+# \ifciteseen, \multicitedelim, counters like \thecitecount): none writes a \citation to the .aux.
+_NOT_CITING = frozenset(
+    {
+        "setcitestyle", "citestyle", "citetext", "defcitealias", "citeindextype", "citeindextrue",
+        "citeindexfalse", "citereset", "citesetup", "citecount", "citeorder", "intciteorder", "citeends",
+        "citestarts", "mcitelike", "astroncite", "citeauthoryear", "citenumfont", "citeleft", "citeright",
+        "citepunct", "citemid", "citedash", "citeform", "volcitecmd", "multivolcitecmd", "bibcite",
+        "nocitemeta", "APACbibcite", "APACciteatitle", "APACcitebtitle",
+    }
+)  # fmt: skip
+_NOT_CITING_NAME = re.compile(r"^(?:At|Declare|if|the|blx|mk)|delim$")
 # Commands whose every brace group is a key list: biblatex's multicite commands.
 _MULTICITE = re.compile(r"^[A-Za-z]*cites$")
-# \volcite[pre]{volume}[page]{key}: keys are in the second brace group.
-_KEY_GROUP = {"volcite": 1, "Volcite": 1, "pvolcite": 1, "fvolcite": 1, "ftvolcite": 1, "svolcite": 1,
-              "tvolcite": 1, "avolcite": 1, "Avolcite": 1}  # fmt: skip
+# \volcite[pre]{volume}[page]{key}: keys are in the second brace group (every second in \volcites).
+_VOLCITE = re.compile(r"^[A-Za-z]*[vV]olcites?$")
 
 LATEX_TRIGGERS = ["{", ","]
 MARKDOWN_TRIGGERS = ["@", ";", "`", ","]
@@ -43,19 +55,34 @@ QUARTO_CROSSREF = re.compile(r"^(?:fig|tbl|sec|eq|lst|thm|lem|cor|prp|cnj|def|ex
 MYST_CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`$")
 
 LATEX_KEY_CHARS = re.compile(r"[^,{}\s%\\]")
-VERBATIM_ENVIRONMENTS = ("verbatim", "Verbatim", "lstlisting", "minted", "comment", "alltt", "BVerbatim")
+# Environments whose body LaTeX does not read as commands (alltt does read them: \cite works there).
+VERBATIM_ENVIRONMENTS = (
+    "verbatim", "verbatim*", "Verbatim", "Verbatim*", "BVerbatim", "LVerbatim", "SaveVerbatim", "VerbatimOut",
+    "lstlisting", "minted", "comment", "filecontents", "filecontents*", "spverbatim", "Highlighting",
+)  # fmt: skip
 
 
 def is_cite_command(name: str) -> bool:
-    return bool(_CITE_NAME.match(name)) or name in _CSQUOTES
+    if name in _CSQUOTES:
+        return True
+    return bool(_CITE_NAME.match(name)) and name not in _NOT_CITING and not _NOT_CITING_NAME.search(name)
 
 
 def key_groups(name: str) -> tuple[int, int | None]:
     """Which brace groups after the command hold keys: (first, last or None for all after)."""
+    if _VOLCITE.match(name):
+        return (1, None) if name.endswith("s") else (1, 1)
     if _MULTICITE.match(name):
         return 0, None
-    group = _KEY_GROUP.get(name, 0)
-    return group, group
+    return 0, 0
+
+
+def is_key_group(name: str, index: int) -> bool:
+    """Whether the `index`th brace group after the command holds keys (\volcites: every second)."""
+    first, last = key_groups(name)
+    if index < first or (last is not None and index > last):
+        return False
+    return not _VOLCITE.match(name) or index % 2 == 1
 
 
 # Files that hold entries, not citations, whatever language id the editor gives them.

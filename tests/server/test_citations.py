@@ -16,11 +16,11 @@ def test_latex_citations_skip_comments_and_verbatim() -> None:
 
 def test_markdown_citations_skip_code_emails_and_crossrefs() -> None:
     text = (
-        "Pandoc [@a; -@b, p. 3] and @c. Mail x@y.org, see @fig-1 and {cite:p}`d,e` and @{f g}\n"
+        "Pandoc [@a; -@b, p. 3] and @c. Mail x@y.org, see @fig-1 and {cite:p}`d,e` and @{f.g.}\n"
         "`@code`\n```\n@fence\n```\nend @h."
     )
     found = markdown_citations(text)
-    assert [c.key for c in found] == ["a", "b", "c", "d", "e", "f g", "h"]
+    assert [c.key for c in found] == ["a", "b", "c", "d", "e", "f.g.", "h"]
     assert all(text[c.start : c.end] == c.key for c in found)
 
 

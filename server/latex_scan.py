@@ -1,0 +1,355 @@
+"""LaTeX citations as LaTeX reads them, with recovery from unfinished ones.
+
+A small tokenizer walks the document from one special character to the next (`%`, `\\`), so prose
+costs one regular-expression search. It knows what LaTeX never reads as a citation — comments,
+`\\verb|…|` and its kin, verbatim environments, `\\iffalse` blocks, macro definitions, anything after
+`\\end{document}` — and where an argument must end: no key holds a space, a brace or a backslash, and
+no argument runs past a blank line. A key list that stops being one before its `}` is an unfinished
+citation: its keys followed by a comma count (the one being typed), and scanning resumes just after
+the command, so nothing after it changes meaning.
+"""
+
+from __future__ import annotations
+
+import re
+
+from server import syntax
+from server.cited import CitedKey
+
+_SPECIAL = re.compile(r"%|\\(?:([A-Za-z@]+)|[\s\S])?")
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_KEY_TOKEN = re.compile(r"([^,{}\s%\\]+)|(,)|(\s+)|(%[^\n]*)|([\s\S])")
+_CONTROL_SEQUENCE = re.compile(r"\\(?:[A-Za-z@]+|[\s\S])")
+_ENVIRONMENT = re.compile(r"[ \t]*\{([A-Za-z@*]+)\}")
+_GROUP_TOKEN = re.compile(r"[{}\\%\n]")
+_CONDITIONAL = re.compile(r"\\(?:(fi)|(else)|(if[A-Za-z@]*))(?![A-Za-z@])")
+# TeX's own conditionals (a \newif adds more): the ones a skipped \iffalse block counts to its \fi.
+_PRIMITIVE_IFS = frozenset(
+    {
+        "if", "ifcat", "ifnum", "ifdim", "ifodd", "ifvmode", "ifhmode", "ifmmode", "ifinner", "ifvoid",
+        "ifhbox", "ifvbox", "ifx", "ifeof", "iftrue", "iffalse", "ifcase", "ifdefined", "ifcsname",
+        "iffontchar", "ifincsname", "ifpdf", "ifxetex", "ifluatex",
+    }
+)  # fmt: skip
+_OPTIONAL_TOKEN = {close: re.compile(r"[{}\\%\n" + re.escape(close) + "]") for close in "])>"}
+_CITE_INSIDE = re.compile(r"[A-Za-z]*[cC]ite")
+# An optional argument longer than this is not one (a stray `[` in prose).
+_OPTIONAL_LIMIT = 2000
+
+# Macro definitions: their bodies are stored, not typeset, so a \cite in one writes nothing.
+# LaTeX-style: how many brace groups follow the defined name ([…] options may come between).
+_LATEX_DEFINITIONS = {
+    "newcommand": 1, "renewcommand": 1, "providecommand": 1, "DeclareRobustCommand": 1,
+    "newrobustcmd": 1, "renewrobustcmd": 1, "providerobustcmd": 1, "NewDocumentCommand": 2,
+    "RenewDocumentCommand": 2, "ProvideDocumentCommand": 2, "DeclareDocumentCommand": 2,
+    "NewExpandableDocumentCommand": 2, "newenvironment": 2, "renewenvironment": 2,
+    "NewDocumentEnvironment": 3, "RenewDocumentEnvironment": 3, "DeclareCiteCommand": 4,
+    "DeclareMultiCiteCommand": 2, "DeclareAutoCiteCommand": 2, "DeclareFieldFormat": 1,
+    "DeclareBibliographyDriver": 1, "apptocmd": 3, "pretocmd": 3, "patchcmd": 4, "xapptocmd": 3,
+    "xpretocmd": 3, "xpatchcmd": 4, "AtEveryCite": 0, "AtEveryCitekey": 0, "AtNextCite": 0,
+    "AtNextCitekey": 0, "AtEachCitekey": 0, "AtEveryMultiCite": 0, "AtNextMultiCite": 0,
+}  # fmt: skip
+# TeX-style: \def\name<parameter text>{body}; \let\a\b or \let\a=\b.
+_TEX_DEFINITIONS = frozenset({"def", "gdef", "edef", "xdef", "let", "futurelet"})
+# Verbatim-like commands: \verb|…| \Verb[…]{…} \lstinline|…| \mintinline{lang}{…} \url{…}.
+_INLINE_VERBATIM = frozenset({"verb", "Verb", "lstinline", "mintinline", "url", "path", "href", "nolinkurl"})
+
+
+def latex_citations(text: str) -> list[CitedKey]:
+    found: list[CitedKey] = []
+    position = 0
+    length = len(text)
+    search = _SPECIAL.search
+    while position < length:
+        match = search(text, position)
+        if match is None:
+            break
+        position = match.end()
+        name = match.group(1)
+        if name is None:
+            if match.group(0) == "%":
+                newline = text.find("\n", position)
+                position = length if newline < 0 else newline + 1
+            continue
+        if ("ite" in name or "cquote" in name) and syntax.is_cite_command(name):
+            position = _citation(text, position, name, found)
+        elif name in _INLINE_VERBATIM:
+            position = _skip_inline_verbatim(text, position, name)
+        elif name == "begin":
+            position = _skip_verbatim_environment(text, position)
+        elif name in _LATEX_DEFINITIONS or name in _TEX_DEFINITIONS:
+            position = _skip_definition(text, position, name)
+        elif name == "iffalse":
+            position = _skip_false_branch(text, position)
+        elif name == "end" and text.startswith("{document}", position):
+            break  # LaTeX reads nothing after \end{document}
+    return found
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def _skip_spaces(text: str, position: int) -> int:
+    """Past spaces, one line end and comments, as TeX skips them between arguments; a blank line
+    (a paragraph break) stops, leaving the position on it."""
+    newlines = 0
+    length = len(text)
+    while position < length:
+        char = text[position]
+        if char in " \t\r":
+            position += 1
+        elif char == "\n":
+            newlines += 1
+            if newlines == 2:
+                return position
+            position += 1
+        elif char == "%":
+            newline = text.find("\n", position)
+            position = length if newline < 0 else newline + 1
+        else:
+            return position
+    return position
+
+
+def _group_end(text: str, start: int, *, paragraph: bool = True) -> int:
+    """The offset of the `}` closing the group opened at `start`, or -1 if it is not closed (before a
+    blank line, when `paragraph`: an argument does not run past one)."""
+    depth = 0
+    position = start
+    search = _GROUP_TOKEN.search
+    while True:
+        match = search(text, position)
+        if match is None:
+            return -1
+        char = match.group(0)
+        position = match.end()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position - 1
+        elif char == "\\":
+            position += 1
+        elif char == "%":
+            newline = text.find("\n", position)
+            if newline < 0:
+                return -1
+            position = newline + 1
+        elif paragraph and _BLANK_LINE.match(text, position - 1):
+            return -1
+
+
+def _optional_end(text: str, start: int, close: str) -> int:
+    """The offset of the `close` ending the optional argument opened at `start` (braces protect it),
+    or -1: no end before a blank line, or another citation inside (an unfinished `[`)."""
+    depth = 0
+    position = start + 1
+    limit = start + _OPTIONAL_LIMIT
+    search = _OPTIONAL_TOKEN[close].search
+    while True:
+        match = search(text, position)
+        if match is None or match.start() > limit:
+            return -1
+        char = match.group(0)
+        position = match.end()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return -1
+        elif char == "\\":
+            if _CITE_INSIDE.match(text, position):
+                return -1
+            position += 1
+        elif char == "%":
+            newline = text.find("\n", position)
+            if newline < 0:
+                return -1
+            position = newline + 1
+        elif char == "\n":
+            if _BLANK_LINE.match(text, position - 1):
+                return -1
+        elif depth == 0:
+            return position - 1
+
+
+def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
+    """The keys of the group whose `{` is at `start`: (keys, offset of its `}` or of where it stopped
+    being a key list, closed properly). An unfinished list keeps only the keys a comma follows."""
+    keys: list[CitedKey] = []
+    pending: CitedKey | None = None  # the last key, not yet followed by a comma
+    position = start + 1
+    match_token = _KEY_TOKEN.match
+    while True:
+        match = match_token(text, position)
+        if match is None:
+            return keys, position, False
+        kind = match.lastindex
+        if kind == 1:
+            if pending is not None:  # two words with no comma between: not a key list
+                return keys, match.start(), False
+            pending = CitedKey(match.group(1), match.start(), match.end())
+        elif kind == 2:
+            if pending is not None:
+                keys.append(pending)
+            pending = None
+        elif kind == 3:
+            if match.group(3).count("\n") > 1:
+                return keys, match.start(), False
+        elif kind == 5:
+            if match.group(5) == "}":
+                if pending is not None:
+                    keys.append(pending)
+                return keys, match.start(), True
+            return keys, match.start(), False
+        position = match.end()
+
+
+def _citation(text: str, after_name: int, name: str, found: list[CitedKey]) -> int:
+    """Read the arguments of a cite command; return where scanning goes on."""
+    position = after_name
+    if text.startswith("*", position):
+        position += 1
+    group = 0
+    multicite = syntax.key_groups(name)[1] is None
+    while True:
+        position = _skip_spaces(text, position)
+        char = text[position : position + 1]
+        if char == "[" or (group == 0 and (char == "<" or (char == "(" and multicite))):
+            end = _optional_end(text, position, {"[": "]", "<": ">", "(": ")"}[char])
+            if end < 0:
+                return after_name  # an unfinished optional argument: read on as if it were prose
+            position = end + 1
+        elif char == "{":
+            if syntax.is_key_group(name, group):
+                keys, end, closed = _key_list(text, position)
+                if not closed:
+                    if group > 0 and multicite:
+                        return position  # the citation ended before this group
+                    found.extend(keys)
+                    return position + 1
+                found.extend(keys)
+            else:
+                end = _group_end(text, position)
+                if end < 0:
+                    return after_name
+            position = end + 1
+            group += 1
+            if not multicite and not syntax.is_key_group(name, group) and group > syntax.key_groups(name)[0]:
+                return position
+        else:
+            return position if group else after_name
+
+
+# --- what LaTeX does not read as citations -------------------------------------------------------
+
+
+def _skip_inline_verbatim(text: str, position: int, name: str) -> int:
+    """Past \\verb|…| (or *), \\Verb[opts]{…}, \\lstinline|…|, \\mintinline{lang}{…}, \\url{…},
+    \\href{url}: their text is not read as commands. An unclosed one ends at its line's end."""
+    if name == "verb" and text.startswith("*", position):
+        position += 1
+    if name != "verb":
+        while True:
+            start = _skip_spaces(text, position)
+            if not text.startswith("[", start):
+                break
+            end = _optional_end(text, start, "]")
+            if end < 0:
+                return position
+            position = end + 1
+        if name == "mintinline":
+            start = _skip_spaces(text, position)
+            end = _group_end(text, start) if text.startswith("{", start) else -1
+            if end < 0:
+                return position
+            position = end + 1
+        position = _skip_spaces(text, position) if name != "verb" else position
+    line_end = text.find("\n", position)
+    line_end = len(text) if line_end < 0 else line_end
+    if position >= line_end:
+        return position
+    delimiter = text[position]
+    if delimiter == "{" and name != "verb":
+        end = _group_end(text, position)
+        return position + 1 if end < 0 else end + 1
+    if name in ("url", "path", "href", "nolinkurl") and delimiter.isalnum():
+        return position  # not an argument of its own
+    end = text.find(delimiter, position + 1, line_end)
+    return line_end if end < 0 else end + 1
+
+
+def _skip_verbatim_environment(text: str, position: int) -> int:
+    match = _ENVIRONMENT.match(text, position)
+    if match is None or match.group(1) not in syntax.VERBATIM_ENVIRONMENTS:
+        return position
+    end = text.find(f"\\end{{{match.group(1)}}}", match.end())
+    return len(text) if end < 0 else end
+
+
+def _skip_definition(text: str, position: int, name: str) -> int:
+    """Past a macro definition's name, parameters and body(ies); if its body is not closed, past its
+    name only (a definition being typed hides nothing after it)."""
+    if text.startswith("*", position):
+        position += 1
+    position = _skip_options(text, position)
+    start = _skip_spaces(text, position)
+    if text.startswith("{", start):
+        end = _group_end(text, start)
+        if end < 0:
+            return position
+        position = end + 1
+    else:
+        defined = _CONTROL_SEQUENCE.match(text, start)
+        if defined is None:
+            return position
+        position = defined.end()
+    if name in ("let", "futurelet"):
+        start = _skip_spaces(text, position)
+        if text.startswith("=", start):
+            start = _skip_spaces(text, start + 1)
+        token = _CONTROL_SEQUENCE.match(text, start)
+        return token.end() if token else min(start + 1, len(text))
+    if name in _TEX_DEFINITIONS:
+        body = text.find("{", position)
+        if body < 0 or _BLANK_LINE.search(text, position, body):
+            return position
+        end = _group_end(text, body, paragraph=False)
+        return position if end < 0 else end + 1
+    for _ in range(_LATEX_DEFINITIONS[name]):
+        position = _skip_options(text, position)
+        start = _skip_spaces(text, position)
+        if not text.startswith("{", start):
+            return position
+        end = _group_end(text, start, paragraph=False)
+        if end < 0:
+            return position
+        position = end + 1
+    return position
+
+
+def _skip_options(text: str, position: int) -> int:
+    while True:
+        start = _skip_spaces(text, position)
+        if not text.startswith("[", start):
+            return position
+        end = _optional_end(text, start, "]")
+        if end < 0:
+            return position
+        position = end + 1
+
+
+def _skip_false_branch(text: str, position: int) -> int:
+    """Past an \\iffalse block to its \\else or \\fi, counting the conditionals nested in it."""
+    conditionals = _PRIMITIVE_IFS | set(re.findall(r"\\newif\s*\\(if[A-Za-z@]+)", text))
+    depth = 0
+    for match in _CONDITIONAL.finditer(text, position):
+        if match.group(3):
+            depth += match.group(3) in conditionals
+        elif depth == 0:
+            return match.end()
+        elif match.group(1):
+            depth -= 1
+    return len(text)
