@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from core.formats.bibtex import looks_like_bibtex, parse_bibtex
 from core.formats.jsonformats import (
@@ -24,10 +27,13 @@ from core.records import Paper, ParseFailure, UnsupportedFormat
 
 SUPPORTED = (
     "BibTeX/BibLaTeX (.bib), CSL-JSON (Zotero, Better BibTeX), the arXiv metadata snapshot "
-    "(JSON Lines), JSON Lines of {title, abstract, …}, and the seed text formats "
-    "('Abstract:' lines, daily-papers page dumps)"
+    "(JSON Lines), OpenAlex works (JSON Lines, the snapshot's parts), JSON Lines of {title, abstract, …}, "
+    "and the seed text formats ('Abstract:' lines, daily-papers page dumps); any of them gzip-compressed"
 )
 _HEAD_BYTES = 64 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+# What a damaged or cut-off gzip stream raises while it is read.
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 @dataclass(frozen=True)
@@ -49,14 +55,31 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+def is_gzip(path: Path) -> bool:
+    """Told by the content (gzip's magic bytes), not by a `.gz` name."""
+    with path.open("rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed as they are read when it is gzip."""
+    if is_gzip(path):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
 def read_text(path: Path) -> str:
     """UTF-8 (with or without BOM); files from older tools in Windows-1252 still read."""
-    return decode(path.read_bytes())[0]
+    with open_binary(path) as handle:
+        return decode(handle.read())[0]
 
 
 def detect_format(path: Path) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+    try:
+        with open_binary(path) as handle:
+            head = handle.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+    except GZIP_ERRORS as error:
+        raise UnsupportedFormat(f"{path}: a damaged gzip file ({error})") from None
     return format_of(head, str(path))
 
 
@@ -90,7 +113,7 @@ def parse_file(path: Path, fmt: str | None = None) -> Iterator[Paper | ParseFail
     fmt = fmt or detect_format(path)
     name = str(path)
     if fmt == "json-lines":
-        with path.open(encoding="utf-8-sig", errors="replace") as lines:
+        with io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="replace") as lines:
             yield from parse_json_lines(lines, name)
         return
     yield from parse_text(read_text(path), name, fmt)
@@ -127,6 +150,11 @@ def iter_file_records(path: Path, display: str | None = None) -> Iterator[Paper 
                 yield ParseFailure(shown, item.line, item.reason)
     except UnsupportedFormat as error:
         yield ParseFailure(shown, 0, str(error).split(": ", 1)[-1])
+    except GZIP_ERRORS as error:
+        # Records before the damage went through; say where reading stopped.
+        yield ParseFailure(
+            shown, 0, f"the gzip data is damaged or cut off ({error}); records after it are missing"
+        )
     except (OSError, UnicodeError) as error:
         yield ParseFailure(shown, 0, f"cannot read: {error}")
 

@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from core.formats.openalex import is_openalex_work
+from core.formats.openalex import work_to_paper as openalex_work_to_paper
 from core.latex import latex_to_text
 from core.records import Paper, ParseFailure, normalize_arxiv_id, normalize_doi
 
@@ -196,7 +198,8 @@ def is_arxiv_record(record: dict[str, Any]) -> bool:
 
 
 def parse_json_lines(lines: Iterable[str], path: str, first_line: int = 1) -> Iterator[Paper | ParseFailure]:
-    """The arXiv snapshot and plain {title, abstract, …} lines; each line decides for itself.
+    """The arXiv snapshot, OpenAlex works and plain {title, abstract, …} lines; each line decides
+    for itself.
 
     `first_line` numbers the first of `lines` when they are a piece of a bigger file.
     """
@@ -212,6 +215,8 @@ def parse_json_lines(lines: Iterable[str], path: str, first_line: int = 1) -> It
             yield ParseFailure(path, number, "expected a JSON object")
         elif is_arxiv_record(record):
             yield arxiv_record_to_paper(record, path, number)
+        elif is_openalex_work(record):
+            yield openalex_work_to_paper(record, path, number)
         else:
             yield jsonl_record_to_paper(record, path, number)
 
