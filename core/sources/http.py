@@ -19,6 +19,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -132,7 +133,7 @@ class _HomeState:
         self._memory: dict[str, float] = {}
         self._cache: dict[str, bytes] = {}
         if path is not None:
-            with self._connect() as db:
+            with closing(self._connect()) as db:
                 db.execute("CREATE TABLE IF NOT EXISTS pace (host TEXT PRIMARY KEY, next_at REAL NOT NULL)")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS responses "
@@ -168,17 +169,31 @@ class _HomeState:
             db.close()
         return slot - now
 
+    def release(self, host: str, interval: float) -> None:
+        """A request has finished: the next one waits `interval` from now, not from when this one
+        was sent (a slow answer must not bring the next request closer)."""
+        after = time.time() + interval
+        if self.path is None:
+            self._memory[host] = max(self._memory.get(host, 0.0), after)
+            return
+        with closing(self._connect()) as db:
+            db.execute(
+                "INSERT INTO pace (host, next_at) VALUES (?, ?) "
+                "ON CONFLICT (host) DO UPDATE SET next_at = max(next_at, excluded.next_at)",
+                (host, after),
+            )
+
     def next_slot(self, host: str) -> float | None:
         if self.path is None:
             return self._memory.get(host)
-        with self._connect() as db:
+        with closing(self._connect()) as db:
             row = db.execute("SELECT next_at FROM pace WHERE host = ?", (host,)).fetchone()
         return float(row[0]) if row else None
 
     def cached(self, url: str) -> bytes | None:
         if self.path is None:
             return self._cache.get(url)
-        with self._connect() as db:
+        with closing(self._connect()) as db:
             row = db.execute("SELECT body FROM responses WHERE url = ?", (url,)).fetchone()
         return bytes(row[0]) if row else None
 
@@ -186,7 +201,7 @@ class _HomeState:
         if self.path is None:
             self._cache[url] = body
             return
-        with self._connect() as db:
+        with closing(self._connect()) as db:
             db.execute(
                 "INSERT OR REPLACE INTO responses (url, body, fetched_at) VALUES (?, ?, ?)",
                 (url, body, time.time()),
@@ -279,6 +294,9 @@ class Client:
                 except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                     status, retry_after, body = 0, None, b""
                     last_problem = _describe(error, self.config.timeout)
+                finally:
+                    if service.interval:
+                        await asyncio.to_thread(self.state.release, service.name, service.interval)
             if status == 200:
                 try:
                     result = parse(body)
