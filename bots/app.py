@@ -10,13 +10,13 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.listeners import actions, commands, mentions, views
-from core.library import Library
+from core.interface import PaperLibrary
 
 log = logging.getLogger("papercite.slack")
 
 
 def build_app(
-    library: Library,
+    library: PaperLibrary,
     *,
     bot_token: str,
     signing_secret: str | None,

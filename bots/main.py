@@ -13,7 +13,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bots.app import build_app
-from core.library import Library
+from core.interface import PaperLibrary
+from core.remote import open_library
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -34,7 +35,7 @@ def require(*names: str) -> dict[str, str]:
     return {name: os.environ[name] for name in names}
 
 
-def web_application(app: AsyncApp, library: Library) -> web.Application:
+def web_application(app: AsyncApp, library: PaperLibrary) -> web.Application:
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
@@ -50,18 +51,18 @@ def web_application(app: AsyncApp, library: Library) -> web.Application:
     return application
 
 
-async def http_application(home: Path | None, bot_token: str, signing_secret: str) -> web.Application:
-    library = await Library.open(home)
+async def http_application(home: str | Path | None, bot_token: str, signing_secret: str) -> web.Application:
+    library = await open_library(home)
     app = build_app(
         library, bot_token=bot_token, signing_secret=signing_secret, api_url=os.environ.get(API_URL_VARIABLE)
     )
     return web_application(app, library)
 
 
-async def run_socket_mode(home: Path | None, bot_token: str, app_token: str) -> None:
+async def run_socket_mode(home: str | Path | None, bot_token: str, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    library = await Library.open(home)
+    library = await open_library(home)
     try:
         app = build_app(
             library, bot_token=bot_token, signing_secret=None, api_url=os.environ.get(API_URL_VARIABLE)
@@ -71,7 +72,7 @@ async def run_socket_mode(home: Path | None, bot_token: str, app_token: str) -> 
         await library.close()
 
 
-def serve(home: Path | None, *, socket_mode: bool, host: str, port: int) -> int:
+def serve(home: str | Path | None, *, socket_mode: bool, host: str, port: int) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
     try:
         if socket_mode:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bots import blocks
 from bots.blocks import PAGE_SIZE, Block
-from core.library import Library
+from core.interface import PaperLibrary
 from core.query import text_terms
 from core.records import EmptyQuery, UnknownKey
 
@@ -18,7 +18,9 @@ class Answer:
     text: str  # the notification text Slack shows where blocks are not rendered
 
 
-async def search_page(library: Library, query: str, terms: Mapping[str, float] | None, offset: int) -> Answer:
+async def search_page(
+    library: PaperLibrary, query: str, terms: Mapping[str, float] | None, offset: int
+) -> Answer:
     """One page of results for a query (or for its already built terms, when paging)."""
     terms = dict(terms) if terms else text_terms(query)
     if not terms:
@@ -31,7 +33,7 @@ async def search_page(library: Library, query: str, terms: Mapping[str, float] |
     )
 
 
-async def more_like(library: Library, key: str) -> Answer:
+async def more_like(library: PaperLibrary, key: str) -> Answer:
     paper = await library.get(key)
     terms = text_terms(paper.search_text())
     hits = await library.search(terms, PAGE_SIZE, exclude=[key])
@@ -39,17 +41,17 @@ async def more_like(library: Library, key: str) -> Answer:
     return Answer(blocks.results_message(hits, terms, label, 0, has_more=False), label)
 
 
-async def bibtex(library: Library, key: str) -> Answer:
+async def bibtex(library: PaperLibrary, key: str) -> Answer:
     paper = await library.get(key)
     return Answer(blocks.bibtex_message(paper), f"BibTeX for {key}")
 
 
-async def show(library: Library, key: str) -> Answer:
+async def show(library: PaperLibrary, key: str) -> Answer:
     paper = await library.get(key)
     return Answer(blocks.paper_message(paper), paper.title)
 
 
-async def stats(library: Library) -> Answer:
+async def stats(library: PaperLibrary) -> Answer:
     return Answer(blocks.stats_message(await library.stats()), "papercite index statistics")
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.export import to_bibtex
-from core.library import Library, default_home
+from core.interface import PaperLibrary
+from core.library import STORE_FILE, Library
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
+from core.remote import home_from, open_library
 from core.search import Hit
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -25,7 +27,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Citations ranked by the sentence you are writing: "
         "search, ingest and serve an index of papers.",
     )
-    parser.add_argument("--home", type=Path, help="folder of the store and index (default: $PAPERCITE_HOME)")
+    parser.add_argument(
+        "--home",
+        help="folder of the store and index, or a `papercite serve` URL (default: $PAPERCITE_HOME)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", help="add BibTeX, CSL-JSON, arXiv metadata or JSON Lines files")
@@ -75,6 +80,22 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--http", action="store_true", help="HTTP (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     slack.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+
+    serve = commands.add_parser("serve", help="serve the index over HTTP to a team (and Slack, if set up)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.add_argument("--max-body-mb", type=int, default=64, help="largest upload in MB (default 64)")
+    serve.add_argument("--rate", type=float, default=100.0, help="requests a second per token (0: no limit)")
+    serve.add_argument("--access-log", action="store_true", help="log every request (never its token)")
+
+    token = commands.add_parser("token", help="make, list and revoke the tokens `serve` accepts")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="make a token; it is printed once, as the last line")
+    create.add_argument("name")
+    create.add_argument("--write", action="store_true", help="may also add and remove papers")
+    token_commands.add_parser("list", help="the tokens' names and scopes")
+    revoke = token_commands.add_parser("revoke", help="stop a token from working")
+    revoke.add_argument("name")
     return parser
 
 
@@ -136,7 +157,7 @@ def render_report(report: IngestReport) -> str:
 # --- commands ---------------------------------------------------------------------------------
 
 
-async def _ingest(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     from tqdm import tqdm
 
     with tqdm(unit=" papers", disable=not sys.stderr.isatty(), file=sys.stderr, leave=False) as bar:
@@ -167,13 +188,13 @@ async def _ingest(library: Library, args: argparse.Namespace, out: TextIO) -> in
     return EXIT_ERROR if report.failed and nothing_read else EXIT_OK
 
 
-async def _search_one(library: Library, args: argparse.Namespace, query: str) -> list[Hit]:
+async def _search_one(library: PaperLibrary, args: argparse.Namespace, query: str) -> list[Hit]:
     return await library.search(
         query, args.limit, year_from=args.year_from, year_to=args.year_to, author=args.author
     )
 
 
-async def _search(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _search(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     if args.query == ["-"]:
         # Batch mode: one query per line in, one JSON array (or table) per line out.
         for line in sys.stdin:
@@ -194,7 +215,7 @@ async def _search(library: Library, args: argparse.Namespace, out: TextIO) -> in
     return EXIT_OK
 
 
-async def _show(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _show(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     paper = await library.get(args.key)
     if args.bibtex:
         out.write(to_bibtex(paper))
@@ -205,13 +226,13 @@ async def _show(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-async def _remove(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _remove(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     removed = await library.remove(args.keys)
     print(f"removed {len(removed)}: {', '.join(removed)}", file=out)
     return EXIT_OK
 
 
-async def _stats(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _stats(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     stats = await library.stats()
     if args.json:
         print(json.dumps(stats, indent=2), file=out)
@@ -227,15 +248,17 @@ async def _stats(library: Library, args: argparse.Namespace, out: TextIO) -> int
     return EXIT_OK
 
 
-async def _reindex(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _reindex(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     count = await library.reindex()
     print(f"reindexed {count} papers", file=out)
     return EXIT_OK
 
 
-async def _add(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+async def _add(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     from core.sources import add_identifiers
 
+    if not isinstance(library, Library):
+        raise PaperciteError("papercite add works on a folder; run it on the server's machine for now")
     result = await add_identifiers(
         library, args.identifiers, keep_without_abstract=args.keep_without_abstract
     )
@@ -254,7 +277,7 @@ async def _add(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_ERROR if result.errors else EXIT_OK
 
 
-_LIBRARY_COMMANDS: dict[str, Callable[[Library, argparse.Namespace, TextIO], Awaitable[int]]] = {
+_LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO], Awaitable[int]]] = {
     "ingest": _ingest,
     "add": _add,
     "search": _search,
@@ -266,7 +289,7 @@ _LIBRARY_COMMANDS: dict[str, Callable[[Library, argparse.Namespace, TextIO], Awa
 
 
 async def _run_library_command(args: argparse.Namespace, out: TextIO) -> int:
-    library = await Library.open(args.home or default_home())
+    library = await open_library(args.home)
     try:
         return await _LIBRARY_COMMANDS[args.command](library, args, out)
     finally:
@@ -276,8 +299,16 @@ async def _run_library_command(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = out or sys.stdout
-    home = args.home or default_home()
+    home = home_from(args.home)
     try:
+        if args.command in ("serve", "token"):
+            if not isinstance(home, Path):
+                print(
+                    f"papercite: {args.command} works on the server's own folder, not on {home}",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            return _serve(home, args) if args.command == "serve" else asyncio.run(_token(home, args, out))
         if args.command == "lsp":
             from server.main import serve  # the language server is only imported when asked for
 
@@ -295,6 +326,38 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _serve(home: Path, args: argparse.Namespace) -> int:
+    from api.app import Limits
+    from api.serve import serve
+
+    limits = Limits(
+        max_body_bytes=args.max_body_mb * 1024 * 1024, rate=args.rate, burst=max(2 * args.rate, 1)
+    )
+    return serve(home, args.host, args.port, limits, access_log=args.access_log)
+
+
+async def _token(home: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from core.store import Store
+    from core.tokens import create_token, list_tokens, revoke_token
+
+    home.mkdir(parents=True, exist_ok=True)
+    store = await Store.open(home / STORE_FILE)  # (brings an older store's schema up to date)
+    await store.close()
+    path = home / STORE_FILE
+    if args.token_command == "create":
+        token = create_token(path, args.name, write=args.write)
+        scope = "read and write" if args.write else "read"
+        print(f"token {args.name!r} ({scope}); it is shown only now, keep it somewhere safe:", file=out)
+        print(token, file=out)
+    elif args.token_command == "list":
+        for known in list_tokens(path):
+            print(f"{known.name}\t{known.scope}\t{known.created_at}", file=out)
+    else:
+        revoke_token(path, args.name)
+        print(f"revoked {args.name!r}", file=out)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import tantivy
 
@@ -94,21 +95,21 @@ def _idf(documents: int, frequency: int) -> float:
 
 
 @dataclass(frozen=True)
-class _Statistics:
+class Statistics:
     """Word statistics of everything a query ranks: documents, and documents holding each term."""
 
     documents: int
     doc_freq: Mapping[str, int]
 
 
-def _statistics(searchers: Sequence[tantivy.Searcher], terms: Iterable[str]) -> _Statistics:
-    return _Statistics(
+def _statistics(searchers: Sequence[tantivy.Searcher], terms: Iterable[str]) -> Statistics:
+    return Statistics(
         sum(int(s.num_docs) for s in searchers),
         {term: sum(int(s.doc_freq("text", term)) for s in searchers) for term in terms},
     )
 
 
-def _most_informative(terms: Mapping[str, float], limit: int, collection: _Statistics) -> dict[str, float]:
+def most_informative(terms: Mapping[str, float], limit: int, collection: Statistics) -> dict[str, float]:
     """The terms a search scores: the most informative first (weight × IDF), at most `limit` of
     them and as many as `POSTINGS_BUDGET` holds. The first always goes in; a term that would
     overflow the budget is passed over for the rarer ones after it, so what is left out is common
@@ -162,7 +163,7 @@ class _Shard:
         searcher: tantivy.Searcher,
         terms: Mapping[str, float],
         limit: int,
-        collection: _Statistics,
+        collection: Statistics,
         filters: Sequence[tuple[tantivy.Occur, tantivy.Query]] = (),
     ) -> list[tuple[str, float]]:
         """This shard's BM25 top `limit` as (key, score), on the scale of `collection`."""
@@ -239,7 +240,7 @@ class PaperIndex:
     def doc_freq(self, term: str) -> int:
         return sum(int(shard.index.searcher().doc_freq("text", term)) for shard in self._shards)
 
-    def statistics(self, terms: Iterable[str]) -> _Statistics:
+    def statistics(self, terms: Iterable[str]) -> Statistics:
         return _statistics([shard.index.searcher() for shard in self._shards], terms)
 
     def search(
@@ -277,7 +278,7 @@ class PaperIndex:
         searchers = [shard.index.searcher() for shard in self._shards]
         collection = _statistics(searchers, terms)
         if max_terms is not None:
-            terms = _most_informative(terms, max_terms, collection)
+            terms = most_informative(terms, max_terms, collection)
         others = [
             _SEARCH_THREADS.submit(shard.search, searcher, terms, wanted, collection, filters)
             for shard, searcher in zip(self._shards[1:], searchers[1:], strict=True)
@@ -289,7 +290,7 @@ class PaperIndex:
         return sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:limit]
 
     def most_informative(self, terms: Mapping[str, float], limit: int) -> dict[str, float]:
-        return _most_informative(terms, limit, self.statistics(terms))
+        return most_informative(terms, limit, self.statistics(terms))
 
 
 class IndexWriting:
@@ -356,6 +357,13 @@ class IndexWriting:
                 writer.wait_merging_threads()
 
 
+class WordStatistics(Protocol):
+    """Where a `MemoryIndex` takes the collection's word statistics from: a `PaperIndex`, or what
+    a server sent with its latest search."""
+
+    def statistics(self, terms: Iterable[str]) -> Statistics: ...
+
+
 class MemoryIndex:
     """Papers outside the library (a user's .bib) in a tantivy index held in memory, searched with
     the library index's word statistics so that their scores rank among its hits."""
@@ -373,14 +381,14 @@ class MemoryIndex:
         self.size = len(documents)
 
     def search(
-        self, terms: Mapping[str, float], limit: int, reference: PaperIndex
+        self, terms: Mapping[str, float], limit: int, reference: WordStatistics
     ) -> list[tuple[str, float]]:
         """BM25 top `limit` as (key, score), with IDF from `reference` and these papers together."""
         if not self.size or not terms or limit <= 0:
             return []
         searcher = self._shard.index.searcher()
         library = reference.statistics(terms)
-        collection = _Statistics(
+        collection = Statistics(
             library.documents + self.size,
             {term: library.doc_freq[term] + int(searcher.doc_freq("text", term)) for term in terms},
         )

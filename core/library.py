@@ -310,6 +310,22 @@ class Library:
     async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
         return await self.store.get_many(keys)
 
+    async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
+        return await self.store.keys_with_prefix(prefix, limit)
+
+    async def keys_near(self, key: str) -> list[str]:
+        """Keys sharing the first letters of `key`: the pool for "did you mean"."""
+        return await self.store.keys_near(key)
+
+    async def change_marker(self) -> int:
+        """A number that moves whenever papers are added, changed or removed (by any process)."""
+        return await self.store.head_seq()
+
+    def word_statistics(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """(papers, papers holding each term): what a client needs to score its own papers among ours."""
+        statistics = self.index.statistics(terms)
+        return statistics.documents, dict(statistics.doc_freq)
+
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return closest_keys(key, await self.store.keys_near(key), limit)
 
@@ -339,10 +355,17 @@ class Library:
         finally:
             lock.release()
 
-    async def ingest(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IngestReport:
+    async def ingest(
+        self,
+        paths: Sequence[Path],
+        progress: ProgressCallback | None = None,
+        *,
+        shown_as: Mapping[Path, str] | None = None,
+    ) -> IngestReport:
         """Read every file (folders recursively) into the store in one transaction, and index it.
 
-        A file that cannot be read is reported and skipped; the rest goes through.
+        A file that cannot be read is reported and skipped; the rest goes through. `shown_as` names
+        files in reports and provenance by another name (an upload, kept in a temporary file).
         """
         lock = self._lock(f"papercite ingest {' '.join(str(p) for p in paths)}"[:200])
         await asyncio.to_thread(lock.acquire)
@@ -358,7 +381,7 @@ class Library:
                         (files if is_bibliographic(found) else report.skipped).append(found)
                 else:
                     files.append(path)
-            await self._ingest_locked(files, report, progress)
+            await self._ingest_locked(files, report, progress, shown_as=shown_as)
             return report
         finally:
             lock.release()
@@ -382,10 +405,13 @@ class Library:
         progress: ProgressCallback | None,
         *,
         display_root: Path | None = None,
+        shown_as: Mapping[Path, str] | None = None,
         mark_seeded: bool = False,
     ) -> None:
         def work(writer: Writer, indexing: IndexWriting) -> None:
-            displays = [str(display_root / f.name) if display_root else None for f in files]
+            displays = [
+                str(display_root / f.name) if display_root else (shown_as or {}).get(f) for f in files
+            ]
             for shown, items in read_pieces(files, displays):
                 batch: list[Paper] = []
                 for item in items:

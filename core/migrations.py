@@ -54,4 +54,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         INSERT INTO changes (key, op) SELECT key, 'upsert' FROM papers;
         """,
     ),
+    (
+        "0004_tokens",
+        # Who may use `papercite serve`: only a hash of each token is kept (tokens are 32 random
+        # bytes, so a plain SHA-256 cannot be reversed by guessing).
+        """
+        CREATE TABLE tokens (
+            name TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+            created_at TEXT NOT NULL DEFAULT (datetime('now'))
+        );
+        """,
+    ),
 )

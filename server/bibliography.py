@@ -16,8 +16,8 @@ from pathlib import Path
 from core.bibfile import defined_keys
 from core.formats import parse_text, read_text
 from core.index import MemoryIndex
+from core.interface import PaperLibrary
 from core.latex import latex_to_text
-from core.library import Library
 from core.records import Paper, ParseFailure, UnsupportedFormat
 from server import syntax
 
@@ -336,7 +336,7 @@ class DocumentBibliography:
         identities.update(self.declared.identities)
         return identities
 
-    def search(self, library: Library, terms: Mapping[str, float], k: int) -> dict[str, float]:
+    def search(self, library: PaperLibrary, terms: Mapping[str, float], k: int) -> dict[str, float]:
         """The best `k` entries of each source for a query, scored as the library scores its own."""
         scores: dict[str, float] = {}
         for source in [self.declared.searchable, *(bib.searchable for bib in self.files)]:

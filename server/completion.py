@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from core.highlight import best_sentence_index, sentences
-from core.library import Library
+from core.interface import PaperLibrary
 from core.query import context_terms, text_terms
 from core.records import EmptyQuery, Paper, fold
 from core.search import Hit
@@ -106,7 +106,7 @@ def merge_with_bibliography(
 
 
 async def search_with_bibliography(
-    library: Library,
+    library: PaperLibrary,
     bibliography: DocumentBibliography,
     terms: Mapping[str, float],
     k: int,
@@ -178,7 +178,7 @@ async def rank_candidates(
         with contextlib.suppress(EmptyQuery):
             hits = await library.search(text_terms(site.prefix), limit * 2, exclude=seen)
             take(Candidate(hit.paper, hit.score) for hit in hits)
-        keyed = await library.store.keys_with_prefix(site.prefix, limit=limit + len(seen))
+        keyed = await library.keys_with_prefix(site.prefix, limit=limit + len(seen))
         papers = await library.get_many(sorted(keyed - seen)[:limit])
         take(Candidate(paper, 0.0) for paper in papers.values())
     return ranked[:limit], terms

@@ -97,13 +97,15 @@ async def check_citations(
     library = await server.library()
     keys = sorted({c.key for c in cited})
     in_index = set(await library.get_many(keys))
+    if not server.index_reachable:  # a server's index is away: nothing can be called unknown
+        return CitationCheck({}, [])
     unknown: dict[str, list[str]] = {
         c.key: [] for c in unknown_citations(cited, in_index | bibliography.keys)
     }
     if unknown:
         local = sorted(bibliography.keys)
         for key in unknown:
-            unknown[key] = closest_keys(key, local + await library.store.keys_near(key))
+            unknown[key] = closest_keys(key, local + await library.keys_near(key))
     lacking = []
     if where_entries_go(bibliography) is not None:
         lacking = [key for key in keys if key in in_index and key not in bibliography.keys]

@@ -18,8 +18,10 @@ from server.settings import SECTION
 from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
 
 
-def build_server(home: Path | None = None) -> PaperciteServer:
+def build_server(home: Path | str | None = None) -> PaperciteServer:
     server = PaperciteServer(home)
+    # A server's index changed (a colleague's papers) or came back: diagnose the open documents again.
+    server.on_library_change = lambda: diagnostics.schedule_all(server, delay=0)  # type: ignore[method-assign]
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
@@ -154,7 +156,7 @@ async def refresh_configuration(ls: PaperciteServer) -> None:
         ls.apply_settings(values[0])
 
 
-def serve(home: Path | None, tcp: str | None = None) -> int:
+def serve(home: Path | str | None, tcp: str | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="papercite: %(levelname)s %(message)s"
     )

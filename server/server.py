@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,7 +17,9 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from core.library import Library, default_home
+from core.interface import PaperLibrary
+from core.library import Library
+from core.remote import TOKEN_VARIABLE, RemoteLibrary, home_from
 from server import syntax
 from server.bibliography import (
     BibliographyCache,
@@ -30,6 +33,7 @@ from server.citations import CitedKey, find_citations
 from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
+from server.remote_index import REQUEST_TIMEOUT_SECONDS, RemoteIndex
 from server.settings import Settings, parse_settings
 
 log = logging.getLogger("papercite.server")
@@ -73,11 +77,11 @@ class Snapshot:
 
 
 class PaperciteServer(LanguageServer):
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(self, home: Path | str | None = None) -> None:
         super().__init__("papercite", VERSION)
         self.settings = Settings(home=home)
-        self._library: Library | None = None
-        self._library_home: Path | None = None
+        self._library: PaperLibrary | None = None
+        self._library_home: tuple[Path | str, str | None] | None = None
         self._opening = asyncio.Lock()
         # uri → pending diagnostics task, so fast edits only diagnose the latest text.
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
@@ -99,18 +103,38 @@ class PaperciteServer(LanguageServer):
             message = f"papercite hit an internal error and carried on: {error}"
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
-    async def library(self) -> Library:
-        """The library for the configured home, opened on first use (and again if the home changes)."""
-        home = self.settings.home or default_home()
+    async def library(self) -> PaperLibrary:
+        """The library for the configured home (a folder or a server's URL), opened on first use
+        (and again if the home or the token changes)."""
+        home = home_from(self.settings.home)
+        token = self.settings.token or os.environ.get(TOKEN_VARIABLE)
         async with self._opening:
             if self.shut_down:
                 raise RuntimeError("the server is shutting down")
-            if self._library is None or self._library_home != home:
+            if self._library is None or self._library_home != (home, token):
                 if self._library is not None:
                     await self._library.close()
-                self._library = await Library.open(home)
-                self._library_home = home
+                if isinstance(home, str):
+                    remote = RemoteLibrary(home, token, REQUEST_TIMEOUT_SECONDS)
+                    index = RemoteIndex(remote, self._tell, lambda: self.on_library_change())
+                    index.start()
+                    self._library = index
+                else:
+                    self._library = await Library.open(home)
+                self._library_home = (home, token)
             return self._library
+
+    @property
+    def index_reachable(self) -> bool:
+        """False while a server's URL is the home and it does not answer."""
+        return not isinstance(self._library, RemoteIndex) or self._library.away is None
+
+    def on_library_change(self) -> None:
+        """Papers came or went in a server's index (main.py diagnoses the open documents again)."""
+
+    def _tell(self, message: str, warning: bool) -> None:
+        kind = types.MessageType.Warning if warning else types.MessageType.Info
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     async def shut_down_now(self) -> None:
         """Stop background work and close the library; nothing opens it again (a late request fails)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.remote import home_from
 from server import syntax
 
 SECTION = "papercite"
@@ -14,7 +15,8 @@ SECTION = "papercite"
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path | None = None  # None: $PAPERCITE_HOME or the per-user data folder
+    home: Path | str | None = None  # None: $PAPERCITE_HOME or the per-user data folder; a URL: a server
+    token: str | None = None  # for a server's URL; None: $PAPERCITE_TOKEN
     max_items: int = 20
     context_window: int = 3000  # characters read around a citation for its sentence and paragraph
     languages: frozenset[str] = frozenset({syntax.LATEX, syntax.MARKDOWN})
@@ -24,15 +26,19 @@ class Settings:
 _ALIASES = {
     "home": "home", "index": "home", "maxItems": "max_items", "max_items": "max_items",
     "contextWindow": "context_window", "context_window": "context_window",
-    "languages": "languages", "diagnostics": "diagnostics",
+    "languages": "languages", "diagnostics": "diagnostics", "token": "token",
 }  # fmt: skip
 
 
 def _parse(name: str, value: Any) -> Any:
     if name == "home":
         if not isinstance(value, str) or not value.strip():
-            raise ValueError("must be a folder path")
-        return Path(value).expanduser()
+            raise ValueError("must be a folder path or a papercite server's URL")
+        return home_from(value.strip())
+    if name == "token":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must be a token made with `papercite token create`")
+        return value.strip()
     if name == "max_items":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 200:
             raise ValueError("must be a whole number from 1 to 200")

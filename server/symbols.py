@@ -38,7 +38,7 @@ async def workspace_symbols(
         return []
     library = await server.library()
     # A typed key comes first; then the papers the words describe.
-    keyed = await library.get_many(sorted(await library.store.keys_with_prefix(query, limit=MAX_SYMBOLS)))
+    keyed = await library.get_many(sorted(await library.keys_with_prefix(query, limit=MAX_SYMBOLS)))
     papers = list(keyed.values())
     with contextlib.suppress(EmptyQuery):
         papers += [hit.paper for hit in await library.search(text_terms(query), MAX_SYMBOLS, exclude=keyed)]

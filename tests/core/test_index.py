@@ -11,12 +11,12 @@ from core.index import (
     POSTINGS_BUDGET,
     SHARDS,
     PaperIndex,
+    Statistics,
     _document,
-    _most_informative,
     _Shard,
     _shard_of,
-    _Statistics,
     _statistics,
+    most_informative,
 )
 from core.records import Paper
 
@@ -83,9 +83,9 @@ def test_excluded_keys_are_dropped_and_the_list_refilled(index: PaperIndex) -> N
     assert index.search(terms, 10, exclude=skipped) == index.search(terms, 13)[3:]
 
 
-def test_a_search_keeps_its_most_informative_terms_within_the_postings_budget() -> None:
+def test_a_search_keeps_itsmost_informative_terms_within_the_postings_budget() -> None:
     budget = POSTINGS_BUDGET
-    collection = _Statistics(
+    collection = Statistics(
         documents=10 * budget,
         doc_freq={
             "rare": 10,
@@ -97,14 +97,14 @@ def test_a_search_keeps_its_most_informative_terms_within_the_postings_budget() 
     )
     terms = {"rare": 1.0, "usual": 1.0, "common": 1.0, "typo": 0.01, "everywhere": 3.0}
     # Rarest first by weight × IDF; "common" would overflow the budget, the rarer "typo" still fits.
-    assert list(_most_informative(terms, 10, collection)) == ["rare", "usual", "typo"]
-    assert list(_most_informative(terms, 2, collection)) == ["rare", "usual"]
+    assert list(most_informative(terms, 10, collection)) == ["rare", "usual", "typo"]
+    assert list(most_informative(terms, 2, collection)) == ["rare", "usual"]
     # The most informative term always goes in, however common.
-    assert _most_informative({"everywhere": 1.0}, 10, collection) == {"everywhere": 1.0}
+    assert most_informative({"everywhere": 1.0}, 10, collection) == {"everywhere": 1.0}
 
 
 def test_a_large_collection_leaves_out_words_in_over_half_its_documents() -> None:
-    collection = _Statistics(documents=100_000, doc_freq={"graph": 900, "paper": 60_000})
-    assert _most_informative({"graph": 1.0, "paper": 5.0}, 10, collection) == {"graph": 1.0}
-    small = _Statistics(documents=1000, doc_freq={"graph": 9, "paper": 600})
-    assert set(_most_informative({"graph": 1.0, "paper": 5.0}, 10, small)) == {"graph", "paper"}
+    collection = Statistics(documents=100_000, doc_freq={"graph": 900, "paper": 60_000})
+    assert most_informative({"graph": 1.0, "paper": 5.0}, 10, collection) == {"graph": 1.0}
+    small = Statistics(documents=1000, doc_freq={"graph": 9, "paper": 600})
+    assert set(most_informative({"graph": 1.0, "paper": 5.0}, 10, small)) == {"graph", "paper"}

@@ -1,0 +1,100 @@
+"""The aiohttp application: routes, the access check (token, scope, rate) and error answers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from api import openapi, routes
+from api.errors import error_response, response_for
+from api.limits import DEFAULT_MAX_BODY_MB, RateLimit, retry_after
+from core.library import Library
+from core.tokens import READ, WRITE, TokenCheck
+
+log = logging.getLogger("papercite.api")
+HEALTH_PATH = "/healthz"
+OPENAPI_PATH = "/v1/openapi.json"
+_OPEN_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = DEFAULT_MAX_BODY_MB * 1024 * 1024
+    rate: float = 100.0
+    burst: float = 200.0
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def access(tokens: TokenCheck, rate: RateLimit) -> Middleware:
+    @web.middleware
+    async def check(request: web.Request, handler: routes.Handler) -> web.StreamResponse:
+        if request.path in _OPEN_PATHS or not request.path.startswith("/v1/"):
+            return await handler(request)
+        presented = _bearer(request)
+        token = tokens.token(presented) if presented else None
+        if token is None:
+            response = error_response(
+                401,
+                "unauthorized",
+                "a valid token is needed (Authorization: Bearer …)" if presented is None else "unknown token",
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="papercite"'
+            return response
+        if getattr(handler, "scope", READ) == WRITE and not token.can_write:
+            return error_response(403, "forbidden", f"token {token.name!r} may only read")
+        wait = rate.wait(token.name)
+        if wait:
+            response = error_response(429, "rate_limited", f"too many requests for token {token.name!r}")
+            response.headers["Retry-After"] = retry_after(wait)
+            return response
+        request[routes.TOKEN] = token
+        return await handler(request)
+
+    return check
+
+
+@web.middleware
+async def errors(request: web.Request, handler: routes.Handler) -> web.StreamResponse:
+    """Library errors become their status codes; anything else a logged 500 with a plain message."""
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[routes.MAX_BODY] // (1024 * 1024)
+        return error_response(413, "too_large", f"the body is over this server's limit of {limit} MB")
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        response = response_for(error)
+        if response is not None:
+            return response
+        log.error("%s %s failed", request.method, request.path, exc_info=True)
+        return error_response(500, "internal", f"the server failed: {type(error).__name__}")
+
+
+async def health(request: web.Request) -> web.Response:
+    stats = await request.app[routes.LIBRARY].stats()
+    return web.json_response({"ok": True, "papers": stats["papers"]})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi.document())
+
+
+def build_application(library: Library, tokens: TokenCheck, limits: Limits = Limits()) -> web.Application:
+    application = web.Application(
+        client_max_size=limits.max_body_bytes,
+        middlewares=[errors, access(tokens, RateLimit(limits.rate, limits.burst))],
+    )
+    application[routes.LIBRARY] = library
+    application[routes.MAX_BODY] = limits.max_body_bytes
+    application.add_routes(
+        [web.get(HEALTH_PATH, health), web.get(OPENAPI_PATH, openapi_document), *routes.routes()]
+    )
+    return application

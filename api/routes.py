@@ -1,0 +1,230 @@
+"""The API's routes: each reads its request, calls the library once, and writes the answer."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from api.errors import BadRequest
+from api.limits import MAX_KEYS, MAX_QUERY_CHARS, MAX_RESULTS, MAX_TERMS
+from core.export import to_bibtex
+from core.library import Library
+from core.tokens import READ, WRITE
+from core.wire import hit_to_json, paper_from_json, paper_to_json, report_to_json
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+LIBRARY: web.AppKey[Library] = web.AppKey("library", Library)
+MAX_BODY: web.AppKey[int] = web.AppKey("max_body", int)
+TOKEN = "papercite.token"  # the request's Token, set by the access middleware
+_UNSAFE = re.compile(r"[^\w.+-]")
+
+
+def scope(needed: str) -> Callable[[Handler], Handler]:
+    """Marks the scope a route needs; the access middleware checks it."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.scope = needed  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+# --- reading requests ---------------------------------------------------------------------------
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json(loads=json.loads)
+    except ValueError as error:
+        raise BadRequest(f"the body must be JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def _whole(value: object, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"{name!r} must be a whole number from {low} to {high}")
+    return value
+
+
+def _optional_whole(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    return None if value is None else _whole(value, name, -100_000, 100_000)
+
+
+def _keys(body: dict[str, Any]) -> list[str]:
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise BadRequest("'keys' must be a list of keys")
+    if len(keys) > MAX_KEYS:
+        raise BadRequest(f"at most {MAX_KEYS} keys per request")
+    return keys
+
+
+def _query(body: dict[str, Any]) -> str | dict[str, float]:
+    if "terms" in body:
+        terms = body["terms"]
+        if not isinstance(terms, dict) or not all(
+            isinstance(t, str) and isinstance(w, (int, float)) and not isinstance(w, bool)
+            for t, w in terms.items()
+        ):
+            raise BadRequest("'terms' must map words to weights")
+        if len(terms) > MAX_TERMS:
+            raise BadRequest(f"at most {MAX_TERMS} terms per search")
+        return {term: float(weight) for term, weight in terms.items()}
+    query = body.get("query")
+    if not isinstance(query, str):
+        raise BadRequest("a search needs 'query' (text) or 'terms' (words to weights)")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"'query' may hold at most {MAX_QUERY_CHARS} characters")
+    return query
+
+
+def _library(request: web.Request) -> Library:
+    return request.app[LIBRARY]
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+@scope(READ)
+async def search(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    query = _query(body)
+    k = _whole(body.get("k", 10), "k", 1, MAX_RESULTS)
+    author = body.get("author")
+    if author is not None and not isinstance(author, str):
+        raise BadRequest("'author' must be text")
+    exclude = _keys({"keys": body.get("exclude", [])})
+    library = _library(request)
+    hits = await library.search(
+        query,
+        k,
+        year_from=_optional_whole(body, "year_from"),
+        year_to=_optional_whole(body, "year_to"),
+        author=author,
+        exclude=exclude,
+    )
+    answer: dict[str, Any] = {"hits": [hit_to_json(hit) for hit in hits]}
+    if body.get("statistics") and isinstance(query, dict):
+        documents, frequencies = library.word_statistics(query)
+        answer["statistics"] = {"documents": documents, "doc_freq": frequencies}
+    return web.json_response(answer)
+
+
+@scope(READ)
+async def paper(request: web.Request) -> web.Response:
+    found = await _library(request).get(request.match_info["key"])
+    return web.json_response({"paper": paper_to_json(found)})
+
+
+@scope(READ)
+async def bibtex(request: web.Request) -> web.Response:
+    found = await _library(request).get(request.match_info["key"])
+    return web.Response(text=to_bibtex(found), content_type="application/x-bibtex")
+
+
+@scope(READ)
+async def lookup(request: web.Request) -> web.Response:
+    found = await _library(request).get_many(_keys(await _json_object(request)))
+    return web.json_response({"papers": {key: paper_to_json(p) for key, p in found.items()}})
+
+
+@scope(READ)
+async def keys_with_prefix(request: web.Request) -> web.Response:
+    prefix = request.query.get("prefix", "")
+    try:
+        limit = int(request.query.get("limit", str(MAX_RESULTS)))
+    except ValueError:
+        raise BadRequest("'limit' must be a whole number") from None
+    limit = MAX_KEYS if limit < 0 else min(limit, MAX_KEYS)
+    keys = await _library(request).keys_with_prefix(prefix, limit)
+    return web.json_response({"keys": sorted(keys)})
+
+
+@scope(READ)
+async def keys_near(request: web.Request) -> web.Response:
+    key = request.query.get("key")
+    if not key:
+        raise BadRequest("'key' is missing")
+    return web.json_response({"keys": await _library(request).keys_near(key)})
+
+
+@scope(READ)
+async def stats(request: web.Request) -> web.Response:
+    answer = await _library(request).stats()
+    answer.pop("home", None)  # the server's own folder is none of the client's business
+    return web.json_response(answer)
+
+
+@scope(READ)
+async def changes(request: web.Request) -> web.Response:
+    return web.json_response({"change": await _library(request).change_marker()})
+
+
+@scope(WRITE)
+async def ingest(request: web.Request) -> web.Response:
+    """The body is one file, in any format `papercite ingest` reads; `name` is how reports call it."""
+    name = request.query.get("name", "upload")[:300]
+    with tempfile.TemporaryDirectory(prefix="papercite-upload-") as folder:
+        path = Path(folder) / (_UNSAFE.sub("_", Path(name).name)[:100] or "upload")
+        # Streamed to disk, so the body-size limit is counted here rather than by aiohttp.
+        size, limit = 0, request.app[MAX_BODY]
+        with path.open("wb") as file:
+            async for chunk in request.content.iter_chunked(1 << 16):
+                size += len(chunk)
+                if size > limit:
+                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+                file.write(chunk)
+        report = await _library(request).ingest([path], shown_as={path: name})
+    return web.json_response(report_to_json(report))
+
+
+@scope(WRITE)
+async def add_papers(request: web.Request) -> web.Response:
+    raw = (await _json_object(request)).get("papers")
+    if not isinstance(raw, list) or not raw:
+        raise BadRequest("'papers' must be a non-empty list of papers")
+    if len(raw) > MAX_KEYS:
+        raise BadRequest(f"at most {MAX_KEYS} papers per request; upload a file to /v1/ingest for more")
+    who = f"api:{request[TOKEN].name}"
+    papers = []
+    for item in raw:
+        paper = paper_from_json(item)
+        papers.append(paper.replace(origin=paper.origin or who, format=paper.format or "json"))
+    return web.json_response(report_to_json(await _library(request).add_papers(papers)))
+
+
+@scope(WRITE)
+async def remove(request: web.Request) -> web.Response:
+    removed = await _library(request).remove(_keys(await _json_object(request)))
+    return web.json_response({"removed": removed})
+
+
+@scope(WRITE)
+async def reindex(request: web.Request) -> web.Response:
+    return web.json_response({"papers": await _library(request).reindex()})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/v1/search", search),
+        web.post("/v1/papers/lookup", lookup),
+        web.post("/v1/papers/remove", remove),
+        web.post("/v1/papers", add_papers),
+        web.get("/v1/papers/{key}/bibtex", bibtex),
+        web.get("/v1/papers/{key}", paper),
+        web.get("/v1/keys/near", keys_near),
+        web.get("/v1/keys", keys_with_prefix),
+        web.get("/v1/stats", stats),
+        web.get("/v1/changes", changes),
+        web.post("/v1/ingest", ingest),
+        web.post("/v1/reindex", reindex),
+    ]

@@ -1,0 +1,97 @@
+"""Running `papercite serve`: the API, and the Slack bot's endpoint when Slack is configured."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from api.app import Limits, build_application
+from core.library import STORE_FILE, Library
+from core.tokens import TokenCheck, list_tokens
+
+log = logging.getLogger("papercite.api")
+SLACK_EVENTS_PATH = "/slack/events"
+SLACK_VARIABLES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
+# Requests are logged without their headers: the token travels in one.
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warning(host: str) -> str | None:
+    if is_loopback(host):
+        return None
+    return (
+        f"papercite: warning: serving on {host} over plain HTTP: tokens and papers cross the network "
+        "unencrypted. Serve on 127.0.0.1 and put a reverse proxy with TLS in front (Caddy or nginx; "
+        "see docs/api.md, 'Behind a reverse proxy')."
+    )
+
+
+def _mount_slack(application: web.Application, library: Library) -> bool:
+    """The Slack bot's endpoint in the same process, when its variables are set."""
+    if not all(os.environ.get(name) for name in SLACK_VARIABLES):
+        return False
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    from bots.app import build_app
+    from bots.main import API_URL_VARIABLE
+
+    app = build_app(
+        library,
+        bot_token=os.environ["SLACK_BOT_TOKEN"],
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        api_url=os.environ.get(API_URL_VARIABLE),
+    )
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    application.router.add_post(SLACK_EVENTS_PATH, events)
+    return True
+
+
+async def application_for(home: Path, limits: Limits) -> web.Application:
+    library = await Library.open(home)
+    application = build_application(library, TokenCheck(home / STORE_FILE), limits)
+    if _mount_slack(application, library):
+        log.info("Slack events at %s", SLACK_EVENTS_PATH)
+
+    async def close_library(_: web.Application) -> None:
+        await library.close()
+
+    application.on_cleanup.append(close_library)
+    if not list_tokens(home / STORE_FILE):
+        log.warning(
+            "no tokens yet: every API request will get 401; make one with `papercite token create NAME`"
+        )
+    return application
+
+
+def serve(home: Path, host: str, port: int, limits: Limits, *, access_log: bool = False) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
+    warning = plain_http_warning(host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    log.info("serving %s on http://%s:%d/v1/", home, host, port)
+    web.run_app(
+        application_for(home, limits),
+        host=host,
+        port=port,
+        print=None,
+        access_log=logging.getLogger("aiohttp.access") if access_log else None,
+        access_log_format=ACCESS_LOG_FORMAT,
+    )
+    return 0

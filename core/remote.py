@@ -1,0 +1,328 @@
+"""The library over HTTP: a client of `papercite serve` with the interface of a folder's library.
+
+`open_library(home)` gives a `Library` for a folder and a `RemoteLibrary` for an `http(s)://` URL,
+so the CLI, the language server and the Slack bot work the same with either. One keep-alive
+connection pool per client; every call is one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import platformdirs
+
+from core.formats import find_files, is_bibliographic
+from core.index import MemoryIndex, Statistics, most_informative
+from core.interface import PaperLibrary, ProgressCallback
+from core.library import QUERY_TERMS, Library, default_home
+from core.records import EmptyQuery, IngestReport, Paper, PaperciteError, ParseFailure, UnknownKey
+from core.search import Hit, closest_keys
+from core.wire import hit_from_json, paper_from_json, paper_to_json, report_from_json
+
+TOKEN_VARIABLE = "PAPERCITE_TOKEN"
+API = "/v1"
+# A read the CLI waits for; the language server passes its own, shorter one.
+READ_TIMEOUT_SECONDS = 30.0
+# An upload is parsed and indexed before the answer comes: a big file takes minutes.
+WRITE_TIMEOUT_SECONDS = 3600.0
+_CONNECTIONS = 8
+
+
+class RemoteError(PaperciteError):
+    """The server answered, but not with what was asked for."""
+
+
+class ServerUnavailable(RemoteError):
+    """No answer from the server (refused, unreachable, or slower than the timeout)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot reach the papercite server at {url}: {reason}")
+
+
+class RemoteRefused(RemoteError):
+    """The server refused the request: no token, a bad one, a read token writing, or too many."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+def is_url(home: object) -> bool:
+    return isinstance(home, str) and home.lower().startswith(("http://", "https://"))
+
+
+def home_from(value: str | Path | None) -> str | Path:
+    """A home as given (`--home`, a setting) or from `PAPERCITE_HOME`: a URL stays text, as a Path
+    would fold its `//`."""
+    given = value if value not in (None, "") else os.environ.get("PAPERCITE_HOME")
+    if is_url(given):
+        return str(given).rstrip("/")
+    if given:
+        return Path(given).expanduser()
+    return default_home()
+
+
+async def open_library(
+    home: str | Path | None = None, *, token: str | None = None, timeout: float = READ_TIMEOUT_SECONDS
+) -> PaperLibrary:
+    """The library at `home`: a folder (opened, created and seeded if new) or a server's URL."""
+    where = home_from(home)
+    if isinstance(where, str):
+        return RemoteLibrary(where, token if token is not None else os.environ.get(TOKEN_VARIABLE), timeout)
+    return await Library.open(where)
+
+
+def _cache_folder(url: str) -> Path:
+    parts = urlsplit(url)
+    name = re.sub(r"[^\w.-]", "_", f"{parts.hostname}_{parts.port or ''}{parts.path}").strip("_")
+    return Path(platformdirs.user_cache_dir("papercite")) / "servers" / name
+
+
+class _KnownStatistics:
+    """Word statistics the server sent with its latest search, so that a document's own papers are
+    scored among the server's hits as they would be among a folder's (see `MemoryIndex`)."""
+
+    def __init__(self) -> None:
+        self.documents = 0
+        self.doc_freq: dict[str, int] = {}
+
+    def statistics(self, terms: Iterable[str]) -> Statistics:
+        return Statistics(self.documents, {term: self.doc_freq.get(term, 0) for term in terms})
+
+
+class RemoteLibrary:
+    def __init__(self, url: str, token: str | None, timeout: float = READ_TIMEOUT_SECONDS) -> None:
+        self.url = url.rstrip("/")
+        self.home = _cache_folder(self.url)
+        self._token = token
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._known = _KnownStatistics()
+
+    def __repr__(self) -> str:  # never the token
+        return f"RemoteLibrary({self.url!r})"
+
+    # --- the connection -------------------------------------------------------------------------
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+            self._session = aiohttp.ClientSession(
+                headers=headers,
+                connector=aiohttp.TCPConnector(limit=_CONNECTIONS, keepalive_timeout=60),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> RemoteLibrary:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        data: object = None,
+        params: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        text: bool = False,
+    ) -> Any:
+        """One call to the API; errors come back as the library's own (UnknownKey, EmptyQuery) or
+        as RemoteError naming the server and what to do."""
+        seconds = timeout if timeout is not None else self._timeout
+        try:
+            async with self._client().request(
+                method,
+                self.url + path,
+                json=json,
+                data=data,
+                params=params,
+                timeout=aiohttp.ClientTimeout(total=seconds, connect=min(seconds, 5.0)),
+            ) as response:
+                if response.status >= 400:
+                    raise await self._error(response)
+                return await (response.text() if text else response.json())
+        except aiohttp.ClientConnectorError as error:  # (refused, unknown host: the OS's words)
+            raise ServerUnavailable(self.url, error.os_error.strerror or str(error)) from None
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+            raise ServerUnavailable(self.url, str(error) or type(error).__name__) from None
+        except asyncio.TimeoutError:
+            raise ServerUnavailable(self.url, f"no answer within {seconds:g} s") from None
+
+    async def _error(self, response: aiohttp.ClientResponse) -> Exception:
+        try:
+            body = await response.json()
+        except (aiohttp.ContentTypeError, ValueError):
+            body = {"error": (await response.text())[:200]}
+        message = str(body.get("error") or response.reason)
+        code = body.get("code")
+        if code == "unknown_key":
+            return UnknownKey(str(body.get("key", "")), list(body.get("suggestions", [])))
+        if code == "empty_query":
+            return EmptyQuery()
+        if response.status == 401:
+            return RemoteRefused(
+                f"the papercite server at {self.url} did not accept the token ({message}); set "
+                f"{TOKEN_VARIABLE} to a token made on the server with `papercite token create NAME`",
+                401,
+            )
+        if response.status == 403:
+            return RemoteRefused(
+                f"the papercite server at {self.url} refused: {message}; adding or removing papers "
+                f"needs a token made with `papercite token create NAME --write`",
+                403,
+            )
+        if response.status == 429:
+            wait = float(response.headers.get("Retry-After", "1"))
+            return RemoteRefused(
+                f"the papercite server at {self.url} is limiting this token's requests; try again in "
+                f"{wait:g} s",
+                429,
+                wait,
+            )
+        if response.status in (502, 503, 504) and code != "busy":
+            return ServerUnavailable(self.url, f"{response.status} {message}")
+        return RemoteError(f"the papercite server at {self.url} answered {response.status}: {message}")
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str | Mapping[str, float],
+        k: int = 10,
+        *,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        author: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Hit]:
+        body: dict[str, Any] = {"k": k}
+        if isinstance(query, str):
+            body["query"] = query
+        else:
+            if not query:
+                raise EmptyQuery()
+            body["terms"] = dict(query)
+            body["statistics"] = True
+        filters = {"year_from": year_from, "year_to": year_to, "author": author}
+        body.update({name: value for name, value in filters.items() if value is not None})
+        excluded = list(exclude)
+        if excluded:
+            body["exclude"] = excluded
+        answer = await self.request("POST", f"{API}/search", json=body)
+        statistics = answer.get("statistics")
+        if statistics:
+            self._known.documents = int(statistics["documents"])
+            self._known.doc_freq.update(statistics["doc_freq"])
+        return [hit_from_json(hit) for hit in answer["hits"]]
+
+    def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
+        """As `Library.search_outside`, with the word statistics of the latest search (the editor
+        asks right after searching the same terms, so no request is needed)."""
+        chosen = most_informative(terms, QUERY_TERMS, self._known.statistics(terms))
+        return dict(papers.search(chosen, k, self._known))
+
+    async def get(self, key: str) -> Paper:
+        answer = await self.request("GET", f"{API}/papers/{quote(key, safe='')}")
+        return paper_from_json(answer["paper"])
+
+    async def find(self, key: str) -> Paper | None:
+        return (await self.get_many([key])).get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
+        if not keys:
+            return {}
+        answer = await self.request("POST", f"{API}/papers/lookup", json={"keys": list(keys)})
+        return {key: paper_from_json(raw) for key, raw in answer["papers"].items()}
+
+    async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
+        params = {"prefix": prefix, "limit": str(limit)}
+        return set((await self.request("GET", f"{API}/keys", params=params))["keys"])
+
+    async def keys_near(self, key: str) -> list[str]:
+        return list((await self.request("GET", f"{API}/keys/near", params={"key": key}))["keys"])
+
+    async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
+        return closest_keys(key, await self.keys_near(key), limit)
+
+    async def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = await self.request("GET", f"{API}/stats")
+        stats["home"] = self.url
+        return stats
+
+    async def change_marker(self) -> int:
+        return int((await self.request("GET", f"{API}/changes"))["change"])
+
+    async def bibtex(self, key: str) -> str:
+        return str(await self.request("GET", f"{API}/papers/{quote(key, safe='')}/bibtex", text=True))
+
+    # --- writing --------------------------------------------------------------------------------
+
+    async def remove(self, keys: Sequence[str]) -> list[str]:
+        answer = await self.request(
+            "POST", f"{API}/papers/remove", json={"keys": list(keys)}, timeout=WRITE_TIMEOUT_SECONDS
+        )
+        return list(answer["removed"])
+
+    async def add_papers(self, papers: Sequence[Paper]) -> IngestReport:
+        answer = await self.request(
+            "POST",
+            f"{API}/papers",
+            json={"papers": [paper_to_json(p) for p in papers]},
+            timeout=WRITE_TIMEOUT_SECONDS,
+        )
+        return report_from_json(answer)
+
+    async def ingest(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IngestReport:
+        """Upload each file (folders recursively, as a folder's library reads them); the server
+        parses, keys and indexes them, and the reports are added up."""
+        report = IngestReport()
+        files: list[Path] = []
+        for path in paths:
+            if not path.exists():
+                report.failed.append(ParseFailure(str(path), 0, "no such file or folder"))
+            elif path.is_dir():
+                for found in find_files([path]):
+                    (files if is_bibliographic(found) else report.skipped).append(found)
+            else:
+                files.append(path)
+        for file in files:
+            with file.open("rb") as body:
+                answer = await self.request(
+                    "POST",
+                    f"{API}/ingest",
+                    data=body,
+                    params={"name": str(file)},
+                    timeout=WRITE_TIMEOUT_SECONDS,
+                )
+            part = report_from_json(answer)
+            report.added += part.added
+            report.updated += part.updated
+            report.unchanged += part.unchanged
+            report.failed += part.failed
+            if progress:
+                progress(str(file), len(part.added) + len(part.updated) + len(part.unchanged))
+        report.settle()
+        return report
+
+    async def reindex(self) -> int:
+        answer = await self.request("POST", f"{API}/reindex", timeout=WRITE_TIMEOUT_SECONDS)
+        return int(answer["papers"])

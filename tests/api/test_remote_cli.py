@@ -1,0 +1,127 @@
+"""The CLI with a server's URL as its home behaves as with a folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.remote import RemoteLibrary, open_library
+from tests.api.conftest import Team
+from tests.conftest import REPO
+
+DATA = REPO / "tests" / "core" / "data"
+
+
+def cli(home: str | Path, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1"}
+    env.pop("PAPERCITE_TOKEN", None)
+    if token:
+        env["PAPERCITE_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+    )
+
+
+def test_search_show_and_stats_through_the_server_match_the_folder(team: Team) -> None:
+    folder = team.server.home
+    for args in [
+        ("search", "--json", "speculative decoding with a sparse KV cache", "-k", "5"),
+        ("search", "--json", "attention", "--year-from", "2020", "--author", "a"),
+        ("show", "triforce", "--bibtex"),
+        ("show", "triforce", "--json"),
+    ]:
+        local, remote = cli(folder, *args), cli(team.url, *args, token=team.reader)
+        assert remote.returncode == 0, remote.stderr
+        assert remote.stdout == local.stdout, args
+    batch = cli(team.url, "search", "--json", "-", token=team.reader)
+    assert batch.returncode == 0
+    local_stats = json.loads(cli(folder, "stats", "--json").stdout)
+    remote_stats = json.loads(cli(team.url, "stats", "--json", token=team.reader).stdout)
+    assert remote_stats["home"] == team.url
+    assert {k: v for k, v in remote_stats.items() if k != "home"} == {
+        k: v for k, v in local_stats.items() if k not in ("home",)
+    }
+    # An unknown key is the same clear error.
+    local, remote = cli(folder, "show", "triforc"), cli(team.url, "show", "triforc", token=team.reader)
+    assert (remote.returncode, remote.stderr) == (local.returncode, local.stderr) == (1, local.stderr)
+    assert "did you mean triforce" in remote.stderr
+
+
+def test_ingest_uploads_and_reports_as_a_folder_does_and_a_read_token_is_refused(team: Team) -> None:
+    refused = cli(team.url, "ingest", str(DATA / "zotero.json"), token=team.reader)
+    assert refused.returncode == 1
+    assert "--write" in refused.stderr and team.url in refused.stderr
+    done = cli(team.url, "ingest", str(DATA / "broken.bib"), str(DATA / "zotero.json"), token=team.writer)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("added ")
+    assert "failed 2" in done.stdout
+    # Failures are named by the client's own file names and lines.
+    assert f"{DATA / 'broken.bib'}:12: Unexpected block start" in done.stderr
+    again = cli(team.url, "ingest", "--json", str(DATA / "zotero.json"), token=team.writer)
+    assert json.loads(again.stdout)["added"] == 0
+    missing = cli(team.url, "remove", "no-such-key", token=team.writer)
+    assert missing.returncode == 1 and "no paper with key 'no-such-key'" in missing.stderr
+
+
+def test_without_a_token_or_a_server_the_cli_says_what_to_do(team: Team) -> None:
+    anonymous = cli(team.url, "stats")
+    assert anonymous.returncode == 1
+    assert "PAPERCITE_TOKEN" in anonymous.stderr and "papercite token create" in anonymous.stderr
+    from tests.team_server import free_port
+
+    gone = cli(f"http://127.0.0.1:{free_port()}", "stats", token=team.reader)
+    assert gone.returncode == 1
+    assert "cannot reach the papercite server at http://127.0.0.1:" in gone.stderr
+    assert "Traceback" not in gone.stderr
+
+
+def test_serve_and_token_refuse_a_url_home(team: Team) -> None:
+    done = cli(team.url, "token", "list")
+    assert done.returncode == 2 and "the server's own folder" in done.stderr
+
+
+async def test_concurrent_clients_all_get_answers_while_one_writes(team: Team) -> None:
+    readers = [RemoteLibrary(team.url, team.reader) for _ in range(20)]
+    writer = await open_library(team.url, token=team.writer)
+    queries = ["sparse attention", "speculative decoding", "retrieval augmented generation", "kv cache"]
+
+    async def read(library: RemoteLibrary, n: int) -> list[str]:
+        firsts = []
+        for i in range(10):
+            hits = await library.search(queries[(n + i) % len(queries)], 5)
+            firsts.append(hits[0].key)
+        return firsts
+
+    async def write() -> int:
+        from core.records import Paper
+
+        added = 0
+        for i in range(5):
+            report = await writer.add_papers(
+                [Paper(key="", title=f"Concurrent Paper Number {i} on Glacier Moraines")]
+            )
+            added += len(report.added)
+        return added
+
+    try:
+        results = await asyncio.gather(write(), *(read(lib, n) for n, lib in enumerate(readers)))
+    finally:
+        await asyncio.gather(writer.close(), *(lib.close() for lib in readers))
+    assert results[0] == 5
+    expected = {q: (await _first(team, q)) for q in queries}
+    for n, firsts in enumerate(results[1:]):
+        assert firsts == [expected[queries[(n + i) % len(queries)]] for i in range(10)]
+
+
+async def _first(team: Team, query: str) -> str:
+    async with RemoteLibrary(team.url, team.reader) as library:
+        return (await library.search(query, 1))[0].key
