@@ -57,6 +57,7 @@ _INLINE_VERBATIM = frozenset({"verb", "Verb", "lstinline", "mintinline", "url", 
 
 def latex_citations(text: str) -> list[CitedKey]:
     found: list[CitedKey] = []
+    learned: dict[str, frozenset[int]] = {}  # macros defined here: name → brace groups that are keys
     position = 0
     length = len(text)
     search = _SPECIAL.search
@@ -71,14 +72,21 @@ def latex_citations(text: str) -> list[CitedKey]:
                 newline = text.find("\n", position)
                 position = length if newline < 0 else newline + 1
             continue
-        if ("ite" in name or "cquote" in name) and syntax.is_cite_command(name):
+        if name in learned:
+            position = _citation(text, position, name, found, learned[name])
+        elif ("ite" in name or "cquote" in name) and syntax.is_cite_command(name):
             position = _citation(text, position, name, found)
         elif name in _INLINE_VERBATIM:
             position = _skip_inline_verbatim(text, position, name)
         elif name == "begin":
-            position = _skip_verbatim_environment(text, position)
+            environment = _ENVIRONMENT.match(text, position)
+            if environment and "begin{" + environment.group(1) in learned:
+                end = environment.end()
+                position = _citation(text, end, "", found, learned["begin{" + environment.group(1)])
+            else:
+                position = _skip_verbatim_environment(text, position)
         elif name in _LATEX_DEFINITIONS or name in _TEX_DEFINITIONS:
-            position = _skip_definition(text, position, name)
+            position = _skip_definition(text, position, name, learned)
         elif name == "iffalse":
             position = _skip_false_branch(text, position)
         elif name == "end" and text.startswith("{document}", position):
@@ -207,23 +215,46 @@ def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
         position = match.end()
 
 
-def _citation(text: str, after_name: int, name: str, found: list[CitedKey]) -> int:
-    """Read the arguments of a cite command; return where scanning goes on."""
+def _citation(
+    text: str, after_name: int, name: str, found: list[CitedKey], learned: frozenset[int] | None = None
+) -> int:
+    """Read the arguments of a cite command (or of a macro defined to cite its arguments, whose key
+    groups are `learned`); return where scanning goes on."""
     position = after_name
     if text.startswith("*", position):
         position += 1
     group = 0
-    multicite = syntax.key_groups(name)[1] is None
+    if learned is not None:
+        if not learned:
+            return after_name
+        last = max(learned)
+
+        def is_key_group(index: int) -> bool:
+            return index in learned
+
+        def ended(index: int) -> bool:
+            return index > last
+
+        multicite = False
+    else:
+        multicite = syntax.key_groups(name)[1] is None
+
+        def is_key_group(index: int) -> bool:
+            return syntax.is_key_group(name, index)
+
+        def ended(index: int) -> bool:
+            return not multicite and not is_key_group(index) and index > syntax.key_groups(name)[0]
+
     while True:
         position = _skip_spaces(text, position)
         char = text[position : position + 1]
-        if char == "[" or (group == 0 and (char == "<" or (char == "(" and multicite))):
+        if char == "[" or (group == 0 and learned is None and (char == "<" or (char == "(" and multicite))):
             end = _optional_end(text, position, {"[": "]", "<": ">", "(": ")"}[char])
             if end < 0:
                 return after_name  # an unfinished optional argument: read on as if it were prose
             position = end + 1
         elif char == "{":
-            if syntax.is_key_group(name, group):
+            if is_key_group(group):
                 keys, end, closed = _key_list(text, position)
                 if not closed:
                     if group > 0 and multicite:
@@ -237,7 +268,7 @@ def _citation(text: str, after_name: int, name: str, found: list[CitedKey]) -> i
                     return after_name
             position = end + 1
             group += 1
-            if not multicite and not syntax.is_key_group(name, group) and group > syntax.key_groups(name)[0]:
+            if ended(group):
                 return position
         else:
             return position if group else after_name
@@ -289,9 +320,10 @@ def _skip_verbatim_environment(text: str, position: int) -> int:
     return len(text) if end < 0 else end
 
 
-def _skip_definition(text: str, position: int, name: str) -> int:
+def _skip_definition(text: str, position: int, name: str, learned: dict[str, frozenset[int]]) -> int:
     """Past a macro definition's name, parameters and body(ies); if its body is not closed, past its
-    name only (a definition being typed hides nothing after it)."""
+    name only (a definition being typed hides nothing after it). A macro whose body cites one of
+    its arguments (`\\newcommand{\\seecite}[1]{see \\citet{#1}}`) is learned: its uses cite."""
     if text.startswith("*", position):
         position += 1
     position = _skip_options(text, position)
@@ -300,12 +332,18 @@ def _skip_definition(text: str, position: int, name: str) -> int:
         end = _group_end(text, start)
         if end < 0:
             return position
+        defined_name = text[start + 1 : end].strip()
         position = end + 1
     else:
         defined = _CONTROL_SEQUENCE.match(text, start)
         if defined is None:
             return position
+        defined_name = defined.group(0)
         position = defined.end()
+    if "environment" in name.lower():
+        defined_name = "\\begin{" + defined_name
+    defined_name = defined_name.removeprefix("\\")
+    definition_start = position
     if name in ("let", "futurelet"):
         start = _skip_spaces(text, position)
         if text.startswith("=", start):
@@ -317,7 +355,10 @@ def _skip_definition(text: str, position: int, name: str) -> int:
         if body < 0 or _BLANK_LINE.search(text, position, body):
             return position
         end = _group_end(text, body, paragraph=False)
-        return position if end < 0 else end + 1
+        if end < 0:
+            return position
+        _learn(learned, defined_name, text[body:end], optional_first=False)
+        return end + 1
     for _ in range(_LATEX_DEFINITIONS[name]):
         position = _skip_options(text, position)
         start = _skip_spaces(text, position)
@@ -327,7 +368,27 @@ def _skip_definition(text: str, position: int, name: str) -> int:
         if end < 0:
             return position
         position = end + 1
+    if name in _COMMAND_DEFINITIONS:
+        # [n][default]: with a default, #1 is the optional argument and #2 the first brace group.
+        options = re.findall(r"\[([^\]]*)\]", text[definition_start : text.find("{", definition_start)])
+        _learn(learned, defined_name, text[definition_start:position], optional_first=len(options) > 1)
     return position
+
+
+_COMMAND_DEFINITIONS = frozenset(
+    {"newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "newrobustcmd", "renewrobustcmd",
+     "providerobustcmd", "newenvironment", "renewenvironment"}
+)  # fmt: skip
+_CITED_PARAMETER = re.compile(r"\\([A-Za-z]*[cC]ite[A-Za-z]*)\*?\s*(?:\[[^\]]*\]\s*)*\{\s*#(\d)\s*\}")
+
+
+def _learn(learned: dict[str, frozenset[int]], name: str, body: str, *, optional_first: bool) -> None:
+    """Which brace groups of a newly defined macro its body cites (none: it cites nothing itself)."""
+    numbers = {int(m.group(2)) for m in _CITED_PARAMETER.finditer(body) if syntax.is_cite_command(m.group(1))}
+    shift = 2 if optional_first else 1
+    groups = frozenset(n - shift for n in numbers if n - shift >= 0)
+    if groups or syntax.is_cite_command(name) or name in learned:
+        learned[name] = groups
 
 
 def _skip_options(text: str, position: int) -> int:

@@ -17,7 +17,14 @@ import re
 from server import syntax
 from server.cited import CitedKey
 
-_LIST_ITEM = re.compile(r"( *)([-+*]|\d{1,9}[.)])( {1,4}(?! )| *(?=\n|$))")
+# Bullets, numbers and pandoc's fancy lists (`#.`, `a.`, `iv)`, `(b)`, example markers `(@)`, `@x.`).
+_LIST_ITEM = re.compile(
+    r"( *)([-+*]|\d{1,9}[.)]|#\.|[a-z][.)]|[ivxlc]{1,5}[.)]|\([a-z0-9]{1,5}\)|\(@[\w-]*\)|@[\w-]*[.)])"
+    r"( {1,4}(?! )| *(?=\n|$))"
+)
+# pandoc's example lists: `(@)`, `(@label)`, `@label.` or `@label)` opening a line are markers.
+_EXAMPLE_ITEM = re.compile(r" {0,3}(\(@[\w-]*\)|@[\w-]*[.)])(?=[ \t]|$)")
+_EXAMPLE_LABEL = re.compile(r"(?m)^ {0,3}(?:\(@([\w-]+)\)|@([\w-]+)[.)])(?=[ \t]|$)")
 _FENCE = re.compile(r" *(`{3,}|~{3,})([^\n]*)")
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]\n]+\]:[ \t]*\S")
@@ -59,10 +66,12 @@ def markdown_citations(text: str) -> list[CitedKey]:
     for start, end in chunks:
         _inline(text, start, end, hidden, found)
     visible = _blank(text, hidden)
+    # An `@label` naming one of pandoc's numbered examples is a reference to it, not a citation.
+    examples = {a or b for a, b in _EXAMPLE_LABEL.findall(text)} if "@" in text else set()
     for match in _PANDOC.finditer(visible):
         group = 1 if match.group(1) is not None else 2
         key = match.group(group)
-        if group == 2 and syntax.QUARTO_CROSSREF.match(key):
+        if group == 2 and (syntax.QUARTO_CROSSREF.match(key) or key in examples):
             continue
         found.append(CitedKey(key, match.start(group), match.end(group)))
     found.sort(key=lambda cited: cited.start)
@@ -146,9 +155,14 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             else:
                 indent = _indent(content)
                 if previous_blank:
-                    while lists and indent < lists[-1]:
+                    # pandoc keeps a paragraph indented four columns past the enclosing list in the item.
+                    while lists and indent < min(lists[-1], (lists[-2] if len(lists) > 1 else 0) + 4):
                         lists.pop()
                 base = lists[-1] if lists else 0
+                example = _EXAMPLE_ITEM.match(content)
+                if example:
+                    at = start + len(body) - len(content)
+                    hidden.append((at + example.start(1), at + example.end(1)))
                 item = _LIST_ITEM.match(content)
                 if item and indent < base + 4:
                     while lists and indent < lists[-1]:
