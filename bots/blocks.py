@@ -168,7 +168,8 @@ def shared_message(hit: Hit, terms: Mapping[str, float], user_id: str) -> list[B
 
 def bibtex_message(paper: Paper) -> list[Block]:
     # Code blocks keep text as typed, but mrkdwn control characters still need escaping.
-    return [section(f"```{escape(clip(to_bibtex(paper), MAX_SECTION_TEXT - 10))}```")]
+    # Shortened to fit as a whole entry: a clipped one would not parse.
+    return [section(f"```{escape(to_bibtex(paper, max_chars=MAX_SECTION_TEXT - 10))}```")]
 
 
 def paper_message(paper: Paper) -> list[Block]:

@@ -16,9 +16,20 @@ from core.interface import PaperLibrary
 from core.library import STORE_FILE, Library
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
 from core.remote import home_from, open_library
-from core.search import Hit
+from core.search import MAX_RESULTS, Hit
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _result_count(text: str) -> int:
+    """`-k`: a whole number from 1 to MAX_RESULTS, or a usage error saying so."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_RESULTS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_RESULTS}, not {text!r}")
+    return count
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +62,13 @@ def _parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser("search", help="papers for a sentence or keywords")
     search.add_argument("query", nargs="+", help="the text to search for; '-' reads one query per stdin line")
-    search.add_argument("-k", "--limit", type=int, default=10, help="how many results (default 10)")
+    search.add_argument(
+        "-k",
+        "--limit",
+        type=_result_count,
+        default=10,
+        help=f"how many results, 1 to {MAX_RESULTS} (default 10)",
+    )
     search.add_argument("--json", action="store_true", help="print hits as a JSON array")
     search.add_argument("--year-from", type=int, help="only papers from this year on")
     search.add_argument("--year-to", type=int, help="only papers up to this year")

@@ -26,6 +26,7 @@ from typing import Protocol
 import tantivy
 
 from core.records import Paper
+from core.search import MAX_RESULTS
 from core.text import ANALYZER_NAME, text_analyzer
 
 # Bump when the schema or the analyzer changes: an index of another version is rebuilt.
@@ -180,7 +181,8 @@ class _Shard:
         query = _text_query(rescaled)
         if filters:  # (a bare disjunction is what tantivy can prune block by block; keep it bare)
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *filters])
-        result = searcher.search(query, limit, count=False)
+        # tantivy makes room for `limit` hits up front: never more than the shard holds.
+        result = searcher.search(query, min(limit, max(here, 1)), count=False)
         return [(searcher.doc(address)["key"][0], float(score)) for score, address in result.hits]
 
 
@@ -255,7 +257,8 @@ class PaperIndex:
         exclude: Iterable[str] = (),
     ) -> list[tuple[str, float]]:
         """BM25 top `limit` for weighted terms (the `max_terms` most informative), as (key, score),
-        best first."""
+        best first. A `limit` past MAX_RESULTS gives MAX_RESULTS."""
+        limit = min(limit, MAX_RESULTS)
         if not terms or limit <= 0:
             return []
         filters: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -383,7 +386,9 @@ class MemoryIndex:
     def search(
         self, terms: Mapping[str, float], limit: int, reference: WordStatistics
     ) -> list[tuple[str, float]]:
-        """BM25 top `limit` as (key, score), with IDF from `reference` and these papers together."""
+        """BM25 top `limit` (at most MAX_RESULTS) as (key, score), with IDF from `reference` and
+        these papers together."""
+        limit = min(limit, MAX_RESULTS)
         if not self.size or not terms or limit <= 0:
             return []
         searcher = self._shard.index.searcher()

@@ -42,13 +42,17 @@ _SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "lambda": "λ",
     "mu": "μ", "pi": "π", "sigma": "σ", "tau": "τ", "theta": "θ", "phi": "φ", "omega": "ω",
     "textbackslash": "\\", "LaTeX": "LaTeX", "TeX": "TeX", "BibTeX": "BibTeX",
+    "textbraceleft": _LBRACE, "textbraceright": _RBRACE, "textless": "<", "textgreater": ">",
 }  # fmt: skip
 
 _ACCENT_CMD = re.compile(
     r"""\\([`'^"~=.])\s*(?:\{\s*(\\?[A-Za-z])\s*\}|(\\?[A-Za-z]))"""
     r"""|\\([uvHckrdb])(?:\s*\{\s*(\\?[A-Za-z])\s*\}|\s+(\\?[A-Za-z]))"""
 )
-_NAMED = re.compile(r"\\([A-Za-z]+)\s?|\\(.)")
+# `\symbol{64}` is how an export writes `@` (see core/export.py); a named command eats one space after it.
+_NAMED = re.compile(r"\\symbol\s*\{\s*(\d{1,7})\s*\}|\\([A-Za-z]+)\s?|\\(.)")
+# Characters the later steps of latex_to_text would take for markup, kept through stand-ins.
+_STAND_INS = {"{": _LBRACE, "}": _RBRACE, "~": _TILDE}
 _HTML_TAG = re.compile(r"</?(?:sup|sub|i|b|em|strong|span|p|br|scp|inf|italic|bold)\b[^>]*>", re.I)
 _MATH_SHIFT = re.compile(r"(?<!\\)\$")
 _SPACES = re.compile(r"\s+")
@@ -70,9 +74,13 @@ def _accent(match: re.Match[str]) -> str:
 
 
 def _named(match: re.Match[str]) -> str:
-    name = match.group(1)
+    if match.group(1) is not None:
+        code = int(match.group(1))
+        char = chr(code) if code < 0x110000 and not 0xD800 <= code < 0xE000 else ""
+        return _STAND_INS.get(char, char) if char.isprintable() else ""
+    name = match.group(2)
     if name is None:
-        return _SYMBOLS.get(match.group(2), match.group(2))
+        return _SYMBOLS.get(match.group(3), match.group(3))
     if name in _LETTERS:
         return _LETTERS[name]
     if name in _SYMBOLS:

@@ -26,7 +26,7 @@ from core.records import (
     ParseFailure,
     UnknownKey,
 )
-from core.search import Hit, closest_keys
+from core.search import Hit, checked_limit, closest_keys
 from core.store import Store, Writer
 from core.text import query_terms
 
@@ -276,6 +276,8 @@ class Library:
         author: str | None = None,
         exclude: Iterable[str] = (),
     ) -> list[Hit]:
+        """The best `k` papers (at most MAX_RESULTS; LimitOutOfRange names a count out of range)."""
+        k = checked_limit(k)
         terms = query_terms(query) if isinstance(query, str) else dict(query)
         if not terms:
             raise EmptyQuery()
@@ -296,6 +298,7 @@ class Library:
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         """Scores of the best `k` papers outside the library, by the query `search` runs, so that
         they rank among its hits (see `MemoryIndex`)."""
+        k = checked_limit(k)
         return dict(papers.search(self.index.most_informative(terms, QUERY_TERMS), k, self.index))
 
     async def get(self, key: str) -> Paper:

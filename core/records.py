@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from urllib.parse import unquote
 
 _IDENTITY_FIELDS = frozenset({"title", "abstract", "title_derived", "authors"})
 
@@ -153,6 +154,16 @@ class EmptyQuery(PaperciteError):
         super().__init__("the query has no searchable words")
 
 
+class LimitOutOfRange(PaperciteError):
+    """A number of results no face should ask for: negative, not a whole number, or past the most
+    one search returns (tantivy would try to allocate room for all of them at once)."""
+
+    def __init__(self, limit: object, most: int) -> None:
+        self.limit = limit
+        self.most = most
+        super().__init__(f"a search returns from 0 to {most} papers; {limit!r} is not in that range")
+
+
 class UnsupportedFormat(PaperciteError):
     pass
 
@@ -164,12 +175,18 @@ class StoreLocked(PaperciteError):
 # --- identity -----------------------------------------------------------------------------------
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _ARXIV_PREFIX = re.compile(r"^(?:https?://arxiv\.org/(?:abs|pdf)/|arxiv:\s*)", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"v\d+$")
 
 
 def normalize_doi(doi: str) -> str:
-    return _DOI_PREFIX.sub("", doi.strip()).strip().lower()
+    """`10.1000/abc`: no resolver prefix, lower case, percent-escapes (from a copied link or an
+    export, which encodes what BibTeX reads as structure) decoded."""
+    doi = _DOI_PREFIX.sub("", doi.strip()).strip()
+    if _PERCENT_ESCAPE.search(doi):
+        doi = unquote(doi).strip()
+    return doi.lower()
 
 
 def normalize_arxiv_id(arxiv_id: str) -> str:

@@ -6,7 +6,18 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from core.records import Paper
+from core.records import LimitOutOfRange, Paper
+
+# The most papers one search returns, whoever asks: a page of results is ten, a re-ranking pool a
+# few hundred; tantivy allocates room for the whole count before it looks at a document.
+MAX_RESULTS = 1000
+
+
+def checked_limit(limit: object) -> int:
+    """`limit` if it is a whole number from 0 to MAX_RESULTS; LimitOutOfRange otherwise."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_RESULTS:
+        raise LimitOutOfRange(limit, MAX_RESULTS)
+    return limit
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from core.export import to_bibtex
+from core.export import bibtex_comment, to_bibtex
 from core.records import Paper
 
 PAGES_FOLDER = "entries"
@@ -15,10 +15,9 @@ _UNSAFE = re.compile(r"[^\w.+-]")
 
 
 def render_page(paper: Paper) -> str:
-    # A comment is one line: a title or link holding a newline must not start a line of BibTeX.
-    link = f"\n% {' '.join(paper.link.split())}" if paper.link else ""
+    link = f"\n{bibtex_comment(paper.link)}" if paper.link else ""
     return (
-        f"% {' '.join(paper.title.split())}\n% From the papercite index; add it to your .bib with the code action "
+        f"{bibtex_comment(paper.title)}\n% From the papercite index; add it to your .bib with the code action "
         f"or by copying this entry.{link}\n\n{to_bibtex(paper)}"
     )
 

@@ -26,28 +26,44 @@ _KEPT_FIELDS = {
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 _YEAR = re.compile(r"\b(1[5-9]\d\d|2\d\d\d)\b")
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 
-def split_names(value: str) -> list[str]:
-    """Split a BibTeX name list on `and` at brace depth 0 (so `{Barnes and Noble}` stays whole)."""
-    names, depth, start = [], 0, 0
-    for match in re.finditer(r"[{}]|\s+and\s+", value, re.IGNORECASE):
+def _split_at_depth_zero(value: str, separator: re.Pattern[str]) -> list[str]:
+    """`value` cut at each `separator` outside braces."""
+    parts, depth, start = [], 0, 0
+    for match in re.finditer(r"[{}]|" + separator.pattern, value, separator.flags):
         token = match.group(0)
         if token == "{":
             depth += 1
         elif token == "}":
             depth = max(depth - 1, 0)
         elif depth == 0:
-            names.append(value[start : match.start()])
+            parts.append(value[start : match.start()])
             start = match.end()
-    names.append(value[start:])
-    return [n for n in (latex_to_text(name) for name in names) if n and n.lower() != "others"]
+    parts.append(value[start:])
+    return parts
+
+
+_NAME_SEPARATOR = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
+def split_names(value: str) -> list[str]:
+    """Split a BibTeX name list on `and` at brace depth 0 (so `{Barnes and Noble}` stays whole)."""
+    names = (latex_to_text(name) for name in _split_at_depth_zero(value, _NAME_SEPARATOR))
+    return [n for n in names if n and n.lower() != "others"]
 
 
 def split_keywords(value: str) -> tuple[str, ...]:
-    separator = ";" if ";" in value else ","
-    return tuple(k for k in (latex_to_text(part) for part in value.split(separator)) if k)
+    """Keywords separated by `;` (if any) or `,`, outside braces (`{Smith, J.}` is one keyword)."""
+    semicolon = _split_at_depth_zero(value, re.compile(";"))
+    parts = semicolon if len(semicolon) > 1 else _split_at_depth_zero(value, re.compile(","))
+    return tuple(k for k in (latex_to_text(part) for part in parts) if k)
+
+
+def _verbatim(value: str) -> str:
+    """An identifier (DOI) as written in a .bib: `\\_` and the like unescaped, braces dropped,
+    but no LaTeX read into it (`--` in a DOI is two hyphens)."""
+    return re.sub(r"\\([_%&#$~^])", r"\1", value).replace("{", "").replace("}", "").strip()
 
 
 def entry_to_paper(entry: Entry, path: str) -> Paper | ParseFailure:
@@ -74,7 +90,7 @@ def fields_to_paper(
         authors=tuple(split_names(fields.get("author", "") or fields.get("editor", ""))),
         year=int(year_match.group(1)) if year_match else None,
         venue=latex_to_text(venue),
-        doi=normalize_doi(latex_to_text(fields.get("doi", ""))),
+        doi=normalize_doi(_verbatim(fields.get("doi", ""))),
         url=fields.get("url", "").strip(),
         arxiv_id=arxiv_id,
         keywords=split_keywords(fields.get("keywords", "")),
