@@ -23,7 +23,7 @@ from core.index import MemoryIndex, Statistics, most_informative
 from core.interface import PaperLibrary, ProgressCallback
 from core.library import QUERY_TERMS, Library, default_home
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError, ParseFailure, UnknownKey
-from core.search import Hit, closest_keys
+from core.search import Hit, checked_limit, closest_keys
 from core.wire import hit_from_json, paper_from_json, paper_to_json, report_from_json
 
 TOKEN_VARIABLE = "PAPERCITE_TOKEN"
@@ -214,7 +214,7 @@ class RemoteLibrary:
         author: str | None = None,
         exclude: Iterable[str] = (),
     ) -> list[Hit]:
-        body: dict[str, Any] = {"k": k}
+        body: dict[str, Any] = {"k": checked_limit(k)}
         if isinstance(query, str):
             body["query"] = query
         else:
