@@ -14,10 +14,15 @@ PAGES_FOLDER = "entries"
 _UNSAFE = re.compile(r"[^\w.+-]")
 
 
+# The page's first line names the paper, key and title: an editor that lists a symbol by the line
+# it points at (Emacs's xref) shows this one.
+HEADING_LINE = 0
+
+
 def render_page(paper: Paper) -> str:
     link = f"\n{bibtex_comment(paper.link)}" if paper.link else ""
     return (
-        f"{bibtex_comment(paper.title)}\n% From the papercite index; add it to your .bib with the code action "
+        f"{bibtex_comment(f'{paper.key}: {paper.title}')}\n% From the papercite index; add it to your .bib with the code action "
         f"or by copying this entry.{link}\n\n{to_bibtex(paper)}"
     )
 

@@ -191,9 +191,12 @@ def test_emacs_cites_a_sentence_and_adds_entries_with_code_actions(tmp_path: Pat
             {"op": "wait_text", "path": str(bib), "contains": "{relay,"},
             {"op": "diagnostics", "count": 0},
             {"op": "save_all"},
+            {"op": "symbols", "query": "sparse KV cache hierarchical speculative decoding"},
+            {"op": "symbols", "query": "Kangaroo self-speculative decoding double early exiting"},
         ],
     )
     opened_bib, opened_tex, _, cite, _, completed, lacking, add = results[:8]
+    in_bib, in_index = results[-2:]
     # eglot 1.9 calls the .tex "bibtex", as the first file of the project; it is read as LaTeX.
     assert opened_bib["language_id"] == opened_tex["language_id"] == "bibtex"
     assert opened_tex["major_mode"] == "latex-mode"
@@ -218,3 +221,13 @@ def test_emacs_cites_a_sentence_and_adds_entries_with_code_actions(tmp_path: Pat
         lines[2].replace("decoding.", "decoding~\\cite{triforce}."),
         lines[3].replace("{}", "{relay}"),
     ]
+    # xref-find-apropos lists each paper by the line its symbol points at: the title in refs.bib…
+    assert in_bib["items"][0] == {  # type: ignore[index]
+        "summary": "  title = {{TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical "
+        "Speculative Decoding}},",
+        "file": str(bib),
+    }
+    # …and key and title on the page of a paper only the index has.
+    first = in_index["items"][0]  # type: ignore[index]
+    assert first["summary"].startswith("% kangaroo: Kangaroo: Lossless Self-Speculative Decoding")
+    assert first["file"].endswith("kangaroo.bib")

@@ -352,14 +352,30 @@ async def test_markdown_bibliographies_yaml_lists_csl_json_and_inline_references
     assert await diagnostics_when(client, uri, lambda d: True) == []
 
 
-async def test_workspace_symbols_search_the_index(client: LanguageClient) -> None:
-    found = await client.workspace_symbol_async(
-        types.WorkspaceSymbolParams(query="sparse KV cache hierarchical speculative decoding")
-    )
+async def test_workspace_symbols_search_the_index(client: LanguageClient, tmp_path: Path) -> None:
+    query = types.WorkspaceSymbolParams(query="sparse KV cache hierarchical speculative decoding")
+    found = await client.workspace_symbol_async(query)
     assert found and found[0].name.startswith("triforce: TriForce")
     assert isinstance(found[0], types.SymbolInformation)
+    # The line a symbol points at names the paper (Emacs lists symbols by that line): on its page,
+    # the heading with key and title…
     page = Path(found[0].location.uri.removeprefix("file://"))
-    assert "{triforce," in page.read_text().split("\n")[found[0].location.range.start.line]
+    lines = page.read_text().split("\n")
+    assert lines[found[0].location.range.start.line] == (
+        "% triforce: TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical "
+        "Speculative Decoding"
+    )
+    # …and in a bibliography of an open document, the entry's title.
+    (tmp_path / "refs.bib").write_text(
+        "@misc{triforce,\n  booktitle = {Not This},\n  title = {TriForce, as I keep it},\n}\n"
+    )
+    Editor(client).open((tmp_path / "paper.tex").as_uri(), "\\bibliography{refs}\n", "latex")
+    in_bib = await client.workspace_symbol_async(query)
+    assert in_bib and isinstance(in_bib[0], types.SymbolInformation)
+    assert (in_bib[0].location.uri, in_bib[0].location.range.start.line) == (
+        (tmp_path / "refs.bib").as_uri(),
+        2,
+    )
     by_key = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="rela"))
     assert by_key and by_key[0].name.startswith("relay:")
     assert await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="   ")) == []

@@ -168,6 +168,16 @@ starting with `choose' is picked."
                       (string-search (alist-get 'contains step) (funcall text))))
     `((text . ,(funcall text)))))
 
+(defun papercite-symbols (step)
+  "M-x xref-find-apropos through eglot: the first matches as listed, each by the line it
+points at, with its file."
+  (let ((xrefs (xref-backend-apropos 'eglot (alist-get 'query step))))
+    `((items . ,(vconcat
+                 (mapcar (lambda (xref)
+                           `((summary . ,(papercite-plain (xref-item-summary xref)))
+                             (file . ,(xref-location-group (xref-item-location xref)))))
+                         (seq-take xrefs 3)))))))
+
 (defun papercite-save-all (_step)
   (save-some-buffers t)
   nil)
@@ -175,7 +185,8 @@ starting with `choose' is picked."
 (defconst papercite-actions
   `(("open" . papercite-open) ("complete" . papercite-complete) ("hover" . papercite-hover)
     ("diagnostics" . papercite-diagnostics) ("code_action" . papercite-code-action)
-    ("wait_text" . papercite-wait-text) ("save_all" . papercite-save-all)))
+    ("wait_text" . papercite-wait-text) ("symbols" . papercite-symbols)
+    ("save_all" . papercite-save-all)))
 
 (defun papercite-run ()
   (let (results error)
