@@ -13,8 +13,10 @@ from urllib.parse import quote, urlsplit
 
 # CommonMark lets any ASCII punctuation be escaped with a backslash; these are the characters that
 # start markup in the middle of a line (emphasis, code, links, images, HTML, entities, strikethrough,
-# tables, braces and dollars that some renderers read as math or attributes).
-_INLINE = re.compile(r"([\\`*_\[\]<>()!&~|{}$#@])")
+# tables, braces and dollars that some renderers read as math or attributes). Not ( ) !, which make
+# a link or an image only after an unescaped ] or before an unescaped [: renderers that show escapes
+# as typed (Emacs's markdown-mode) would put a backslash in every "(LLMs)" of an abstract.
+_INLINE = re.compile(r"([\\`*_\[\]<>&~|{}$#@])")
 # Extended autolinks (GFM, and the linkify of markdown-it and marked) turn bare addresses into
 # links: escaping the colon of `scheme:` or the dot of `www.` keeps them text.
 _AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp):")

@@ -129,6 +129,8 @@ def test_emacs_completes_in_a_tex_and_then_a_md_of_one_project(tmp_path: Path) -
         "TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical Speculative Decoding"
     )
     assert str(hover["hover"]).split("\n")[0] == title
+    # markdown-mode shows Markdown's escapes as typed: only what could start markup is escaped.
+    assert "With large language models (LLMs) widely deployed" in str(hover["hover"])
     assert problems["diagnostics"] == [
         {
             "line": 3,
