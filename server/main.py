@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pygls.uris import to_fs_path
 
 from server import code_actions, commands, completion, definition, diagnostics, hover, references, symbols
 from server.bibliography import BIBLIOGRAPHY_SUFFIXES
+from server.protocol import PaperciteProtocol, serve_stdio, serve_tcp
 from server.server import PaperciteServer, log
 from server.settings import SECTION
 from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
@@ -161,10 +163,17 @@ def serve(home: Path | str | None, tcp: str | None = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="papercite: %(levelname)s %(message)s"
     )
     log.setLevel(logging.INFO)  # ours, not pygls's message-by-message trace
+    try:
+        if tcp:
+            host, _, port = tcp.rpartition(":")
+            asyncio.run(serve_tcp(host or "127.0.0.1", int(port), lambda: session(home)))
+            return 0
+        return serve_stdio(*session(home))
+    except KeyboardInterrupt:
+        return 1
+
+
+def session(home: Path | str | None) -> tuple[PaperciteProtocol, Callable[[], Awaitable[None]]]:
+    """A fresh server for one client: its protocol, and what closes it when the client is gone."""
     server = build_server(home)
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return 0
+    return server.protocol, server.shut_down_now

@@ -33,6 +33,7 @@ from server.citations import CitedKey, find_citations
 from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
+from server.protocol import PaperciteProtocol
 from server.remote_index import REQUEST_TIMEOUT_SECONDS, RemoteIndex
 from server.settings import Settings, parse_settings
 
@@ -77,8 +78,10 @@ class Snapshot:
 
 
 class PaperciteServer(LanguageServer):
+    protocol: PaperciteProtocol
+
     def __init__(self, home: Path | str | None = None) -> None:
-        super().__init__("papercite", VERSION)
+        super().__init__("papercite", VERSION, protocol_cls=PaperciteProtocol)
         self.settings = Settings(home=home)
         self._library: PaperLibrary | None = None
         self._library_home: tuple[Path | str, str | None] | None = None
@@ -177,7 +180,10 @@ class PaperciteServer(LanguageServer):
 
     def snapshot(self, uri: str) -> Snapshot | None:
         """The document's current text and derived data, if papercite is enabled for its language."""
-        document = self.workspace.get_text_document(uri)
+        # Only documents the editor opened: a request naming any other URI (file:///dev/zero) reads nothing.
+        document = self.workspace.text_documents.get(unquote(uri))
+        if document is None:
+            return None
         language = syntax.language_of(document.language_id, uri)
         if language not in self.settings.languages:
             return None
