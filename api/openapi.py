@@ -63,24 +63,26 @@ def document() -> dict[str, Any]:
             "format": {"type": "string"},
         },
     }
+    problems = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "line": {"type": "integer"},
+                "reason": {"type": "string"},
+            },
+        },
+    }
     report = {
         "type": "object",
         "properties": {
             "added": {"type": "array", "items": {"type": "string"}},
             "updated": {"type": "array", "items": {"type": "string"}},
             "unchanged": {"type": "array", "items": {"type": "string"}},
-            "failed": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "path": {"type": "string"},
-                        "line": {"type": "integer"},
-                        "reason": {"type": "string"},
-                    },
-                },
-            },
+            "failed": problems,
             "skipped": {"type": "array", "items": {"type": "string"}},
+            "warnings": problems,
         },
     }
     search_body = {

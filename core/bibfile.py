@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.formats import decode
+from core.decoding import decode
 from core.latex import text_to_latex
 
 _ENTRY_HEADER = re.compile(r"^[ \t]*@([A-Za-z]+)\s*[{(]\s*([^,\s{}()]+)\s*,", re.MULTILINE)

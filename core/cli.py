@@ -166,7 +166,7 @@ def paper_json(paper: Paper) -> dict[str, Any]:
 
 
 def render_report(report: IngestReport) -> str:
-    lines = [f"{failure}" for failure in report.failed]
+    lines = [f"{problem}" for problem in [*report.failed, *report.warnings]]
     lines.append(report.summary())
     return "\n".join(lines)
 
@@ -193,13 +193,16 @@ async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) 
                     "unchanged": len(report.unchanged),
                     "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in report.failed],
                     "skipped": [str(path) for path in report.skipped],
+                    "warnings": [
+                        {"path": w.path, "line": w.line, "reason": w.reason} for w in report.warnings
+                    ],
                 }
             ),
             file=out,
         )
     else:
-        for failure in report.failed:
-            print(failure, file=sys.stderr)
+        for problem in [*report.failed, *report.warnings]:
+            print(problem, file=sys.stderr)
         print(report.summary(), file=out)
     nothing_read = not (report.added or report.updated or report.unchanged)
     return EXIT_ERROR if report.failed and nothing_read else EXIT_OK

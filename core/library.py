@@ -24,6 +24,7 @@ from core.records import (
     IngestReport,
     Paper,
     ParseFailure,
+    ParseWarning,
     UnknownKey,
 )
 from core.search import Hit, checked_limit, closest_keys
@@ -420,6 +421,9 @@ class Library:
                 for item in items:
                     if isinstance(item, ParseFailure):
                         report.failed.append(item)
+                        continue
+                    if isinstance(item, ParseWarning):
+                        report.warnings.append(item)
                         continue
                     batch.append(item)
                     if len(batch) >= _BATCH:

@@ -114,6 +114,20 @@ class ParseFailure:
         return f"{where}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something a reader got past while the records still went in (bytes an encoding could not
+    read, shown as U+FFFD): `file:line: warning: …`, as compilers say it."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: warning: {self.reason}"
+
+
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
@@ -121,6 +135,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[ParseFailure] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)  # files in a folder that hold no bibliography
+    warnings: list[ParseWarning] = field(default_factory=list)
 
     def settle(self) -> None:
         """Count each paper once across batches: added beats updated beats unchanged."""
@@ -134,6 +149,7 @@ class IngestReport:
             f"added {len(self.added)}, updated {len(self.updated)}, "
             f"unchanged {len(self.unchanged)}, failed {len(self.failed)}"
             + (f", skipped {len(self.skipped)} other files" if self.skipped else "")
+            + (f", {len(self.warnings)} warning{'s' * (len(self.warnings) != 1)}" if self.warnings else "")
         )
 
 

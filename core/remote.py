@@ -318,6 +318,7 @@ class RemoteLibrary:
             report.updated += part.updated
             report.unchanged += part.unchanged
             report.failed += part.failed
+            report.warnings += part.warnings
             if progress:
                 progress(str(file), len(part.added) + len(part.updated) + len(part.unchanged))
         report.settle()

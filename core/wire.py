@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.records import IngestReport, Paper, ParseFailure
+from core.records import IngestReport, Paper, ParseFailure, ParseWarning
 from core.search import Hit
 
 
@@ -101,6 +101,7 @@ def report_to_json(report: IngestReport) -> dict[str, Any]:
         "unchanged": report.unchanged,
         "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in report.failed],
         "skipped": [str(path) for path in report.skipped],
+        "warnings": [{"path": w.path, "line": w.line, "reason": w.reason} for w in report.warnings],
     }
 
 
@@ -111,4 +112,5 @@ def report_from_json(raw: dict[str, Any]) -> IngestReport:
         unchanged=list(raw["unchanged"]),
         failed=[ParseFailure(f["path"], int(f["line"]), f["reason"]) for f in raw["failed"]],
         skipped=[Path(path) for path in raw["skipped"]],
+        warnings=[ParseWarning(w["path"], int(w["line"]), w["reason"]) for w in raw.get("warnings", [])],
     )

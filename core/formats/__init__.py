@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from core.decoding import LineDecoder, decode_bytes, decode_head, is_utf16, warnings_of
 from core.formats.bibtex import looks_like_bibtex, parse_bibtex
 from core.formats.jsonformats import (
     looks_like_csl_json,
@@ -23,7 +24,9 @@ from core.formats.seeds import (
     parse_abstract_lines,
     parse_page_dump,
 )
-from core.records import Paper, ParseFailure, UnsupportedFormat
+from core.records import Paper, ParseFailure, ParseWarning, UnsupportedFormat
+
+Record = Paper | ParseFailure | ParseWarning
 
 SUPPORTED = (
     "BibTeX/BibLaTeX (.bib), CSL-JSON (Zotero, Better BibTeX), the arXiv metadata snapshot "
@@ -43,18 +46,6 @@ class SourceFile:
     size: int
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
 def is_gzip(path: Path) -> bool:
     """Told by the content (gzip's magic bytes), not by a `.gz` name."""
     with path.open("rb") as handle:
@@ -69,15 +60,15 @@ def open_binary(path: Path) -> BinaryIO:
 
 
 def read_text(path: Path) -> str:
-    """UTF-8 (with or without BOM); files from older tools in Windows-1252 still read."""
+    """The file's text, decoded as `core.decoding` says (UTF-8, UTF-16, Windows-1252, …)."""
     with open_binary(path) as handle:
-        return decode(handle.read())[0]
+        return decode_bytes(handle.read()).text
 
 
 def detect_format(path: Path) -> str:
     try:
         with open_binary(path) as handle:
-            head = handle.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+            head = decode_head(handle.read(_HEAD_BYTES))
     except GZIP_ERRORS as error:
         raise UnsupportedFormat(f"{path}: a damaged gzip file ({error})") from None
     return format_of(head, str(path))
@@ -108,15 +99,20 @@ def is_bibliographic(path: Path) -> bool:
     return True
 
 
-def parse_file(path: Path, fmt: str | None = None) -> Iterator[Paper | ParseFailure]:
-    """Records and failures of one file, in file order, streaming where the format allows."""
+def parse_file(path: Path, fmt: str | None = None) -> Iterator[Record]:
+    """Records and failures of one file, in file order, streaming where the format allows; then a
+    warning for each line holding bytes its encoding could not read."""
     fmt = fmt or detect_format(path)
     name = str(path)
-    if fmt == "json-lines":
-        with io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="replace") as lines:
-            yield from parse_json_lines(lines, name)
-        return
-    yield from parse_text(read_text(path), name, fmt)
+    with open_binary(path) as handle:
+        if fmt == "json-lines" and not is_utf16(handle.peek(2) if hasattr(handle, "peek") else b""):
+            lines = LineDecoder()
+            yield from parse_json_lines(lines.lines(handle), name)
+            yield from warnings_of(lines.decoded(), name)
+            return
+        decoded = decode_bytes(handle.read())
+    yield from parse_text(decoded.text, name, fmt)
+    yield from warnings_of(decoded, name)
 
 
 def parse_text(text: str, name: str, fmt: str | None = None) -> Iterator[Paper | ParseFailure]:
@@ -134,7 +130,7 @@ def parse_text(text: str, name: str, fmt: str | None = None) -> Iterator[Paper |
     yield from parsers[fmt](text, name)
 
 
-def iter_file_records(path: Path, display: str | None = None) -> Iterator[Paper | ParseFailure]:
+def iter_file_records(path: Path, display: str | None = None) -> Iterator[Record]:
     """Records of one file as they are read; a file that cannot be read becomes one failure.
 
     `display` replaces the path in origins and failures (seed files are shown as `seeds/NAME`).
@@ -147,7 +143,7 @@ def iter_file_records(path: Path, display: str | None = None) -> Iterator[Paper 
             elif isinstance(item, Paper):
                 yield item.replace(origin=f"{shown}:{item.origin.rsplit(':', 1)[1]}")
             else:
-                yield ParseFailure(shown, item.line, item.reason)
+                yield type(item)(shown, item.line, item.reason)
     except UnsupportedFormat as error:
         yield ParseFailure(shown, 0, str(error).split(": ", 1)[-1])
     except GZIP_ERRORS as error:

@@ -12,7 +12,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.formats import GZIP_ERRORS, detect_format, is_gzip, iter_file_records, open_binary
+from core.decoding import LineDecoder, is_utf16, warnings_of
+from core.formats import GZIP_ERRORS, Record, detect_format, is_gzip, iter_file_records, open_binary
 from core.formats.jsonformats import parse_json_lines
 from core.records import Paper, ParseFailure, UnsupportedFormat
 
@@ -25,7 +26,7 @@ PARALLEL_BYTES = 4 * 1024 * 1024
 GZIP_RATIO = 3
 _MAX_WORKERS = 4
 
-Records = Iterable[Paper | ParseFailure]
+Records = Iterable[Record]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,14 @@ def pieces_of(path: Path, display: str | None = None) -> Iterator[Piece]:
     """A JSON Lines file bigger than a piece in line-aligned parts; any other file whole."""
     try:
         gzipped = is_gzip(path)
-        splittable = (gzipped or path.stat().st_size > PIECE_BYTES) and detect_format(path) == "json-lines"
+        with open_binary(path) as handle:
+            utf16 = is_utf16(handle.read(2))
+        # UTF-16 lines cannot be cut at a byte: such a file is read whole.
+        splittable = (
+            not utf16
+            and (gzipped or path.stat().st_size > PIECE_BYTES)
+            and detect_format(path) == "json-lines"
+        )
     except (OSError, UnsupportedFormat):
         splittable = False  # reading it whole reports the problem
     if splittable and gzipped:
@@ -85,7 +93,7 @@ def _decompressed_pieces(path: Path, display: str | None) -> Iterator[Piece]:
         yield Piece(path, display, first_line=line, data=b"", failure=f"cannot read: {error}")
 
 
-def read_piece(piece: Piece) -> list[Paper | ParseFailure]:
+def read_piece(piece: Piece) -> list[Record]:
     """All records of a piece, with a failure instead of an exception: what a worker returns.
 
     Their identities are computed here, in parallel, and travel with them to the writing thread.
@@ -97,12 +105,19 @@ def read_piece(piece: Piece) -> list[Paper | ParseFailure]:
     return records
 
 
-def _read(piece: Piece) -> list[Paper | ParseFailure]:
+def _json_lines(data: bytes, piece: Piece) -> list[Record]:
+    lines = LineDecoder(piece.first_line)
+    records: list[Record] = list(
+        parse_json_lines(lines.lines(io.BytesIO(data)), piece.shown, piece.first_line)
+    )
+    return records + list(warnings_of(lines.decoded(), piece.shown))
+
+
+def _read(piece: Piece) -> list[Record]:
     if piece.failure:
         return [ParseFailure(piece.shown, piece.first_line, piece.failure)]
     if piece.data is not None:
-        text = piece.data.decode("utf-8-sig" if piece.first_line == 1 else "utf-8", errors="replace")
-        return list(parse_json_lines(io.StringIO(text), piece.shown, piece.first_line))
+        return _json_lines(piece.data, piece)
     if piece.end is None:
         return list(iter_file_records(piece.path, piece.display))
     try:
@@ -111,8 +126,7 @@ def _read(piece: Piece) -> list[Paper | ParseFailure]:
             data = handle.read(piece.end - piece.start)
     except OSError as error:
         return [ParseFailure(piece.shown, piece.first_line, f"cannot read: {error}")]
-    text = data.decode("utf-8-sig" if piece.start == 0 else "utf-8", errors="replace")
-    return list(parse_json_lines(io.StringIO(text), piece.shown, piece.first_line))
+    return _json_lines(data, piece)
 
 
 def _input_size(path: Path) -> int:
@@ -138,7 +152,7 @@ def read_pieces(files: Sequence[Path], displays: Sequence[str | None]) -> Iterat
     # forkserver/spawn: never fork a process that holds SQLite and tantivy threads.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-    pending: deque[tuple[str, Future[list[Paper | ParseFailure]]]] = deque()
+    pending: deque[tuple[str, Future[list[Record]]]] = deque()
     try:
         for piece in pieces:
             pending.append((piece.shown, pool.submit(read_piece, piece)))
