@@ -21,6 +21,8 @@ _INLINE = re.compile(r"([\\`*_\[\]<>&~|{}$#@])")
 # links: escaping the colon of `scheme:` or the dot of `www.` keeps them text.
 _AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp):")
 _WWW = re.compile(r"(?i)(www)\.")
+# linkify also reads a protocol-relative `//host/…` as an address.
+_SLASHES = re.compile(r"//")
 # At the start of a block: headings, quotes, lists, thematic breaks, setext underlines.
 _BLOCK_START = re.compile(r"^(\d{1,9})([.)])|^([-+=>#])")
 _DOI = re.compile(r"10\.\d{1,9}(?:\.\d+)*/\S+")
@@ -34,6 +36,7 @@ def escape(text: str) -> str:
     text = _INLINE.sub(r"\\\1", text)
     text = _AUTOLINK.sub(r"\1\\:", text)
     text = _WWW.sub(r"\1\\.", text)
+    text = _SLASHES.sub(r"/\\/", text)
     return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", text, count=1)
 
 
