@@ -60,7 +60,10 @@ def latex_citations(text: str) -> list[CitedKey]:
     learned: dict[str, frozenset[int]] = {}  # macros defined here: name → brace groups that are keys
     position = 0
     length = len(text)
+    short_verb = _short_verb_characters(text)
     search = _SPECIAL.search
+    if short_verb:
+        search = re.compile(_SPECIAL.pattern + "|[" + re.escape(short_verb) + "]").search
     while position < length:
         match = search(text, position)
         if match is None:
@@ -68,12 +71,21 @@ def latex_citations(text: str) -> list[CitedKey]:
         position = match.end()
         name = match.group(1)
         if name is None:
-            if match.group(0) == "%":
+            char = match.group(0)
+            if char == "%":
                 newline = text.find("\n", position)
                 position = length if newline < 0 else newline + 1
+            elif char in short_verb:  # |…| made a short form of \verb
+                line_end = text.find("\n", position)
+                line_end = length if line_end < 0 else line_end
+                end = text.find(char, position, line_end)
+                position = line_end if end < 0 else end + 1
             continue
         if name in learned:
-            position = _citation(text, position, name, found, learned[name])
+            if learned[name] is _VERBATIM_ARGUMENT:
+                position = _skip_argument(text, position)
+            else:
+                position = _citation(text, position, name, found, learned[name])
         elif ("ite" in name or "cquote" in name) and syntax.is_cite_command(name):
             position = _citation(text, position, name, found)
         elif name in _INLINE_VERBATIM:
@@ -92,6 +104,18 @@ def latex_citations(text: str) -> list[CitedKey]:
         elif name == "end" and text.startswith("{document}", position):
             break  # LaTeX reads nothing after \end{document}
     return found
+
+
+_SHORT_VERB = re.compile(r"\\MakeShortVerb\*?\s*\{?\\([^A-Za-z\s])")
+_LTXDOC = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{ltxdoc\}")
+
+
+def _short_verb_characters(text: str) -> str:
+    """Characters that `\\MakeShortVerb` (or the ltxdoc class, for `|`) turned into `\\verb`."""
+    found = set(_SHORT_VERB.findall(text)) if "ShortVerb" in text else set()
+    if "ltxdoc" in text[:2000] and _LTXDOC.search(text[:2000]):
+        found.add("|")
+    return "".join(sorted(found))
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -382,8 +406,26 @@ _COMMAND_DEFINITIONS = frozenset(
 _CITED_PARAMETER = re.compile(r"\\([A-Za-z]*[cC]ite[A-Za-z]*)\*?\s*(?:\[[^\]]*\]\s*)*\{\s*#(\d)\s*\}")
 
 
+# A macro that detokenizes its argument (`\\newcommand*{\\code}[1]{\\detokenize{#1}}`) shows it as written.
+_VERBATIM_ARGUMENT: frozenset[int] = frozenset({-1})
+_DETOKENIZED = re.compile(r"\\(?:detokenize|unexpanded|string)\b[^#]{0,40}#1")
+
+
+def _skip_argument(text: str, position: int) -> int:
+    position = _skip_options(text, position)
+    start = _skip_spaces(text, position)
+    if text.startswith("{", start):
+        end = _group_end(text, start)
+        if end >= 0:
+            return end + 1
+    return position
+
+
 def _learn(learned: dict[str, frozenset[int]], name: str, body: str, *, optional_first: bool) -> None:
     """Which brace groups of a newly defined macro its body cites (none: it cites nothing itself)."""
+    if not optional_first and _DETOKENIZED.search(body):
+        learned[name] = _VERBATIM_ARGUMENT
+        return
     numbers = {int(m.group(2)) for m in _CITED_PARAMETER.finditer(body) if syntax.is_cite_command(m.group(1))}
     shift = 2 if optional_first else 1
     groups = frozenset(n - shift for n in numbers if n - shift >= 0)

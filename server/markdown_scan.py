@@ -164,15 +164,18 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                     at = start + len(body) - len(content)
                     hidden.append((at + example.start(1), at + example.end(1)))
                 item = _LIST_ITEM.match(content)
-                if item and indent < base + 4:
-                    while lists and indent < lists[-1]:
+                first_item = True
+                while item and indent < base + 4:  # `* - x` opens two lists on one line
+                    while first_item and lists and indent < lists[-1]:
                         lists.pop()
+                    first_item = False
                     marker = item.end(2) - item.start(2)
                     spaces = item.end(3) - item.start(3)
                     lists.append(indent + marker + (spaces or 1))
                     base = lists[-1]
                     content = " " * base + content[item.end() :]
                     indent = _indent(content)
+                    item = _LIST_ITEM.match(content) if content.strip() else None
                 if indent >= base + 4 and (previous_blank or previous_code) and chunk_start < 0:
                     visible = False
                     previous_code = True

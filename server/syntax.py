@@ -59,6 +59,7 @@ LATEX_KEY_CHARS = re.compile(r"[^,{}\s%\\]")
 VERBATIM_ENVIRONMENTS = (
     "verbatim", "verbatim*", "Verbatim", "Verbatim*", "BVerbatim", "LVerbatim", "SaveVerbatim", "VerbatimOut",
     "lstlisting", "minted", "comment", "filecontents", "filecontents*", "spverbatim", "Highlighting",
+    "macrocode", "macrocode*",
 )  # fmt: skip
 
 

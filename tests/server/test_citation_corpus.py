@@ -56,5 +56,5 @@ def test_flagged_keys_agree_with_the_real_tools(language: str) -> None:
 
 
 def test_every_document_has_expected_keys() -> None:
-    documents = {p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.parent != CORPUS}
+    documents = {p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.*") if p.parent != CORPUS}
     assert documents == set(EXPECTED), "run tests/data/citations/regenerate.py after adding a document"

@@ -34,3 +34,31 @@ def test_citation_at_touches_the_key_end() -> None:
 def test_thousands_of_citations() -> None:
     text = " ".join(f"\\cite{{key{n}}}" for n in range(5000))
     assert len(latex_citations(text)) == 5000
+
+
+def test_an_unfinished_key_list_ends_where_it_stops_being_one() -> None:
+    text = "Early work \\cite{\nAs in \\cite{okapi1994zebra} and \\cite{foo, The model is new}\n\n\\citep{a,\n\nb}"
+    found = latex_citations(text)
+    assert [c.key for c in found] == ["okapi1994zebra", "foo", "a"]
+    later = text.index("okapi1994zebra") + 3
+    assert citation_at(found, later) == found[0]
+
+
+def test_what_latex_does_not_read_as_citations() -> None:
+    text = (
+        "\\documentclass{ltxdoc}\n\\newcommand*{\\code}[1]{\\detokenize{#1}}\n"
+        "\\newcommand{\\seecite}[2]{see \\citet{#1} and \\citet{#2}}\n"
+        "|\\cite{short}| \\code{\\cite{detok}} \\verb+\\cite{v}+ \\setcitestyle{numbers} \\citetext{priv}\n"
+        "\\iffalse \\cite{off} \\fi \\seecite{a}{b} \\def\\x#1{\\cite{#1}} \\x{c}\n"
+        "\\end{document}\n\\cite{after}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["a", "b", "c"]
+
+
+def test_markdown_lists_examples_and_directives() -> None:
+    text = (
+        "(@ex) An example.\n\nAs (@ex) shows, @real.\n\n"
+        "``````{list-table}\n* - ```md\n    {cite}`incode`\n    ```\n  - {cite:p}`inrow`\n``````\n\n"
+        "- item\n\n        @indentedcode\n\n- item\n\n    continued @continued\n"
+    )
+    assert [c.key for c in markdown_citations(text)] == ["real", "inrow", "continued"]

@@ -19,7 +19,7 @@ from server.context import cite_site_at
 from server.syntax import LATEX, MARKDOWN
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "citations"
-DOCUMENTS = sorted(p for p in CORPUS.rglob("*") if p.parent != CORPUS)
+DOCUMENTS = sorted(p for p in CORPUS.rglob("*.*") if p.parent != CORPUS)
 # What is typed, and the key it holds so far.
 UNFINISHED = [
     ("\\cite{", None),
@@ -30,7 +30,7 @@ UNFINISHED = [
 ]
 # Where completion offers keys as it does today: in a key group, after an `@`.
 COMPLETES = {"\\cite{": LATEX, "\\cite{foo,": LATEX, "[@": MARKDOWN}
-_PROSE_LINE = re.compile(r"^[A-Z][a-z]+ ", re.MULTILINE)
+_PROSE_LINE = re.compile(r"^[A-Za-z][\w'-]* ", re.MULTILINE)
 
 
 def language_of(path: Path) -> str:
@@ -38,13 +38,13 @@ def language_of(path: Path) -> str:
 
 
 def insertion_point(text: str, language: str) -> int:
-    """After the first word of the first prose line of the body."""
+    """After the first word of the first prose line of the body (or at the start of its first line)."""
     body = text.find("\\begin{document}") if language == LATEX else 0
     if language == MARKDOWN and text.startswith("---"):
         body = text.find("\n---", 3) + 4
+    body = text.find("\n", max(body, 0)) + 1
     line = _PROSE_LINE.search(text, body)
-    assert line is not None
-    return line.end() - 1
+    return line.end() - 1 if line else body
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)

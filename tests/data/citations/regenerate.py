@@ -38,9 +38,12 @@ MYST_PROSE = {"note", "warning", "tip", "important", "caution", "attention", "da
 
 
 def latex_keys(document: Path) -> list[str]:
+    # fontspec needs a Unicode engine: such documents are read by lualatex, the rest by pdflatex.
+    unicode = re.search(r"\\usepackage(?:\[[^\]]*\])?\{fontspec\}", document.read_text(errors="replace"))
+    engine = "lualatex" if unicode else "pdflatex"
     with tempfile.TemporaryDirectory() as scratch:
         subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", f"-output-directory={scratch}", document.name],
+            [engine, "-interaction=nonstopmode", f"-output-directory={scratch}", document.name],
             cwd=document.parent,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
