@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -129,6 +131,22 @@ def _read(piece: Piece) -> list[Record]:
     return _json_lines(data, piece)
 
 
+def _exit_with_parent() -> None:
+    """A worker's initializer: end the worker as soon as the process that started it is gone, even
+    by `kill -9`. (Nothing else would tell it: a worker holds both ends of its own task queue, and
+    the forkserver lives as long as its workers; killed ingests left them all running.)"""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        # The sentinel (a pipe on POSIX, a process handle on Windows) is ready when the parent ends.
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="papercite-parent-watch", daemon=True).start()
+
+
 def _input_size(path: Path) -> int:
     size = path.stat().st_size
     try:
@@ -151,7 +169,9 @@ def read_pieces(files: Sequence[Path], displays: Sequence[str | None]) -> Iterat
         return
     # forkserver/spawn: never fork a process that holds SQLite and tantivy threads.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(method), initializer=_exit_with_parent
+    )
     pending: deque[tuple[str, Future[list[Record]]]] = deque()
     try:
         for piece in pieces:
