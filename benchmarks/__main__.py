@@ -56,6 +56,10 @@ def report(quick: bool) -> str:
         section("Slack acknowledgement", "slack_ack"),
         section("Scale: synthetic arXiv collections", "scale", "--sizes", *sizes),
         section("ACM-CR: citation recommendation on real citing text", "acmcr", *acmcr),
+        section("Harvest from a local OAI-PMH fake", "harvest", "--records", "5000" if quick else "50000"),
+        section(
+            "Ingest of a gzip-compressed file", "gzip_ingest", "--records", "5000" if quick else "100000"
+        ),
     ]
     return "\n".join(parts)
 

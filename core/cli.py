@@ -60,6 +60,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
+    harvest = commands.add_parser("harvest", help="add every paper of an arXiv set or an OpenAlex filter")
+    sources = harvest.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    arxiv = sources.add_parser("arxiv", help="arXiv over OAI-PMH; run again to go on or to take what is new")
+    arxiv.add_argument(
+        "--set", default="", help="an OAI-PMH set: cs, math, physics:hep-th … (default: all of arXiv)"
+    )
+    arxiv.add_argument("--category", default="", help="keep papers listed under this category, e.g. cs.CL")
+    arxiv.add_argument(
+        "--from", dest="date_from", default="", metavar="DATE", help="changed on or after YYYY-MM-DD"
+    )
+    arxiv.add_argument("--until", default="", metavar="DATE", help="changed on or before YYYY-MM-DD")
+    arxiv.add_argument("--json", action="store_true", help="print the report as JSON")
+    openalex = sources.add_parser("openalex", help="OpenAlex works by cursor paging; run again to go on")
+    openalex.add_argument(
+        "--filter",
+        required=True,
+        help='an OpenAlex filter, e.g. "concepts.id:C41008148,publication_year:2024"',
+    )
+    openalex.add_argument(
+        "--max", type=int, default=None, metavar="N", help="read at most N works in this run"
+    )
+    openalex.add_argument("--json", action="store_true", help="print the report as JSON")
+
     search = commands.add_parser("search", help="papers for a sentence or keywords")
     search.add_argument("query", nargs="+", help="the text to search for; '-' reads one query per stdin line")
     search.add_argument(
@@ -297,9 +320,49 @@ async def _add(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> 
     return EXIT_ERROR if result.errors else EXIT_OK
 
 
+async def _harvest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from core.sources.harvest import harvest_arxiv, harvest_openalex
+
+    if not isinstance(library, Library):
+        raise PaperciteError("papercite harvest works on a folder; run it on the server's machine for now")
+
+    with tqdm(unit=" records", disable=not sys.stderr.isatty(), file=sys.stderr, leave=False) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        if args.source == "arxiv":
+            report = await harvest_arxiv(
+                library,
+                set_spec=args.set,
+                category=args.category,
+                date_from=args.date_from,
+                until=args.until,
+                progress=progress,
+            )
+        else:
+            if args.max is not None and args.max < 1:
+                raise PaperciteError("--max must be at least 1")
+            report = await harvest_openalex(
+                library, filter_text=args.filter, max_records=args.max, progress=progress
+            )
+    if args.json:
+        print(json.dumps(asdict(report)), file=out)
+    else:
+        print(report.summary(), file=out)
+    return EXIT_OK
+
+
 _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO], Awaitable[int]]] = {
     "ingest": _ingest,
     "add": _add,
+    "harvest": _harvest,
     "search": _search,
     "show": _show,
     "remove": _remove,

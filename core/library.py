@@ -390,13 +390,25 @@ class Library:
         finally:
             lock.release()
 
-    async def add_papers(self, papers: Sequence[Paper]) -> IngestReport:
-        """Add records built in memory (the Slack modal, an editor); same identity rules as files."""
+    async def add_papers(
+        self, papers: Sequence[Paper], *, meta: Mapping[str, str] | None = None
+    ) -> IngestReport:
+        """Add records built in memory (the Slack modal, an editor); same identity rules as files.
+
+        `meta` values are stored in the same transaction: a harvest keeps its resumption point
+        with the batch it belongs to, so a kill between the two cannot lose or repeat records.
+        """
         lock = self._lock("papercite add")
         await asyncio.to_thread(lock.acquire)
         try:
             report = IngestReport()
-            await self._write(lambda writer, indexing: _merge_batch(writer, indexing, list(papers), report))
+
+            def work(writer: Writer, indexing: IndexWriting) -> None:
+                _merge_batch(writer, indexing, list(papers), report)
+                for name, value in (meta or {}).items():
+                    writer.set_meta(name, value)
+
+            await self._write(work)
             report.settle()
             return report
         finally:

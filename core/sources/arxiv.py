@@ -96,6 +96,7 @@ def parse_atom(body: bytes) -> AtomResult:
 class OaiPage:
     papers: list[Paper] = field(default_factory=list)
     datestamps: list[str] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)  # arXiv id -> all its categories
     deleted: int = 0
     token: str = ""  # empty: the list is complete
     complete_size: int | None = None
@@ -138,10 +139,6 @@ def _oai_record(record: ET.Element) -> Paper | None:
     )
 
 
-def categories_of(paper: Paper) -> str:
-    return dict(paper.extra).get("primaryclass", "")
-
-
 def parse_list_records(body: bytes) -> OaiPage:
     """One page of `ListRecords`; BadResponse if it is not OAI-PMH (or was cut off)."""
     root = _xml(body, "arXiv OAI-PMH")
@@ -168,6 +165,8 @@ def parse_list_records(body: bytes) -> OaiPage:
             paper = None
         if paper is not None:
             page.papers.append(paper)
+            categories = record.findtext(f"{OAI}metadata/{ARXIV_OAI}arXiv/{ARXIV_OAI}categories") or ""
+            page.categories[paper.arxiv_id] = categories.split()
     token = records.find(f"{OAI}resumptionToken")
     if token is not None:
         page.token = (token.text or "").strip()

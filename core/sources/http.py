@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import os
 import random
 import sqlite3
@@ -318,7 +319,7 @@ class Client:
                         )
                     wait = retry_after
             elif status:
-                raise BadResponse(f"{service.name} answered {status} for {what}")
+                raise BadResponse(f"{service.name} answered {status} for {what}{_said(body)}")
             if attempt < self.config.retries:
                 backoff = self.config.backoff * 2**attempt * (1 + random.random() / 4)
                 await asyncio.sleep(max(wait, backoff if not wait else 0.0))
@@ -326,6 +327,19 @@ class Client:
             f"{service.name} could not be reached for {what} after {self.config.retries + 1} "
             f"attempts: {last_problem}"
         )
+
+
+def _said(body: bytes) -> str:
+    """What a refusal says, briefly: a JSON `message` (OpenAlex, Crossref) or the text."""
+    text = body[:2000].decode("utf-8", "replace").strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        text = str(parsed.get("message") or parsed.get("error") or "")
+    text = " ".join(text.split())
+    return f": {text[:200]}" if text and not text.startswith("<") else ""
 
 
 def _describe(error: BaseException, timeout: float) -> str:

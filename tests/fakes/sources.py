@@ -212,11 +212,34 @@ class OaiRecord:
     deleted: bool = False
 
 
+def _letters(number: int) -> str:
+    """0 → "", 1 → "a", 27 → "ab": a distinct tail for each number."""
+    letters = ""
+    while number:
+        number, digit = divmod(number - 1, 26)
+        letters = chr(ord("a") + digit) + letters
+    return letters
+
+
 def synthetic_oai_records(count: int, *, start: str = "2024-01-01", per_day: int = 500) -> list[OaiRecord]:
     """`count` distinct records in set `cs`, `per_day` per datestamp, categories cycling cs.CL/cs.LG/cs.IR."""
     import datetime
 
     day0 = datetime.date.fromisoformat(start)
+    # Varied names and title words, so cite keys differ as a real set's do (not aaa…zzz suffixes).
+    names = [
+        "Tester",
+        "Lovelace",
+        "Hopper",
+        "Turing",
+        "Noether",
+        "Gauss",
+        "Euler",
+        "Curie",
+        "Shannon",
+        "Knuth",
+    ]
+    words = ["Synthetic", "Resumable", "Harvested", "Incremental", "Streaming", "Sparse", "Dense", "Robust"]
     records = []
     for i in range(count):
         day = day0 + datetime.timedelta(days=i // per_day)
@@ -226,14 +249,28 @@ def synthetic_oai_records(count: int, *, start: str = "2024-01-01", per_day: int
                 arxiv_id=f"{day:%y%m}.{10000 + i:05d}",
                 datestamp=day.isoformat(),
                 set_spec="cs",
-                title=f"Synthetic study number {i} of harvesting",
+                title=f"{words[i % 8]} study number {i} of harvesting",
                 abstract=f"We describe synthetic experiment {i} about resumable harvesting of {category} metadata.",
-                authors=[("Tester", f"Ada {i}"), ("Harvester", "Bob")],
+                authors=[(f"{names[i % 10]}{_letters(i // 10)}", f"Ada {i}"), ("Harvester", "Bob")],
                 categories=f"{category} cs.AI",
                 created=day.isoformat(),
             )
         )
     return records
+
+
+def synthetic_openalex_works(count: int, *, year: int = 2023) -> dict[str, dict[str, Any]]:
+    """`count` works of one year; every seventh has no abstract (OpenAlex lacks many)."""
+    works = {}
+    for i in range(count):
+        work_id = f"W4{i:09d}"
+        abstract = (
+            "" if i % 7 == 3 else f"Synthetic OpenAlex work {i} on cursor paging and resumable harvests."
+        )
+        works[work_id] = openalex_work(
+            work_id, f"OpenAlex synthetic work {i}", abstract, [f"Author {i}"], year, doi=f"10.5555/oa.{i}"
+        )
+    return works
 
 
 def sample_data() -> tuple[dict[str, dict[str, Any]], dict[str, ArxivEntry], dict[str, dict[str, Any]]]:
@@ -318,6 +355,7 @@ class FakeSources:
     openalex: dict[str, dict[str, Any]] = field(default_factory=dict)
     oai: list[OaiRecord] = field(default_factory=list)
     oai_page_size: int = 100
+    token_epoch: int = 0  # bump (expire_tokens) and earlier resumption tokens become bad
     requests: list[Request] = field(default_factory=list)
     port: int = 0
     _faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
@@ -347,6 +385,11 @@ class FakeSources:
     def fail_next(self, service: str, *faults: Fault) -> None:
         """Queue faults for the next requests to `service` (crossref, arxiv, oai, openalex)."""
         self._faults[service].extend(faults)
+
+    def expire_tokens(self) -> None:
+        """Resumption tokens handed out so far become `badResumptionToken`, as they do on arXiv
+        after a while."""
+        self.token_epoch += 1
 
     def served(self, service: str) -> list[Request]:
         return [r for r in self.requests if r.service == service]
@@ -462,10 +505,12 @@ class FakeSources:
         token = query.get("resumptionToken")
         if token:
             try:
-                offset_text, date_from, until, set_spec = (
+                epoch, offset_text, date_from, until, set_spec = (
                     base64.urlsafe_b64decode(token.encode()).decode().split("|")
                 )
                 offset = int(offset_text)
+                if int(epoch) != self.token_epoch:
+                    raise ValueError("an expired token")
             except (ValueError, UnicodeDecodeError):
                 body = _oai_error(
                     "badResumptionToken", "The value of the resumptionToken argument is invalid or expired."
@@ -497,7 +542,9 @@ class FakeSources:
         page = matching[offset : offset + self.oai_page_size]
         following = offset + len(page)
         next_token = (
-            base64.urlsafe_b64encode(f"{following}|{date_from}|{until}|{set_spec}".encode()).decode()
+            base64.urlsafe_b64encode(
+                f"{self.token_epoch}|{following}|{date_from}|{until}|{set_spec}".encode()
+            ).decode()
             if following < len(matching)
             else ""
         )
@@ -649,3 +696,27 @@ def _oai_page(records: list[OaiRecord], token: str, size: int, cursor: int, url:
         listing, f"{{{OAI_NS}}}resumptionToken", cursor=str(cursor), completeListSize=str(size)
     ).text = token or None
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def main() -> None:
+    """`python -m tests.fakes.sources [--oai N] [--page P] [--openalex N]`: serve the sample papers
+    (and N synthetic OAI-PMH records) until killed; prints the `PAPERCITE_*_URL` variables first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--oai", type=int, default=0, help="synthetic OAI-PMH records to serve")
+    parser.add_argument("--page", type=int, default=1000, help="OAI-PMH records per page")
+    parser.add_argument("--openalex", type=int, default=0, help="synthetic OpenAlex works to serve")
+    args = parser.parse_args()
+    fake = FakeSources.with_samples()
+    fake.oai = synthetic_oai_records(args.oai, per_day=1000)
+    fake.oai_page_size = args.page
+    fake.openalex |= synthetic_openalex_works(args.openalex)
+    fake.start()
+    for name, value in fake.env().items():
+        print(f"{name}={value}", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
