@@ -45,7 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", help="add BibTeX, CSL-JSON, arXiv metadata or JSON Lines files")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (recursive)")
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (recursive)")
+    ingest.add_argument(
+        "--zotero",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="read a Zotero library from its database (zotero.sqlite or its folder; default: Zotero's data folder)",
+    )
+    ingest.add_argument(
+        "--collection", metavar="NAME", help="with --zotero: only this collection (and its subcollections)"
+    )
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
     add = commands.add_parser("add", help="add papers by DOI, arXiv id or link, or OpenAlex work id")
@@ -198,6 +208,31 @@ def render_report(report: IngestReport) -> str:
 
 
 async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
+    if not args.paths and args.zotero is None:
+        raise PaperciteError("name files or folders to ingest, or --zotero")
+    if args.collection is not None and args.zotero is None:
+        raise PaperciteError("--collection goes with --zotero")
+    if args.zotero is not None:
+        from core.sources.zotero import ingest_zotero
+
+        if not isinstance(library, Library):
+            raise PaperciteError(
+                "papercite ingest --zotero works on a folder; run it on the server's machine for now"
+            )
+
+        zotero = await ingest_zotero(library, Path(args.zotero) if args.zotero else None, args.collection)
+        if args.json:
+            counts = {name: len(getattr(zotero.report, name)) for name in ("added", "updated", "unchanged")}
+            print(
+                json.dumps(
+                    {"zotero": str(zotero.database), "read": zotero.read, "since": zotero.since} | counts
+                ),
+                file=out,
+            )
+        else:
+            print(zotero.summary(), file=out)
+        if not args.paths:
+            return EXIT_OK
     from tqdm import tqdm
 
     with tqdm(unit=" papers", disable=not sys.stderr.isatty(), file=sys.stderr, leave=False) as bar:

@@ -44,7 +44,7 @@ _REFRESH_SECONDS = 0.5
 
 ProgressCallback = Callable[[str, int], None]
 # Formats that know a record's real entry type; the others only guess `article`/`misc`.
-_TYPED_FORMATS = frozenset({"bibtex", "csl-json"})
+_TYPED_FORMATS = frozenset({"bibtex", "csl-json", "crossref", "zotero"})
 
 
 def default_home() -> Path:
