@@ -59,6 +59,7 @@ def test_markdown_lists_examples_and_directives() -> None:
     text = (
         "(@ex) An example.\n\nAs (@ex) shows, @real.\n\n"
         "``````{list-table}\n* - ```md\n    {cite}`incode`\n    ```\n  - {cite:p}`inrow`\n``````\n\n"
-        "- item\n\n        @indentedcode\n\n- item\n\n    continued @continued\n"
+        "- item\n\n        @indentedcode\n\n- item\n\n    continued @continued\n\n"
+        '![](a.png){fig-alt="The citation \'@inalt\' in brackets"} and [@inspan]{.mark title="@attr"}\n'
     )
-    assert [c.key for c in markdown_citations(text)] == ["real", "inrow", "continued"]
+    assert [c.key for c in markdown_citations(text)] == ["real", "inrow", "continued", "inspan"]
