@@ -7,10 +7,11 @@ neither ping `@channel` (that takes `<!channel>`) nor forge a link.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bots.values import MAX_RESULTS_SHOWN, PAGE_SIZE, encode_value
 from core.export import to_bibtex
 from core.highlight import best_sentence_index, matching_words, sentences
 from core.records import Paper
@@ -18,9 +19,7 @@ from core.search import Hit
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
-MAX_BUTTON_VALUE = 2000
 MAX_PLAIN_TEXT = 150  # header blocks and button labels
-PAGE_SIZE = 5
 SNIPPET_CHARS = 420
 
 Block = dict[str, Any]
@@ -37,7 +36,11 @@ USAGE = (
 
 
 def escape(text: str) -> str:
-    """mrkdwn's three control characters."""
+    """mrkdwn's three control characters: the one escaper for every string of ours Slack renders.
+
+    Slack reads `<!channel>`, `<!here>`, `<@U…>` and `<url|label>` only between `<` and `>`, so with
+    those escaped, text from papers, queries or users can neither ping anyone nor forge a link.
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -67,26 +70,21 @@ def snippet(abstract: str, terms: Mapping[str, float], limit: int = SNIPPET_CHAR
     return bold_terms(text, terms)
 
 
-def encode_value(payload: dict[str, Any]) -> str:
-    """A button value: JSON, with the query's weakest terms dropped until it fits in 2000 characters."""
-    payload = dict(payload)
-    terms = dict(payload.get("t", {}))
-    while True:
-        value = json.dumps(payload | ({"t": terms} if "t" in payload else {}), separators=(",", ":"))
-        if len(value) <= MAX_BUTTON_VALUE or not terms:
-            return value[:MAX_BUTTON_VALUE]
-        terms.pop(min(terms, key=lambda term: terms[term]))
-
-
 def _round_terms(terms: Mapping[str, float]) -> dict[str, float]:
     return {term: round(weight, 3) for term, weight in terms.items()}
+
+
+_SAFE_LINK = re.compile(r"https?://[^\s|<>&]+", re.IGNORECASE)
+# A Slack user id as Slack writes it; anything else is not shown as a mention.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def title_link(paper: Paper) -> str:
     title = escape(clip(paper.title, 300))
     link = paper.link
-    # `|` and `>` would end the link early; a URL with them is shown unlinked.
-    if link and not any(c in link for c in "|<> "):
+    # Only web addresses are linked; `|`, `<`, `>` or a space would end the link early, and `&` could
+    # spell an escaped `<`: a URL with any of them is shown unlinked.
+    if _SAFE_LINK.fullmatch(link):
         return f"*<{link}|{title}>*"
     return f"*{title}*"
 
@@ -152,7 +150,7 @@ def results_message(
     for hit in hits[:PAGE_SIZE]:
         blocks += result_blocks(hit, terms)
         blocks.append({"type": "divider"})
-    if has_more:
+    if has_more and offset + PAGE_SIZE < MAX_RESULTS_SHOWN:
         value = encode_value({"q": clip(query, 300), "o": offset + PAGE_SIZE, "t": _round_terms(terms)})
         blocks.append({"type": "actions", "elements": [button(f"Next {PAGE_SIZE}", "next_page", value)]})
     return blocks[:MAX_BLOCKS]
@@ -160,10 +158,8 @@ def results_message(
 
 def shared_message(hit: Hit, terms: Mapping[str, float], user_id: str) -> list[Block]:
     """One result, for everyone in the channel, saying who shared it."""
-    return [
-        *result_blocks(hit, terms, with_buttons=False),
-        context(f"Shared by <@{escape(user_id)}> with /paper"),
-    ]
+    sharer = f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else "someone"
+    return [*result_blocks(hit, terms, with_buttons=False), context(f"Shared by {sharer} with /paper")]
 
 
 def bibtex_message(paper: Paper) -> list[Block]:

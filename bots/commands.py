@@ -14,8 +14,9 @@ class Request:
     argument: str = ""
 
 
-def parse_request(text: str) -> Request:
-    text = _MENTION.sub(" ", text or "").strip()
+def parse_request(text: object) -> Request:
+    """What the text asks for; text that is not a string (a malformed request) asks for help."""
+    text = _MENTION.sub(" ", text if isinstance(text, str) else "").strip()
     if not text or text.lower() in {"help", "-h", "--help", "?"}:
         return Request("help")
     word, _, rest = text.partition(" ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,10 +17,27 @@ _AUTHOR_SEPARATORS = re.compile(r"\n|;|\s+and\s+")
 
 def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
     """{block id: text} from a view_submission's state."""
-    state = view.get("state", {}).get("values", {})
-    return {
-        block: str((fields.get("value") or {}).get("value") or "").strip() for block, fields in state.items()
-    }
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return {}
+    submitted = {}
+    for block, fields in values.items():
+        element = fields.get("value") if isinstance(fields, dict) else None
+        text = element.get("value") if isinstance(element, dict) else None
+        submitted[block] = text.strip() if isinstance(text, str) else ""
+    return submitted
+
+
+def form_metadata(view: Mapping[str, Any]) -> dict[str, str]:
+    """The channel and user the form was opened from (written by /paper add); {} when unreadable."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError, RecursionError):
+        return {}
+    if not isinstance(metadata, dict):
+        return {}
+    return {name: value for name, value in metadata.items() if isinstance(value, str)}
 
 
 def papers_from_bibtex(text: str, origin: str) -> tuple[list[Paper], dict[str, str]]:

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
 from bots.app import build_app
+from bots.edge import Refused, bolt_request
 from core.interface import PaperLibrary
 from core.remote import open_library
 
@@ -20,6 +21,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # Where the bot's Web API calls go: Slack itself unless set (a proxy, or a test's local fake).
 API_URL_VARIABLE = "PAPERCITE_SLACK_API_URL"
+# Connections waiting to be accepted. With the default 128, a burst of 200 `/paper` posts left some
+# clients retrying their SYN for about a second; see docs/benchmarks.md, "Slack acknowledgement".
+LISTEN_BACKLOG = 1024
 
 log = logging.getLogger("papercite.slack")
 
@@ -35,9 +39,20 @@ def require(*names: str) -> dict[str, str]:
     return {name: os.environ[name] for name in names}
 
 
-def web_application(app: AsyncApp, library: PaperLibrary) -> web.Application:
+def web_application(app: AsyncApp, library: PaperLibrary, signing_secret: str | None) -> web.Application:
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        try:
+            bolt = bolt_request(await request.read(), request.headers, request.query_string, signing_secret)
+        except Refused as refused:
+            log.info("refused a request to %s: %s", EVENTS_PATH, refused.reason)
+            return web.json_response({"error": refused.reason}, status=refused.status)
+        try:
+            return await to_aiohttp_response(await app.async_dispatch(bolt))
+        except Exception as error:
+            # `check_shape` lets through only what bolt can read; should a shape it does not know
+            # still trip bolt before any listener runs, the request was malformed: say so, briefly.
+            log.warning("slack-bolt could not read a signed request: %r", error)
+            return web.json_response({"error": "not a Slack request"}, status=400)
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "papers": (await library.stats())["papers"]})
@@ -56,7 +71,7 @@ async def http_application(home: str | Path | None, bot_token: str, signing_secr
     app = build_app(
         library, bot_token=bot_token, signing_secret=signing_secret, api_url=os.environ.get(API_URL_VARIABLE)
     )
-    return web_application(app, library)
+    return web_application(app, library, signing_secret)
 
 
 async def run_socket_mode(home: str | Path | None, bot_token: str, app_token: str) -> None:
@@ -82,7 +97,7 @@ def serve(home: str | Path | None, *, socket_mode: bool, host: str, port: int) -
             tokens = require("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
             application = http_application(home, tokens["SLACK_BOT_TOKEN"], tokens["SLACK_SIGNING_SECRET"])
             log.info("serving Slack on http://%s:%d%s", host, port, EVENTS_PATH)
-            web.run_app(application, host=host, port=port, print=None)
+            web.run_app(application, host=host, port=port, print=None, backlog=LISTEN_BACKLOG)
     except MissingSetting as error:
         print(f"papercite: {error}", file=sys.stderr)
         return 1

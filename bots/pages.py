@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bots import blocks
-from bots.blocks import PAGE_SIZE, Block
+from bots.blocks import PAGE_SIZE, Block, escape
+from bots.values import BadActionValue
 from core.interface import PaperLibrary
 from core.query import text_terms
 from core.records import EmptyQuery, UnknownKey
 
+# Notification text is short: Slack shows it in notifications and where blocks are not rendered.
+MAX_SUMMARY = 150
 
-@dataclass
+
+@dataclass(frozen=True)
 class Answer:
     blocks: list[Block]
-    text: str  # the notification text Slack shows where blocks are not rendered
+    summary: str  # plain words, not mrkdwn: escaped on the way out, like everything else we post
+
+    def message(self) -> dict[str, Any]:
+        """The `blocks` and `text` arguments of every message the bot sends (chat.postMessage,
+        chat.postEphemeral, response_url): the blocks are escaped as they are built, the text here."""
+        return {"blocks": self.blocks, "text": escape(blocks.clip(self.summary, MAX_SUMMARY))}
 
 
 async def search_page(
@@ -29,7 +39,7 @@ async def search_page(
     page = hits[offset : offset + PAGE_SIZE]
     return Answer(
         blocks.results_message(page, terms, query, offset, has_more=len(hits) > offset + PAGE_SIZE),
-        f"{len(page)} papers for {query[:100]}" if page else f"No papers match {query[:100]}",
+        f"{len(page)} papers for {query}" if page else f"No papers match {query}",
     )
 
 
@@ -59,12 +69,21 @@ def problem(error: Exception) -> Answer:
     """The project's own errors, in plain words for the person who asked."""
     if isinstance(error, EmptyQuery):
         text = "Your query has no words to search for (only very common words or markup). Try `/paper help`."
+        summary = "Your query has no words to search for."
     elif isinstance(error, UnknownKey):
-        hint = f" Did you mean {', '.join(f'`{k}`' for k in error.suggestions)}?" if error.suggestions else ""
-        text = f"No paper has the key `{blocks.escape(error.key)}`.{hint}"
+        hint = (
+            f" Did you mean {', '.join(f'`{escape(k)}`' for k in error.suggestions)}?"
+            if error.suggestions
+            else ""
+        )
+        text = f"No paper has the key `{escape(error.key)}`.{hint}"
+        summary = f"No paper has the key {error.key}."
+    elif isinstance(error, BadActionValue):
+        text, summary = escape(str(error)), str(error)
     else:
-        text = f"Sorry: {blocks.escape(str(error))}"
-    return Answer(blocks.text_message(text), text)
+        text = f"Sorry: {escape(str(error))}"
+        summary = f"Sorry: {error}"
+    return Answer(blocks.text_message(text), summary)
 
 
 SOMETHING_WENT_WRONG = Answer(

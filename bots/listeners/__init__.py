@@ -38,14 +38,23 @@ def ephemeral(respond: Any, *, replace_original: bool = False) -> Reply:
     """Answer through the request's response_url, visible to the asker only."""
 
     async def reply(answer: Answer) -> Any:
+        if getattr(respond, "response_url", None) is None:
+            # Slack always sends one with a command or a button; a payload without it gets no answer.
+            log.warning("no response_url to answer with %r", answer.summary[:80])
+            return None
         return await respond(
-            blocks=answer.blocks,
-            text=answer.text,
+            **answer.message(),
             response_type="ephemeral",
             replace_original=replace_original,
         )
 
     return reply
+
+
+def user_of(body: dict[str, Any]) -> str:
+    """The id of the person who pressed or submitted something ("" in a malformed payload)."""
+    user = body.get("user")
+    return str(user.get("id") or "") if isinstance(user, dict) else ""
 
 
 def library_of(context: Any) -> Any:

@@ -21,8 +21,7 @@ async def app_mention(event: dict[str, Any], client: Any, context: Any) -> None:
         return await client.chat_postMessage(
             channel=event["channel"],
             thread_ts=thread,
-            blocks=answer.blocks,
-            text=answer.text,
+            **answer.message(),
             unfurl_links=False,
         )
 

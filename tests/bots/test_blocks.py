@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bots import blocks
+from bots import blocks, values
 from core.query import text_terms
 from core.records import Paper
 from core.search import Hit
@@ -35,7 +35,7 @@ def validate(message: list[dict[str, Any]]) -> None:
             assert len(raw["text"]["text"]) <= blocks.MAX_SECTION_TEXT
         for element in raw.get("elements", []):
             if element.get("type") == "button":
-                assert len(element["value"]) <= blocks.MAX_BUTTON_VALUE
+                assert len(element["value"]) <= values.MAX_BUTTON_VALUE
 
 
 def hits(count: int) -> list[Hit]:
@@ -69,8 +69,8 @@ def test_a_page_never_exceeds_the_limits_even_for_a_huge_query() -> None:
 
 def test_button_values_drop_weak_terms_to_fit() -> None:
     terms = {f"t{n:04d}": float(n) for n in range(600)}
-    encoded = blocks.encode_value({"k": "x", "t": terms})
-    assert len(encoded) <= blocks.MAX_BUTTON_VALUE
+    encoded = values.encode_value({"k": "x", "t": terms})
+    assert len(encoded) <= values.MAX_BUTTON_VALUE
     value = json.loads(encoded)
     assert "t0599" in value["t"] and "t0000" not in value["t"]
 
@@ -112,3 +112,24 @@ def test_the_add_modal_is_a_valid_view() -> None:
 def test_title_links_only_safe_urls(link: str, linked: bool) -> None:
     paper = Paper(key="k", title="T", url=link.replace("https://doi.org/", "") if False else link)
     assert blocks.title_link(paper).startswith("*<") is linked
+
+
+@pytest.mark.parametrize(
+    ("user", "shown"), [("U42", "<@U42>"), ("W0ENT1", "<@W0ENT1>"), ("U1><!channel", "someone")]
+)
+def test_the_sharer_is_named_only_by_a_real_user_id(user: str, shown: str) -> None:
+    shared = blocks.shared_message(hits(1)[0], {}, user)
+    assert shared[-1]["elements"][0]["text"] == f"Shared by {shown} with /paper"
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://x.example/a", True),
+        ("javascript:alert(1)", False),
+        ("https://x.example/&lt;!channel&gt;", False),
+        ("https://x.example/a b", False),
+    ],
+)
+def test_only_plain_web_addresses_are_linked(url: str, linked: bool) -> None:
+    assert blocks.title_link(Paper(key="k", title="T", url=url)).startswith("*<") is linked

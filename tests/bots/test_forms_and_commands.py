@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bots.blocks import ADD_FIELDS
 from bots.commands import Request, parse_request
-from bots.forms import papers_from_form, submitted_values
+from bots.forms import form_metadata, papers_from_form, submitted_values
 
 
 @pytest.mark.parametrize(
@@ -69,3 +72,56 @@ def test_submitted_values_reads_view_state() -> None:
         }
     }
     assert submitted_values(view) == {"title": "T", "year": ""}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(max_size=200) | json_values)
+def test_fuzz_parse_request_always_answers(text: object) -> None:
+    request = parse_request(text)
+    assert request.kind in {"help", "cite", "show", "stats", "add", "search"}
+    if request.kind in {"cite", "show", "search"}:
+        assert request.argument.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    view=st.fixed_dictionaries(
+        {},
+        optional={
+            "state": json_values
+            | st.fixed_dictionaries(
+                {
+                    "values": st.dictionaries(
+                        st.sampled_from(ADD_FIELDS), json_values | st.just({"value": {"value": "x"}})
+                    )
+                }
+            ),
+            "private_metadata": json_values | st.text(max_size=40),
+        },
+    )
+)
+def test_fuzz_form_state_reads_or_names_the_field(view: dict) -> None:
+    values = submitted_values(view)
+    assert all(isinstance(v, str) for v in values.values())
+    papers, errors = papers_from_form(values, "U1")
+    assert bool(papers) != bool(errors)
+    assert set(errors) <= set(ADD_FIELDS)
+    assert all(isinstance(v, str) for v in form_metadata(view).values())
+
+
+def test_form_metadata_tolerates_anything() -> None:
+    assert form_metadata({"private_metadata": '{"channel": "C1", "user": "U1"}'}) == {
+        "channel": "C1",
+        "user": "U1",
+    }
+    for broken in ("not json", "[1]", '{"channel": 5}', None):
+        assert form_metadata({"private_metadata": broken}) == {}

@@ -7,10 +7,13 @@ from typing import Any
 
 from bots.listeners.actions import next_page
 from bots.listeners.commands import paper_command
+from bots.pages import Answer
 from core.library import Library
 
 
 class Recorder:
+    response_url = "https://hooks.slack.com/actions/T1/1/x"  # as bolt's `respond` carries it
+
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
@@ -31,6 +34,8 @@ async def test_ack_comes_before_the_answer(library: Library) -> None:
 
     async def respond(**kwargs: Any) -> None:
         order.append("respond")
+
+    respond.response_url = Recorder.response_url  # type: ignore[attr-defined]
 
     await paper_command(ack, {"text": "looped transformers"}, respond, None, {"library": library})
     assert order == ["ack", "respond"]
@@ -54,3 +59,22 @@ async def test_next_page_replaces_the_original(library: Library) -> None:
     (answer,) = respond.calls
     assert answer["replace_original"] is True
     assert answer["blocks"][0]["elements"][0]["text"].startswith("Papers 6–10")
+
+
+def test_every_message_text_goes_through_the_escaper() -> None:
+    answer = Answer([], "<!channel> & <@U1|boss> <https://x.example|y>")
+    assert answer.message()["text"] == "&lt;!channel&gt; &amp; &lt;@U1|boss&gt; &lt;https://x.example|y&gt;"
+    assert len(Answer([], "x" * 5000).message()["text"]) <= 150
+
+
+async def test_a_bad_button_value_is_a_private_apology(library: Library) -> None:
+    ack, respond = Recorder(), Recorder()
+    for value in ("{not json", json.dumps({"q": "x", "o": 10**12})):
+        await next_page(ack, {"actions": [{"value": value}]}, respond, {"library": library})
+    assert len(ack.calls) == 2
+    texts = [call["text"] for call in respond.calls]
+    assert texts == [
+        "That button no longer works (value is not JSON). Please run /paper again.",
+        "That button no longer works (pages go up to result 100). Please run /paper again.",
+    ]
+    assert all(call["response_type"] == "ephemeral" for call in respond.calls)

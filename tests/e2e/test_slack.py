@@ -5,18 +5,29 @@ What the bot posts back (response_url, chat.postMessage, views.open) lands in a 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import re
+import select
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import psutil
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO
 from tests.e2e.fake_slack import (
@@ -58,25 +69,33 @@ def bot(slack: FakeSlack) -> Iterator[str]:
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "PAPERCITE_SLACK_API_URL": slack.api_url,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "slack", "--http", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    _, stderr = process.communicate(timeout=10)
+    # A file, not a pipe: a pipe nobody reads fills after a few hundred logged requests, and the
+    # bot then blocks writing its log and stops answering.
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "slack", "--http", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stderr=log,
+            text=True,
+        )
+
+        def logged() -> str:
+            log.seek(0)
+            return log.read()
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert process.poll() is None, logged()
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+        process.terminate()
+        process.communicate(timeout=10)
+        stderr = logged()
     assert "Traceback" not in stderr or "a /paper request failed" in stderr, stderr
 
 
@@ -256,3 +275,217 @@ async def test_forged_and_stale_requests_are_refused(bot: str, slack: FakeSlack)
     tampered = sign(SECRET, body)
     assert (await post(bot, body.replace("relay", "other"), FORM | tampered))[0] == 401
     assert slack.calls == []
+
+
+# --- hostile and broken input (each of these once ended in a 500, a dead process or a ping) ---------
+
+
+def special_mentions(payload: dict, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Everything Slack would read as a mention, a channel link or a broadcast, in any string we sent
+    that Slack renders (a button's `value` is data handed back to us, never shown)."""
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            if value.startswith(("[", "{")):
+                try:
+                    walk(json.loads(value))  # blocks sent form-encoded arrive as a JSON string
+                    return
+                except ValueError:
+                    pass
+            found.extend(m for m in re.findall(r"<[!@#][^>]*>", value) if m not in allowed)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                if name != "value":
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(payload)
+    return found
+
+
+async def test_a_timestamp_that_is_not_a_number_is_401(bot: str, slack: FakeSlack) -> None:
+    body = command_body("relay", slack.response_url())
+    headers = FORM | {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}
+    assert (await post(bot, body, headers))[0] == 401
+    assert (await post(bot, body, FORM | sign(SECRET, body) | {"X-Slack-Request-Timestamp": "abc"}))[0] == 401
+    assert slack.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"payload=" + urllib.parse.quote("{not json").encode(),
+        b"payload=" + urllib.parse.quote('[{"type": "block_actions"}]').encode(),
+        b"payload=\xff\xfe\xfd",
+    ],
+    ids=["not-json", "json-array", "not-utf8"],
+)
+async def test_signed_but_malformed_payloads_are_400(bot: str, slack: FakeSlack, body: bytes) -> None:
+    stamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = FORM | {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{bot}/slack/events", data=body, headers=headers) as response,
+    ):
+        assert response.status == 400
+        assert "error" in await response.json()
+    assert "papers in the index" in json.dumps(await slash(bot, slack, "stats"))
+
+
+async def test_a_share_value_that_is_not_json_gets_a_private_apology(bot: str, slack: FakeSlack) -> None:
+    body = action_body("share", "not json{", slack.response_url("share"))
+    assert (await post(bot, body, FORM | sign(SECRET, body)))[0] == 200
+    answer = (await slack.wait_for("response_url"))[0].payload
+    assert answer["response_type"] == "ephemeral"
+    assert "That button no longer works (value is not JSON)" in answer["blocks"][0]["text"]["text"]
+    assert not [c for c in slack.calls if c.method == "chat.postMessage"]
+
+
+async def test_a_page_far_past_the_results_is_refused_and_the_bot_lives(bot: str, slack: FakeSlack) -> None:
+    value = json.dumps({"q": "speculative decoding", "o": 10**12, "t": {"specul": 1.0}})
+    body = action_body("next_page", value, slack.response_url("next"))
+    assert (await post(bot, body, FORM | sign(SECRET, body)))[0] == 200
+    answer = (await slack.wait_for("response_url"))[0].payload
+    assert "pages go up to result 100" in answer["text"]
+    slack.reset()
+    assert "papers in the index" in json.dumps(await slash(bot, slack, "stats"))
+
+
+async def test_special_mentions_from_data_never_reach_the_channel(bot: str, slack: FakeSlack) -> None:
+    """A paper whose every field pings, added through the form, then searched, shared and mentioned."""
+    body = command_body("add", slack.response_url())
+    await post(bot, body, FORM | sign(SECRET, body))
+    view = (await slack.wait_for("views.open"))[0].payload["view"]
+    metadata = (json.loads(view) if isinstance(view, str) else view)["private_metadata"]
+    form = view_submission_body(
+        {
+            "title": "<!channel> Zeppelin Pings <!here> & <@U0BOSS|boss> <#C0SECRET> <!subteam^S1>",
+            "abstract": "Zeppelin pings reach <!everyone> & <https://phish.example|your bank>.",
+            "authors": "<!channel>, Zed\n<@U0BOSS>",
+            "year": "2030",
+        },
+        metadata,
+    )
+    await post(bot, form, FORM | sign(SECRET, form))
+    confirmation = (await slack.wait_for("chat.postEphemeral"))[0].payload
+    assert special_mentions(confirmation) == []
+    slack.reset()
+
+    answer = await slash(bot, slack, "<!channel> zeppelin pings")
+    assert "Zeppelin Pings" in json.dumps(answer["blocks"])
+    assert special_mentions(answer) == []
+    share = next(
+        e["value"]
+        for b in answer["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "share"
+    )
+    slack.reset()
+    body = action_body("share", share, slack.response_url("share"))
+    await post(bot, body, FORM | sign(SECRET, body))
+    posted = (await slack.wait_for("chat.postMessage"))[0].payload
+    assert "Zeppelin Pings" in posted["text"]
+    assert special_mentions(posted, allowed=("<@U2147483697>",)) == []
+
+    slack.reset()
+    body = mention_body("<@U0BOT> <!channel> <!here> zeppelin pings")
+    await post(bot, body, {"Content-Type": "application/json"} | sign(SECRET, body))
+    reply = (await slack.wait_for("chat.postMessage"))[0].payload
+    assert "Zeppelin Pings" in json.dumps(reply["blocks"]) and "zeppelin pings" in reply["text"]
+    assert special_mentions(reply) == []
+    slack.reset()
+    body = mention_body("<@U0BOT> <!channel> frobnicate <!here>")
+    await post(bot, body, {"Content-Type": "application/json"} | sign(SECRET, body))
+    reply = (await slack.wait_for("chat.postMessage"))[0].payload
+    assert "&lt;!channel&gt; frobnicate &lt;!here&gt;" in reply["text"]
+    assert special_mentions(reply) == []
+
+
+def test_a_burst_of_connections_waits_in_the_backlog_not_for_a_syn_retry(bot: str) -> None:
+    """While the bot cannot accept (stopped here; busy in life), 200 new connections must still
+    complete their handshake: with the default backlog of 128 the rest waited a second for a retry."""
+    port = int(bot.rsplit(":", 1)[1])
+    pid = next(
+        p.pid
+        for p in psutil.Process().children()
+        if any(c.laddr.port == port for c in p.net_connections("tcp"))
+    )
+    os.kill(pid, signal.SIGSTOP)
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(200):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", port))
+            sockets.append(client)
+        pending, deadline = list(sockets), time.monotonic() + 0.8  # under the 1 s SYN retry
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], pending, [], 0.05)
+            pending = [s for s in pending if s not in writable]
+        established = sum(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for s in sockets) - len(
+            pending
+        )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        for client in sockets:
+            client.close()
+    assert established == 200
+
+
+fuzz_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+fuzz_payloads = st.fixed_dictionaries(
+    {"type": st.sampled_from(["block_actions", "view_submission", "shortcut", "x"]) | fuzz_json},
+    optional={
+        "actions": st.lists(
+            st.fixed_dictionaries(
+                {"action_id": st.sampled_from(["share", "bibtex", "more_like_this", "next_page"])},
+                optional={"value": st.text(max_size=40) | fuzz_json.map(json.dumps), "block_id": fuzz_json},
+            ),
+            max_size=2,
+        )
+        | fuzz_json,
+        "user": st.fixed_dictionaries({"id": st.text(max_size=12)}) | fuzz_json,
+        "team": fuzz_json,
+        "channel": fuzz_json,
+        "view": st.fixed_dictionaries({"callback_id": st.just("add_paper")}, optional={"state": fuzz_json})
+        | fuzz_json,
+        "response_url": st.just("the fake's") | fuzz_json,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=fuzz_payloads | fuzz_json, as_form=st.booleans())
+def test_fuzz_signed_requests_never_get_a_500(
+    bot: str, slack: FakeSlack, payload: object, as_form: bool
+) -> None:
+    """Signed interaction payloads of every shape into the real process: answered, refused as
+    malformed, or unhandled, never an error of the server's own."""
+    if isinstance(payload, dict) and payload.get("response_url") == "the fake's":
+        payload["response_url"] = slack.response_url("fuzz")
+    text = json.dumps(payload)
+    body = urllib.parse.urlencode({"payload": text}) if as_form else text
+    content_type = FORM["Content-Type"] if as_form else "application/json"
+    request = urllib.request.Request(
+        f"{bot}/slack/events",
+        data=body.encode(),
+        headers={"Content-Type": content_type} | sign(SECRET, body),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status in {200, 400, 404}, (status, body)
