@@ -14,7 +14,7 @@ from pygls.uris import to_fs_path
 
 from server import code_actions, commands, completion, definition, diagnostics, hover, references, symbols
 from server.bibliography import BIBLIOGRAPHY_SUFFIXES
-from server.protocol import PaperciteProtocol, serve_stdio, serve_tcp
+from server.protocol import ClientErrorsInOneLine, PaperciteProtocol, serve_stdio, serve_tcp
 from server.server import PaperciteServer, log
 from server.settings import SECTION
 from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
@@ -163,6 +163,7 @@ def serve(home: Path | str | None, tcp: str | None = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="papercite: %(levelname)s %(message)s"
     )
     log.setLevel(logging.INFO)  # ours, not pygls's message-by-message trace
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(ClientErrorsInOneLine())
     try:
         if tcp:
             host, _, port = tcp.rpartition(":")

@@ -34,7 +34,13 @@ import cattrs
 from cattrs.v import format_exception
 from lsprotocol import types
 from lsprotocol.types import ResponseErrorMessage
-from pygls.exceptions import JsonRpcInternalError
+from pygls.exceptions import (
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+    JsonRpcRequestCancelled,
+)
 from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
@@ -50,6 +56,8 @@ log = logging.getLogger("papercite.server")
 MAX_HEADER_LINE = 8 * 1024
 MAX_HEADERS = 32
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+# When the stream ends, requests read before it still get their answers for this long.
+ANSWER_PENDING_SECONDS = 2.0
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _LENGTH = re.compile(rb"[0-9]{1,30}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -60,6 +68,22 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
+
+
+# Errors that are the client's: answered with their code, worth a line in the log but no traceback.
+CLIENT_ERRORS = (JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcMethodNotFound, JsonRpcRequestCancelled)
+
+
+class ClientErrorsInOneLine(logging.Filter):
+    """pygls logs a refused request with its traceback, as if it were a failure of the server."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, CLIENT_ERRORS):
+            record.msg, record.args = f"{record.getMessage()}: {error}", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 class FramingError(Exception):
@@ -188,6 +212,7 @@ class PaperciteProtocol(LanguageServerProtocol):
         # Before pygls's __init__, which reads every attribute (properties too) to find its features.
         self.initialize_seen = False
         self.shutdown_requested = False
+        self.unanswered: set[int | str] = set()  # ids of the client's requests still being served
         self.exit_code: int | None = None
         # Set by the transport: ends the session with an exit code.
         self.on_exit: Callable[[int], None] = lambda code: None
@@ -248,6 +273,10 @@ class PaperciteProtocol(LanguageServerProtocol):
             if has_id:
                 self._structured(data, None)
             return
+        params = data.get("params")
+        if method == types.CANCEL_REQUEST and not (isinstance(params, dict) and _valid_id(params.get("id"))):
+            log.warning("dropped a $/cancelRequest without a request id")
+            return
         if method == types.EXIT:
             self.finish(0 if self.is_shut_down else 1)
             return
@@ -295,7 +324,20 @@ class PaperciteProtocol(LanguageServerProtocol):
             self.initialize_seen = True
         elif method == types.SHUTDOWN:
             self.shutdown_requested = True
+        if msg_id is not None:
+            self.unanswered.add(msg_id)
         self.handle_message(message)
+
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        self.unanswered.discard(msg_id)
+        super()._send_response(msg_id, result, error)
+
+    async def answer_pending(self, seconds: float) -> None:
+        """Let the requests already read be answered (for a while), as when the stream ends."""
+        for _ in range(int(seconds / 0.01)):
+            if not self.unanswered:
+                return
+            await asyncio.sleep(0.01)
 
     def _message_type(self, data: dict[str, Any]) -> type:
         """The lsprotocol class of a message (pygls's own choice, without its traceback logging)."""
@@ -364,6 +406,7 @@ async def run_session(
                     print(
                         "papercite: the editor closed the stream in the middle of a message", file=sys.stderr
                     )
+                await protocol.answer_pending(ANSWER_PENDING_SECONDS)
                 end(0 if protocol.is_shut_down else 1)
                 return
             try:

@@ -33,7 +33,7 @@ from server.citations import CitedKey, find_citations
 from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
-from server.protocol import PaperciteProtocol
+from server.protocol import CLIENT_ERRORS, PaperciteProtocol
 from server.remote_index import REQUEST_TIMEOUT_SECONDS, RemoteIndex
 from server.settings import Settings, parse_settings
 
@@ -98,7 +98,13 @@ class PaperciteServer(LanguageServer):
         self.shut_down = False
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Out-of-band failures (an unreadable message, a failed notification): log, and say it plainly."""
+        """Out-of-band failures (an unreadable message, a failed notification): log, and say it plainly.
+
+        A client's own mistake (an unknown method, invalid params) was already answered with its
+        error code: it is logged in one line, not shown to the user as papercite's failure."""
+        if isinstance(error, CLIENT_ERRORS):
+            log.warning("the editor's request was refused: %s", error)
+            return
         log.error("server error from %s", getattr(source, "__name__", source), exc_info=error)
         if isinstance(error, UnicodeDecodeError):
             message = "papercite ignored a message from the editor that was not valid UTF-8"
