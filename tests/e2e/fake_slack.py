@@ -49,8 +49,16 @@ class FakeSlack:
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures[method]})
         return web.json_response(
-            {"ok": True, "ts": "1700000000.000100", "channel": payload.get("channel", "C1")}
+            self.answer(method, request)
+            or {"ok": True, "ts": "1700000000.000100", "channel": payload.get("channel", "C1")}
         )
+
+    def answer(self, method: str, request: web.Request) -> dict[str, Any] | None:
+        """A method's own answer, for fakes that know more methods; None for the plain ok."""
+        return None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/api/{method}", self._api), web.post("/respond/{name}", self._respond)]
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))
@@ -61,7 +69,7 @@ class FakeSlack:
 
         async def serve() -> None:
             app = web.Application()
-            app.add_routes([web.post("/api/{method}", self._api), web.post("/respond/{name}", self._respond)])
+            app.add_routes(self.routes())
             runner = web.AppRunner(app)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -106,7 +114,14 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 def command_body(
     text: str, response_url: str, *, trigger_id: str = "13345224609.738474920.8088930838d"
 ) -> str:
-    return urllib.parse.urlencode(
+    return urllib.parse.urlencode(command_fields(text, response_url, trigger_id=trigger_id))
+
+
+def command_fields(
+    text: str, response_url: str, *, trigger_id: str = "13345224609.738474920.8088930838d"
+) -> dict[str, str]:
+    """A slash command's fields: form-encoded over HTTP, a JSON object in Socket Mode."""
+    return dict(
         {
             "token": "legacy-verification-token",
             "team_id": "T0001",
@@ -126,7 +141,11 @@ def command_body(
 
 
 def action_body(action_id: str, value: str, response_url: str) -> str:
-    payload = {
+    return urllib.parse.urlencode({"payload": json.dumps(action_payload(action_id, value, response_url))})
+
+
+def action_payload(action_id: str, value: str, response_url: str) -> dict[str, Any]:
+    return {
         "type": "block_actions",
         "team": {"id": "T0001", "domain": "example"},
         "user": {"id": "U2147483697", "username": "ada", "team_id": "T0001"},
@@ -146,12 +165,15 @@ def action_body(action_id: str, value: str, response_url: str) -> str:
             }
         ],
     }
-    return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
 def view_submission_body(values: dict[str, str], private_metadata: str) -> str:
+    return urllib.parse.urlencode({"payload": json.dumps(view_submission_payload(values, private_metadata))})
+
+
+def view_submission_payload(values: dict[str, str], private_metadata: str) -> dict[str, Any]:
     state = {block: {"value": {"type": "plain_text_input", "value": text}} for block, text in values.items()}
-    payload = {
+    return {
         "type": "view_submission",
         "team": {"id": "T0001", "domain": "example"},
         "user": {"id": "U2147483697", "username": "ada", "team_id": "T0001"},
@@ -167,7 +189,6 @@ def view_submission_body(values: dict[str, str], private_metadata: str) -> str:
             "hash": "1.2",
         },
     }
-    return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
 def mention_body(text: str) -> str:
