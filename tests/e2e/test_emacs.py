@@ -121,7 +121,9 @@ def test_emacs_completes_in_a_tex_and_then_a_md_of_one_project(tmp_path: Path) -
     )
     opened_tex, completed, hover, problems, did_you_mean, fixed = results[:6]
     opened_md, md_completed, md_problems, opened_chapter, chapter_problems = results[6:11]
-    assert opened_tex == {"op": "open", "major_mode": "latex-mode", "language_id": "latex"}
+    assert opened_tex["major_mode"] == "latex-mode" and opened_tex["language_id"] == "latex"
+    for opened in (opened_tex, opened_md):
+        assert opened["completion_key"] == "completion-at-point" and opened["eglot_completes"] is True
     assert completed["labels"][0] == "triforce"  # type: ignore[index]
     assert completed["line"] == tex_lines[2].replace("{}", "{triforce}") + "\n"
     # The title is the hover's first line: what eldoc's one-line echo area shows.
@@ -144,7 +146,7 @@ def test_emacs_completes_in_a_tex_and_then_a_md_of_one_project(tmp_path: Path) -
     assert did_you_mean["line"] == tex_lines[3].replace("trifroce", "triforce") + "\n"
     assert fixed["diagnostics"] == []
     # eglot 1.9 calls the .md "latex" too; papercite reads it as Markdown all the same.
-    assert opened_md == {"op": "open", "major_mode": "markdown-mode", "language_id": "latex"}
+    assert opened_md["major_mode"] == "markdown-mode" and opened_md["language_id"] == "latex"
     assert md_completed["labels"][0] == "relay"  # type: ignore[index]
     assert md_completed["line"] == md_lines[2].replace("[@]", "[@relay]") + "\n"
     assert [(d["line"], d["col"], d["text"]) for d in md_problems["diagnostics"]] == [(4, 9, "trifroce")]  # type: ignore[index]

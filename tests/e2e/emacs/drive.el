@@ -73,7 +73,10 @@
                                              (eglot-current-server))))
              nil "eglot does not manage %s" (buffer-file-name))
   `((major_mode . ,(symbol-name major-mode))
-    (language_id . ,(eglot--language-id (eglot-current-server)))))
+    (language_id . ,(eglot--language-id (eglot-current-server)))
+    ;; What the config's key runs, and whether that reaches eglot's completion.
+    (completion_key . ,(format "%s" (key-binding (kbd "C-c c"))))
+    (eglot_completes . ,(if (memq #'eglot-completion-at-point completion-at-point-functions) t :false))))
 
 (defun papercite-complete (step)
   "The candidates `completion-at-point' offers at the cursor, in eglot's order.
