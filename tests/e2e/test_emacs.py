@@ -131,6 +131,8 @@ def test_emacs_completes_in_a_tex_and_then_a_md_of_one_project(tmp_path: Path) -
         "TriForce: Lossless Acceleration of Long Sequence Generation with Hierarchical Speculative Decoding"
     )
     assert str(hover["hover"]).split("\n")[0] == title
+    # With eldoc-echo-area-use-multiline-p nil, the echo area shows the title (cut at the width).
+    assert len(str(hover["echo_area"])) > 60 and title.startswith(str(hover["echo_area"]))
     # markdown-mode shows Markdown's escapes as typed: only what could start markup is escaped.
     assert "With large language models (LLMs) widely deployed" in str(hover["hover"])
     assert problems["diagnostics"] == [

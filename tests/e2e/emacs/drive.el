@@ -99,13 +99,21 @@ picking it from the *Completions* buffer does."
     `((labels . ,(vconcat (mapcar #'papercite-plain (seq-take candidates 5))))
       (line . ,(papercite-line)))))
 
+(defun papercite-echo-area (doc)
+  "What eldoc's echo area shows of DOC with the README's one-line setting, after the cursor moved."
+  (let ((eldoc-echo-area-use-multiline-p nil) (last-command 'forward-char) (this-command nil) shown)
+    (cl-letf (((symbol-function 'eldoc--message) (lambda (message) (setq shown message))))
+      (eldoc-display-in-echo-area (list (list doc)) nil))
+    shown))
+
 (defun papercite-hover (step)
-  "What eldoc gets from eglot's hover at the cursor, as displayed."
+  "What eldoc gets from eglot's hover at the cursor, as displayed, and the echo area's line."
   (papercite-goto step)
   (let (shown)
     (eglot-hover-eldoc-function (lambda (info &rest _) (setq shown (or info ""))))
     (papercite-wait (lambda () shown))
-    `((hover . ,(papercite-visible shown)))))
+    `((hover . ,(papercite-visible shown))
+      (echo_area . ,(papercite-visible (papercite-echo-area shown))))))
 
 (defun papercite-flymake-overlays ()
   "The diagnostics' overlays, where the user sees them (they move with edits; the
