@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 
 from core.query import context_terms
-from server import commands, syntax
+from server import add_paper, commands, syntax
 from server.bibliography import DocumentBibliography
 from server.citations import CitedKey
 from server.completion import Candidate, search_with_bibliography
@@ -144,5 +144,7 @@ async def code_actions(server: PaperciteServer, params: types.CodeActionParams) 
         at_cursor, whole_document = _bibliography_fixes(snapshot, bibliography, check, in_range)
         actions += at_cursor
     if wanted(CITE, only) and not in_range:
-        actions += await _cite_for_sentence(server, snapshot, start, bibliography)
+        # A DOI or arXiv link under the cursor is what it is on: adding that paper comes first.
+        on_link = add_paper.actions(snapshot, start, end)
+        actions += on_link or await _cite_for_sentence(server, snapshot, start, bibliography)
     return actions + whole_document

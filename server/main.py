@@ -12,7 +12,17 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from server import code_actions, commands, completion, definition, diagnostics, hover, references, symbols
+from server import (
+    add_paper,
+    code_actions,
+    commands,
+    completion,
+    definition,
+    diagnostics,
+    hover,
+    references,
+    symbols,
+)
 from server.bibliography import BIBLIOGRAPHY_SUFFIXES
 from server.protocol import ClientErrorsInOneLine, PaperciteProtocol, serve_stdio, serve_tcp
 from server.server import PaperciteServer, log
@@ -87,6 +97,10 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
 
     for name in commands.COMMANDS:
         register_command(server, name)
+
+    @server.command(add_paper.ADD_PAPER_AND_CITE)
+    async def on_add_paper(ls: PaperciteServer, *arguments: Any) -> object:
+        return await add_paper.execute(ls, list(arguments))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:
