@@ -149,6 +149,24 @@ class RemoteLibrary:
         as RemoteError naming the server and what to do."""
         seconds = timeout if timeout is not None else self._timeout
         try:
+            return await self._send(method, path, json, data, params, seconds, text)
+        except aiohttp.ServerDisconnectedError:
+            if data is not None:  # an upload's body has been read; the caller sends it again
+                raise ServerUnavailable(self.url, "the server closed the connection") from None
+            # A kept-alive connection the server closed (it restarted): once more, on a new one.
+            return await self._send(method, path, json, data, params, seconds, text)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: object,
+        data: object,
+        params: Mapping[str, str] | None,
+        seconds: float,
+        text: bool,
+    ) -> Any:
+        try:
             async with self._client().request(
                 method,
                 self.url + path,
@@ -160,6 +178,8 @@ class RemoteLibrary:
                 if response.status >= 400:
                     raise await self._error(response)
                 return await (response.text() if text else response.json())
+        except aiohttp.ServerDisconnectedError:
+            raise
         except aiohttp.ClientConnectorError as error:  # (refused, unknown host: the OS's words)
             raise ServerUnavailable(self.url, error.os_error.strerror or str(error)) from None
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:

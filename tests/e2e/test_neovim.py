@@ -20,8 +20,11 @@ DRIVER = Path(__file__).parent / "nvim" / "drive.lua"
 HOME = Path(tempfile.mkdtemp(prefix="papercite-nvim-"))
 
 
-def run_neovim(tmp_path: Path, steps: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Run the steps in Neovim (see nvim/drive.lua); each step's result, in order."""
+def run_neovim(
+    tmp_path: Path, steps: list[dict[str, object]], env: dict[str, str] | None = None
+) -> list[dict[str, object]]:
+    """Run the steps in Neovim (see nvim/drive.lua); each step's result, in order. `env` adds to
+    (or replaces) the environment the server starts with."""
     nvim = shutil.which("nvim")
     assert nvim, "Neovim is not installed: .ci/run installs Debian's neovim for this test"
     out = tmp_path / "out.json"
@@ -32,6 +35,7 @@ def run_neovim(tmp_path: Path, steps: list[dict[str, object]]) -> list[dict[str,
         "PAPERCITE_NVIM_CMD": json.dumps([sys.executable, "-m", "core.cli", "lsp"]),
         "PAPERCITE_NVIM_STEPS": json.dumps(steps),
         "PYTHONPATH": str(REPO),
+        **(env or {}),
     }
     subprocess.run(
         [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {DRIVER}"],

@@ -29,3 +29,15 @@ def test_bad_values_fall_back_to_defaults_with_a_message() -> None:
     assert any("'maxItems' must be a whole number" in p for p in problems)
     assert any("unknown setting 'colour'" in p for p in problems)
     assert parse_settings("nonsense")[1] == ["papercite settings must be an object, not str; using defaults"]
+
+
+def test_a_server_url_is_a_home_and_its_token_is_never_echoed() -> None:
+    settings, problems = parse_settings({"home": "https://papers.example.org:8443/", "token": "pct_secret"})
+    assert problems == []
+    assert settings.home == "https://papers.example.org:8443" and settings.token == "pct_secret"
+    folder, _ = parse_settings({"home": "~/papers"})
+    assert folder.home == Path("~/papers").expanduser()
+    _, problems = parse_settings({"token": 42})
+    assert problems == [
+        "papercite: setting 'token' must be a token made with `papercite token create`; using None"
+    ]
