@@ -25,7 +25,7 @@ from typing import Protocol
 
 import tantivy
 
-from core.records import Paper
+from core.records import Paper, paper_without_surrogates
 from core.search import MAX_RESULTS
 from core.text import ANALYZER_NAME, text_analyzer
 
@@ -68,6 +68,13 @@ _SCHEMA = _schema()
 
 
 def _document(paper: Paper) -> tantivy.Document:
+    try:
+        return _tantivy_document(paper)
+    except ValueError:  # a lone surrogate (an editor's buffer can hold one), which tantivy refuses
+        return _tantivy_document(paper_without_surrogates(paper))
+
+
+def _tantivy_document(paper: Paper) -> tantivy.Document:
     return tantivy.Document(
         key=paper.key,
         text=paper.search_text(),

@@ -26,6 +26,7 @@ from core.records import (
     ParseFailure,
     ParseWarning,
     UnknownKey,
+    paper_without_surrogates,
 )
 from core.search import Hit, checked_limit, closest_keys
 from core.store import Store, Writer
@@ -402,9 +403,11 @@ class Library:
         await asyncio.to_thread(lock.acquire)
         try:
             report = IngestReport()
+            # Papers built in memory (a form, an editor) may hold lone surrogates, which no store can.
+            clean = [paper_without_surrogates(paper) for paper in papers]
 
             def work(writer: Writer, indexing: IndexWriting) -> None:
-                _merge_batch(writer, indexing, list(papers), report)
+                _merge_batch(writer, indexing, clean, report)
                 for name, value in (meta or {}).items():
                     writer.set_meta(name, value)
 

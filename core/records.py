@@ -8,9 +8,25 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 _IDENTITY_FIELDS = frozenset({"title", "abstract", "title_derived", "authors"})
+_TEXT_FIELDS = (
+    "key",
+    "title",
+    "abstract",
+    "authors",
+    "venue",
+    "doi",
+    "url",
+    "arxiv_id",
+    "keywords",
+    "entry_type",
+    "extra",
+    "origin",
+    "format",
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,30 @@ class Paper:
 
 
 _FIELD_NAMES = frozenset(field.name for field in dataclasses.fields(Paper))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(value: Any) -> Any:
+    """`value` (text, or lists, tuples and dicts of it) with each lone surrogate as U+FFFD.
+
+    JSON can spell one (`"\\ud800"`) and an editor can send one; no file, SQLite or tantivy can hold it.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, list | tuple):
+        return type(value)(without_surrogates(item) for item in value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def paper_without_surrogates(paper: Paper) -> Paper:
+    changes = {
+        name: cleaned
+        for name in _TEXT_FIELDS
+        if (cleaned := without_surrogates(getattr(paper, name))) != getattr(paper, name)
+    }
+    return paper.replace(**changes) if changes else paper
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from functools import lru_cache
 import tantivy
 
 from core.latex import latex_to_text
+from core.records import without_surrogates
 
 ANALYZER_NAME = "papercite_en"
 _MAX_TOKEN_CHARS = 40
@@ -33,7 +34,10 @@ def text_analyzer() -> tantivy.TextAnalyzer:
 
 
 def analyze(text: str) -> list[str]:
-    return list(text_analyzer().analyze(text))
+    try:
+        return list(text_analyzer().analyze(text))
+    except UnicodeEncodeError:  # a lone surrogate, which tantivy cannot take: read as U+FFFD
+        return list(text_analyzer().analyze(without_surrogates(text)))
 
 
 # --- cleaning citing text -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 from core.formats.openalex import is_openalex_work
 from core.formats.openalex import work_to_paper as openalex_work_to_paper
 from core.latex import latex_to_text
-from core.records import Paper, ParseFailure, normalize_arxiv_id, normalize_doi
+from core.records import Paper, ParseFailure, normalize_arxiv_id, normalize_doi, without_surrogates
 
 _YEAR = re.compile(r"\b(1[5-9]\d\d|2\d\d\d)\b")
 _ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]+(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+/\d{7})", re.IGNORECASE)
@@ -31,9 +31,14 @@ def _year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _list(value: Any) -> list[Any]:
+    """A field that should hold a list; anything else holds nothing."""
+    return value if isinstance(value, list) else []
+
+
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, list):
-        return [str(v) for v in value if v]
+        return [str(v) for v in value if v and isinstance(v, str | int | float)]
     if isinstance(value, str) and value.strip():
         return [part.strip() for part in re.split(r"[;,]" if ";" in value or "," in value else r"\n", value)]
     return []
@@ -44,9 +49,10 @@ def _as_list(value: Any) -> list[str]:
 
 def _csl_name(person: dict[str, Any]) -> str:
     if person.get("literal"):
-        return str(person["literal"])
-    family = " ".join(filter(None, [person.get("non-dropping-particle"), person.get("family")]))
-    return f"{family}, {person['given']}" if family and person.get("given") else family
+        return _text(person["literal"])
+    family = " ".join(filter(None, [_text(person.get("non-dropping-particle")), _text(person.get("family"))]))
+    given = _text(person.get("given"))
+    return f"{family}, {given}" if family and given else family
 
 
 def _csl_year(item: dict[str, Any]) -> int | None:
@@ -54,7 +60,7 @@ def _csl_year(item: dict[str, Any]) -> int | None:
         date = item.get(field)
         if isinstance(date, dict):
             parts = date.get("date-parts")
-            if parts and parts[0] and parts[0][0]:
+            if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] and parts[0][0]:
                 return _year(parts[0][0])
             if date.get("raw") or date.get("literal"):
                 return _year(date.get("raw") or date.get("literal"))
@@ -71,7 +77,7 @@ def csl_item_to_paper(item: dict[str, Any], path: str, line: int) -> Paper | Par
         title=title,
         abstract=_text(item.get("abstract")),
         authors=tuple(
-            name for name in (_csl_name(p) for p in item.get("author", []) if isinstance(p, dict)) if name
+            name for name in (_csl_name(p) for p in _list(item.get("author")) if isinstance(p, dict)) if name
         ),
         year=_csl_year(item),
         venue=_text(item.get("container-title") or item.get("event-title")),
@@ -99,20 +105,44 @@ def _top_level_items(text: str) -> Iterator[tuple[int, Any]]:
         position = end
 
 
+# JSON can spell a lone surrogate (`"\\ud800"`), which no store or index can hold (read as U+FFFD).
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# A record's fields can hold any JSON; the readers check the shapes they use (the fuzz tests in
+# tests/core/test_fuzz_readers.py look for ones they miss), and a shape still missed fails that
+# record alone, with its line, instead of the file.
+_SHAPE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+
+def _unexpected_shape(path: str, line: int, error: Exception) -> ParseFailure:
+    return ParseFailure(path, line, f"a field of an unexpected shape ({type(error).__name__}: {error})")
+
+
 def parse_csl_json(text: str, path: str) -> Iterator[Paper | ParseFailure]:
     newlines = [i for i, c in enumerate(text) if c == "\n"]
 
     def line_of(offset: int) -> int:
         return bisect.bisect_left(newlines, offset) + 1
 
+    if "[" not in text:
+        yield ParseFailure(path, 1, "not a JSON array of items")
+        return
+    surrogates = _LONE_SURROGATE_ESCAPE.search(text) is not None
     try:
         for offset, item in _top_level_items(text):
+            if surrogates:
+                item = without_surrogates(item)
             if isinstance(item, dict):
-                yield csl_item_to_paper(item, path, line_of(offset))
+                try:
+                    paper = csl_item_to_paper(item, path, line_of(offset))
+                except _SHAPE_ERRORS as error:
+                    paper = _unexpected_shape(path, line_of(offset), error)
+                yield paper
             else:
                 yield ParseFailure(path, line_of(offset), "expected a JSON object for each item")
     except json.JSONDecodeError as error:
         yield ParseFailure(path, error.lineno, f"invalid JSON: {error.msg}; the items after it are skipped")
+    except RecursionError:
+        yield ParseFailure(path, 0, "invalid JSON: nested too deeply to read")
 
 
 def looks_like_csl_json(head: str) -> bool:
@@ -140,7 +170,7 @@ def _arxiv_authors(record: dict[str, Any]) -> tuple[str, ...]:
         names = []
         for parts in parsed:
             if isinstance(parts, list) and parts:
-                family, given = latex_to_text(parts[0]), latex_to_text(" ".join(parts[1:]).strip())
+                family, given = _text(parts[0]), _text(" ".join(p for p in parts[1:] if isinstance(p, str)))
                 names.append(f"{family}, {given}" if given else family)
         return tuple(n for n in names if n)
     return tuple(latex_to_text(a) for a in _AND_OR_COMMA.split(str(record.get("authors", ""))) if a.strip())
@@ -164,7 +194,9 @@ def arxiv_record_to_paper(record: dict[str, Any], path: str, line: int) -> Paper
         doi=normalize_doi(str(record.get("doi") or "")),
         arxiv_id=arxiv_id,
         entry_type="article" if record.get("journal-ref") else "misc",
-        extra=(("primaryclass", str(record["categories"]).split()[0]),) if record.get("categories") else (),
+        extra=(("primaryclass", str(record["categories"]).split()[0]),)
+        if str(record.get("categories") or "").strip()
+        else (),
         origin=f"{path}:{line}",
         format="arxiv",
     )
@@ -180,7 +212,9 @@ def jsonl_record_to_paper(record: dict[str, Any], path: str, line: int) -> Paper
         title=title,
         abstract=_text(record.get("abstract")),
         authors=tuple(
-            latex_to_text(a) for a in (authors if isinstance(authors, list) else _as_list(authors))
+            name
+            for name in (_text(a) for a in (authors if isinstance(authors, list) else _as_list(authors)))
+            if name
         ),
         year=_year(record.get("year")),
         venue=_text(record.get("venue") or record.get("journal")),
@@ -208,17 +242,28 @@ def parse_json_lines(lines: Iterable[str], path: str, first_line: int = 1) -> It
             continue
         try:
             record = json.loads(line)
+            if "\\u" in line and _LONE_SURROGATE_ESCAPE.search(line):
+                record = without_surrogates(record)
         except json.JSONDecodeError as error:
             yield ParseFailure(path, number, f"invalid JSON: {error.msg} (column {error.colno})")
             continue
+        except RecursionError:
+            yield ParseFailure(path, number, "invalid JSON: nested too deeply to read")
+            continue
         if not isinstance(record, dict):
             yield ParseFailure(path, number, "expected a JSON object")
-        elif is_arxiv_record(record):
-            yield arxiv_record_to_paper(record, path, number)
+            continue
+        if is_arxiv_record(record):
+            convert = arxiv_record_to_paper
         elif is_openalex_work(record):
-            yield openalex_work_to_paper(record, path, number)
+            convert = openalex_work_to_paper
         else:
-            yield jsonl_record_to_paper(record, path, number)
+            convert = jsonl_record_to_paper
+        try:
+            paper = convert(record, path, number)
+        except _SHAPE_ERRORS as error:
+            paper = _unexpected_shape(path, number, error)
+        yield paper
 
 
 def looks_like_json_lines(head: str) -> bool:

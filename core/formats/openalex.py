@@ -38,8 +38,13 @@ def openalex_id(record: dict[str, Any]) -> str:
     return match.group(1).upper() if match else ""
 
 
+def _items(value: Any) -> list[Any]:
+    """A field that should hold a list; anything else holds nothing."""
+    return value if isinstance(value, list) else []
+
+
 def _arxiv_in_locations(record: dict[str, Any]) -> str:
-    for location in record.get("locations") or []:
+    for location in _items(record.get("locations")):
         if isinstance(location, dict):
             for field in ("landing_page_url", "pdf_url"):
                 for found in find_identifiers(str(location.get(field) or "")):
@@ -55,7 +60,7 @@ def work_to_paper(record: dict[str, Any], path: str, line: int) -> Paper | Parse
         return ParseFailure(path, line, f"OpenAlex work {openalex_id(record) or '?'} has no title")
     doi, arxiv_id = split_arxiv_doi(re.sub(r"^https?://doi\.org/", "", str(record.get("doi") or "")))
     authors = []
-    for authorship in record.get("authorships") or []:
+    for authorship in _items(record.get("authorships")):
         if isinstance(authorship, dict):
             author = authorship.get("author") or {}
             name = (author.get("display_name") if isinstance(author, dict) else None) or authorship.get(
@@ -69,7 +74,7 @@ def work_to_paper(record: dict[str, Any], path: str, line: int) -> Paper | Parse
     year = record.get("publication_year")
     keywords = [
         str(k.get("display_name"))
-        for k in record.get("keywords") or []
+        for k in _items(record.get("keywords"))
         if isinstance(k, dict) and k.get("display_name")
     ]
     arxiv_id = arxiv_id or _arxiv_in_locations(record)
