@@ -56,10 +56,16 @@ log = logging.getLogger("papercite.server")
 MAX_HEADER_LINE = 8 * 1024
 MAX_HEADERS = 32
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+# LSP's deepest messages (workspace edits, nested symbols) nest a dozen levels; past this a message
+# is refused before any recursive code (cattrs, pygls) walks it.
+MAX_DEPTH = 64
 # When the stream ends, requests read before it still get their answers for this long.
 ANSWER_PENDING_SECONDS = 2.0
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _LENGTH = re.compile(rb"[0-9]{1,30}")
+_LEADING_ID = re.compile(
+    r'\A\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]*"\s*,)*\s*"id"\s*:\s*(-?[0-9]{1,15}|"[^"\\]{0,100}")\s*[,}]'
+)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -168,6 +174,20 @@ def _shown(data: bytes, limit: int = 60) -> str:
     return f"'{text}…'" if len(data) > limit else f"'{text}'"
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON `value` nests more than `limit` arrays and objects (walked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _without_surrogates(value: Any) -> Any:
     """`value` with unpaired UTF-16 surrogates (which no UTF-8 text holds) as U+FFFD."""
     if isinstance(value, str):
@@ -245,7 +265,19 @@ class PaperciteProtocol(LanguageServerProtocol):
             data = json.loads(text)
         except (ValueError, RecursionError) as error:
             log.warning("a message from the editor was not JSON: %s", error)
-            self.reply_error(None, PARSE_ERROR, f"Parse error: the message is not JSON ({error})")
+            # JSON-RPC answers an unreadable message with a null id; when the id leads the message
+            # (as editors write it) it is given back, so the editor's request does not wait forever.
+            leading = _LEADING_ID.match(text[:300])
+            msg_id = json.loads(leading.group(1)) if leading else None
+            self.reply_error(msg_id, PARSE_ERROR, f"Parse error: the message is not JSON ({error})")
+            return
+        if _deeper_than(data, MAX_DEPTH):
+            msg_id = data.get("id") if isinstance(data, dict) else None
+            self.reply_error(
+                msg_id if _valid_id(msg_id) else None,
+                INVALID_REQUEST,
+                f"Invalid request: nested deeper than {MAX_DEPTH} levels",
+            )
             return
         if _SURROGATE_ESCAPE.search(text):
             data = _without_surrogates(data)

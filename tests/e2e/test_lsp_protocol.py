@@ -93,6 +93,8 @@ async def test_exit_before_initialize_ends_the_process_with_1(wire: Wire) -> Non
 async def test_malformed_json_rpc_gets_its_error_and_the_server_goes_on(wire: Wire) -> None:
     await wire.initialized()
     await wire.send(frame(b'{"jsonrpc": "2.0", "id": 3, "method": '))
+    assert (await wire.answer(3))["error"]["code"] == -32700  # the id it could read is given back
+    await wire.send(frame(b'{"method": "x", "id": 3'))
     assert (await wire.answer(None))["error"]["code"] == -32700
     await wire.send(frame(b"[1, 2]"), frame(b'"text"'))
     for _ in range(2):
@@ -103,6 +105,13 @@ async def test_malformed_json_rpc_gets_its_error_and_the_server_goes_on(wire: Wi
     assert (await wire.answer(4))["error"]["code"] == -32600
     await wire.send(frame(b"[" * 100_000 + b"]" * 100_000))  # deeper than any JSON reader recurses
     assert (await wire.answer(None))["error"]["code"] == -32700
+    deep = b'"\\ud800"'
+    for _ in range(900):  # readable JSON, but too deep for the code that walks it
+        deep = b"[" + deep + b"]"
+    await wire.send(
+        frame(b'{"jsonrpc":"2.0","id":6,"method":"workspace/symbol","params":{"query":%s}}' % deep)
+    )
+    assert (await wire.answer(6))["error"]["code"] == -32600
     await wire.send(open_doc(CITING + "}\n"))
     assert (await labels(wire, 5, 0, len(CITING)))[:1] == ["triforce"]
 
