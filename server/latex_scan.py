@@ -61,6 +61,8 @@ def latex_citations(text: str) -> list[CitedKey]:
     position = 0
     length = len(text)
     short_verb = _short_verb_characters(text)
+    conditionals: frozenset[str] | set[str] | None = None  # TeX's and the document's \newif ones
+    braces = _BraceTable(text)
     search = _SPECIAL.search
     if short_verb:
         search = re.compile(_SPECIAL.pattern + "|[" + re.escape(short_verb) + "]").search
@@ -98,9 +100,11 @@ def latex_citations(text: str) -> list[CitedKey]:
             else:
                 position = _skip_verbatim_environment(text, position)
         elif name in _LATEX_DEFINITIONS or name in _TEX_DEFINITIONS:
-            position = _skip_definition(text, position, name, learned)
+            position = _skip_definition(text, position, name, learned, braces)
         elif name == "iffalse":
-            position = _skip_false_branch(text, position)
+            if conditionals is None:
+                conditionals = _PRIMITIVE_IFS | set(re.findall(r"\\newif\s*\\(if[A-Za-z@]+)", text))
+            position = _skip_false_branch(text, position, conditionals)
         elif name == "end" and text.startswith("{document}", position):
             break  # LaTeX reads nothing after \end{document}
     return found
@@ -344,7 +348,33 @@ def _skip_verbatim_environment(text: str, position: int) -> int:
     return len(text) if end < 0 else end
 
 
-def _skip_definition(text: str, position: int, name: str, learned: dict[str, frozenset[int]]) -> int:
+class _BraceTable:
+    """Where each `{` of a document closes, found in one pass when first asked: a definition's body
+    may run over blank lines, and an unclosed one must not cost a scan to the end each time."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.closes: dict[int, int] | None = None
+
+    def end(self, start: int) -> int:
+        if self.closes is None:
+            self.closes = {}
+            opened: list[int] = []
+            for match in _BRACE_TOKEN.finditer(self.text):
+                char = match.group(0)
+                if char == "{":
+                    opened.append(match.start())
+                elif char == "}" and opened:
+                    self.closes[opened.pop()] = match.start()
+        return self.closes.get(start, -1)
+
+
+_BRACE_TOKEN = re.compile(r"\\[\s\S]|%[^\n]*|[{}]")
+
+
+def _skip_definition(
+    text: str, position: int, name: str, learned: dict[str, frozenset[int]], braces: _BraceTable
+) -> int:
     """Past a macro definition's name, parameters and body(ies); if its body is not closed, past its
     name only (a definition being typed hides nothing after it). A macro whose body cites one of
     its arguments (`\\newcommand{\\seecite}[1]{see \\citet{#1}}`) is learned: its uses cite."""
@@ -378,7 +408,7 @@ def _skip_definition(text: str, position: int, name: str, learned: dict[str, fro
         body = text.find("{", position)
         if body < 0 or _BLANK_LINE.search(text, position, body):
             return position
-        end = _group_end(text, body, paragraph=False)
+        end = braces.end(body)
         if end < 0:
             return position
         _learn(learned, defined_name, text[body:end], optional_first=False)
@@ -388,7 +418,7 @@ def _skip_definition(text: str, position: int, name: str, learned: dict[str, fro
         start = _skip_spaces(text, position)
         if not text.startswith("{", start):
             return position
-        end = _group_end(text, start, paragraph=False)
+        end = braces.end(start)
         if end < 0:
             return position
         position = end + 1
@@ -444,9 +474,8 @@ def _skip_options(text: str, position: int) -> int:
         position = end + 1
 
 
-def _skip_false_branch(text: str, position: int) -> int:
+def _skip_false_branch(text: str, position: int, conditionals: frozenset[str] | set[str]) -> int:
     """Past an \\iffalse block to its \\else or \\fi, counting the conditionals nested in it."""
-    conditionals = _PRIMITIVE_IFS | set(re.findall(r"\\newif\s*\\(if[A-Za-z@]+)", text))
     depth = 0
     for match in _CONDITIONAL.finditer(text, position):
         if match.group(3):

@@ -223,6 +223,7 @@ def _inline(text: str, start: int, end: int, hidden: list[tuple[int, int]], foun
     chunk; MyST `{cite}` roles are read from their code spans."""
     position = start
     candidate, match_inline = _INLINE_START.search, _INLINE.match
+    unclosed: dict[int, int] = {}  # run length → a position after which no run of that length closes
     while True:
         at = candidate(text, position, end)
         if at is None:
@@ -236,9 +237,14 @@ def _inline(text: str, start: int, end: int, hidden: list[tuple[int, int]], foun
             position = match.end()
             continue
         run = match.group("code")
-        close = _closing_run(text, match.end(), end, len(run))
+        close = -1
+        if match.end() < unclosed.get(len(run), end):
+            close = _closing_run(text, match.end(), end, len(run))
         if close < 0:
-            position = match.end()  # no run of the same length: literal backticks
+            # No run of the same length: literal backticks (and none later either, so the search
+            # is not repeated: a paragraph of unmatched runs stays linear).
+            unclosed[len(run)] = min(unclosed.get(len(run), end), match.end())
+            position = match.end()
             continue
         hidden.append((match.start(), close + len(run)))
         if _MYST_ROLE.search(text, max(start, match.start() - 12), match.start()):

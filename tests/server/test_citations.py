@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from server.citations import citation_at, latex_citations, markdown_citations
 
 
@@ -63,3 +66,19 @@ def test_markdown_lists_examples_and_directives() -> None:
         '![](a.png){fig-alt="The citation \'@inalt\' in brackets"} and [@inspan]{.mark title="@attr"}\n'
     )
     assert [c.key for c in markdown_citations(text)] == ["real", "inrow", "continued", "inspan"]
+
+
+_PIECES = st.sampled_from(
+    ["\\cite{", "\\citep[", "]", "[", "{", "}", ",", " ", "\n", "\n\n", "%", "\\verb|", "|", "\\iffalse",
+     "\\fi", "\\newcommand{\\x}[1]{", "#1", "key", "@", "[@", ";", "`", "```", "    ", "- ", "$", "<!--",
+     "-->", "](", ")", "{cite:p}`", "\\", "*", "\\begin{verbatim}", "\\end{verbatim}", "é"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_any_text_scans_to_keys_standing_where_they_are(text: str) -> None:
+    for scan in (latex_citations, markdown_citations):
+        found = scan(text)
+        assert all(text[c.start : c.end] == c.key and c.key for c in found)
+        assert [c.start for c in found] == sorted(c.start for c in found)
