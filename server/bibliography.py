@@ -8,6 +8,7 @@ place is seen at once.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +35,8 @@ _YAML_ITEM = re.compile(r"(?m)^([ \t]*)-[ \t]")
 _CSL_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 BIBLIOGRAPHY_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
 _MAX_INLINE_TITLE = 200
+# A .bib of 100,000 entries with abstracts is about 150 MB; past this a named file is not read.
+MAX_BIBLIOGRAPHY_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,19 @@ def read_bib_file(path: Path, text: str) -> BibFile:
     return result
 
 
+def _check_readable(path: Path) -> None:
+    """A document names its bibliography, so the name may be a device, a pipe or a huge file:
+    only regular files of a size a bibliography can have are read (reading /dev/zero never ends)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    if info.st_size > MAX_BIBLIOGRAPHY_BYTES:
+        raise OSError(
+            f"{path} holds {info.st_size} bytes, more than papercite reads as a bibliography "
+            f"({MAX_BIBLIOGRAPHY_BYTES})"
+        )
+
+
 class BibliographyCache:
     """Read bibliography files, each read again when its editor version or its file changes."""
 
@@ -279,7 +295,13 @@ class BibliographyCache:
             return cached[1]
         open_in_editor = self._editor_text(path)
         try:
-            text = open_in_editor[1] if open_in_editor else read_text(path) if signature else ""
+            if open_in_editor:
+                text = open_in_editor[1]
+            elif signature:
+                _check_readable(path)
+                text = read_text(path)
+            else:
+                text = ""
             parsed = read_bib_file(path, text)
         except OSError as error:
             parsed = BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])

@@ -12,6 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from core.records import PaperciteError
 from server import (
     add_paper,
     code_actions,
@@ -181,7 +182,12 @@ def serve(home: Path | str | None, tcp: str | None = None) -> int:
     try:
         if tcp:
             host, _, port = tcp.rpartition(":")
-            asyncio.run(serve_tcp(host or "127.0.0.1", int(port), lambda: session(home)))
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise PaperciteError(f"--tcp wants HOST:PORT with a port number, not {tcp!r}")
+            try:
+                asyncio.run(serve_tcp(host or "127.0.0.1", int(port), lambda: session(home)))
+            except OSError as error:
+                raise PaperciteError(f"cannot listen on {tcp}: {error.strerror or error}") from error
             return 0
         return serve_stdio(*session(home))
     except KeyboardInterrupt:

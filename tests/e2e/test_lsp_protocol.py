@@ -228,3 +228,26 @@ async def test_tcp_serves_one_client_after_another(tmp_path: Path) -> None:
     finally:
         process.kill()
         await process.wait()
+
+
+def test_tcp_names_a_bad_address_or_a_port_in_use() -> None:
+    import subprocess
+
+    def lsp_tcp(address: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "core.cli", "--home", str(SHARED_HOME), "lsp", "--tcp", address],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=ANSWER_SECONDS,
+        )
+
+    bad = lsp_tcp("localhost")
+    assert bad.returncode == 1 and "--tcp wants HOST:PORT with a port number, not 'localhost'" in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = lsp_tcp(f"127.0.0.1:{port}")
+    assert busy.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert "Traceback" not in bad.stderr + busy.stderr

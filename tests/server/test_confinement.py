@@ -43,3 +43,19 @@ def test_a_tilde_name_is_the_home_folders_file(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     found = resolve(Named("~/x", 0, 3, bibtex_default=True), [tmp_path / "doc"])
     assert found.path == tmp_path / "home" / "x.bib" and not found.exists
+
+
+def test_a_named_file_that_is_no_bibliography_is_a_failure_not_a_read(tmp_path: Path) -> None:
+    import os
+
+    from server.bibliography import MAX_BIBLIOGRAPHY_BYTES, BibliographyCache
+
+    cache = BibliographyCache(lambda path: None)
+    huge = tmp_path / "huge.bib"
+    with huge.open("wb") as sparse:  # no disk used: a hole as long as the limit, and one byte
+        sparse.truncate(MAX_BIBLIOGRAPHY_BYTES + 1)
+    pipe = tmp_path / "pipe.bib"
+    os.mkfifo(pipe)  # reading a pipe no one writes would wait forever
+    assert "more than papercite reads as a bibliography" in cache.file(huge).failures[0].reason
+    assert "is not a regular file" in cache.file(pipe).failures[0].reason
+    assert "is not a regular file" in cache.file(Path("/dev/zero")).failures[0].reason
