@@ -62,7 +62,6 @@ async def run(
                 await asyncio.gather(*(one(n) for n in range(first, min(count, first + concurrent))))
         await slack.wait_for("response_url", count, timeout=300)
         await runner.cleanup()
-        await library.close()
     slack.stop()
     return samples
 

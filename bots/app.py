@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.listeners import actions, commands, mentions, views
+from bots.listeners import actions, commands, mentions, messages, views
 from core.interface import PaperLibrary
 
 log = logging.getLogger("papercite.slack")
@@ -48,6 +48,6 @@ def build_app(
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error for %s", body.get("type") or body.get("command"), exc_info=error)
 
-    for listeners in (commands, actions, views, mentions):
+    for listeners in (commands, actions, views, mentions, messages):
         listeners.register(app)
     return app

@@ -30,6 +30,8 @@ USAGE = (
     "• `/paper cite KEY` — the BibTeX entry\n"
     "• `/paper show KEY` — the whole abstract\n"
     "• `/paper add` — add a paper (form, or paste a BibTeX entry)\n"
+    "• `/paper add 10.1145/3404835.3463238` or an arXiv link — add it in one step\n"
+    "• `/paper links off` (or `on`) — whether DOI and arXiv links posted here join the index\n"
     "• `/paper stats` — what the index holds\n"
     "Mention me with a query and I answer in a thread."
 )
@@ -195,6 +197,21 @@ def stats_message(stats: Mapping[str, Any]) -> list[Block]:
     return [section("\n".join(lines))]
 
 
+ADDED_LABELS = {"added": "Added", "updated": "Already known, updated", "unchanged": "Already in the index"}
+
+
+def added_message(papers: Sequence[tuple[Paper, str]], failures: Sequence[str]) -> list[Block]:
+    """Each paper added by identifier (or found already there) as its card, with the usual buttons,
+    then one line per identifier that could not be added."""
+    message: list[Block] = []
+    for paper, status in papers:
+        message.append(context(f"{ADDED_LABELS.get(status, 'Added')}: `{escape(paper.key)}`"))
+        message += result_blocks(Hit(paper, 0.0, 1), {})
+    for failure in failures:
+        message.append(section(f"Could not add {escape(failure)}"))
+    return message[:MAX_BLOCKS] or [section("Nothing to add.")]
+
+
 def text_message(text: str) -> list[Block]:
     return [section(text)]
 
@@ -206,7 +223,7 @@ def usage_message() -> list[Block]:
 # --- the /paper add modal ---------------------------------------------------------------------
 
 ADD_CALLBACK = "add_paper"
-ADD_FIELDS = ("title", "abstract", "authors", "year", "link", "bibtex")
+ADD_FIELDS = ("identifier", "title", "abstract", "authors", "year", "link", "bibtex")
 
 
 def _input(
@@ -233,6 +250,11 @@ def add_paper_modal(private_metadata: str = "") -> Block:
         "submit": {"type": "plain_text", "text": "Add"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
+            _input(
+                "identifier",
+                "DOI or arXiv link",
+                hint="Fills in the rest from Crossref, arXiv or OpenAlex; leave the fields below empty",
+            ),
             _input("title", "Title"),
             _input("abstract", "Abstract", multiline=True),
             _input("authors", "Authors", hint="One per line, or separated by ' and ' or ';'"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bots.links import identifiers_in_command
+
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)
 class Request:
-    kind: str  # help, cite, show, stats, add, search
+    kind: str  # help, cite, show, stats, add (argument: identifiers, or none for the form), links, search
     argument: str = ""
 
 
@@ -30,4 +32,8 @@ def parse_request(text: object) -> Request:
         )
     if lowered in {"stats", "add"} and not rest.strip():
         return Request(lowered)
+    if lowered == "add" and identifiers_in_command(rest):
+        return Request("add", rest.strip())
+    if lowered == "links" and rest.strip().lower() in {"", "on", "off"}:
+        return Request("links", rest.strip().lower())
     return Request("search", text)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bots.links import identifiers_in_command
 from core.formats.bibtex import parse_bibtex
 from core.records import Paper, ParseFailure, normalize_doi
 
@@ -52,6 +53,19 @@ def papers_from_bibtex(text: str, origin: str) -> tuple[list[Paper], dict[str, s
     if not papers:
         return [], {"bibtex": "No BibTeX entry found: it should start like @article{key, …}"}
     return papers, {}
+
+
+def identifiers_from_form(values: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The form's "DOI or arXiv link", which fills in the rest: (identifiers, errors by block)."""
+    text = values.get("identifier", "")
+    if not text:
+        return [], {}
+    identifiers = identifiers_in_command(text)
+    if not identifiers:
+        return [], {
+            "identifier": "Give a DOI (10.1145/…), an arXiv id or link (arXiv:2404.11912), or a doi.org link"
+        }
+    return identifiers, {}
 
 
 def papers_from_form(values: Mapping[str, str], user_id: str) -> tuple[list[Paper], dict[str, str]]:

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bots import blocks
+from bots import adding, blocks
 from bots.blocks import PAGE_SIZE, Block, escape
 from bots.values import BadActionValue
 from core.interface import PaperLibrary
 from core.query import text_terms
 from core.records import EmptyQuery, UnknownKey
+from core.sources import AddResult
 
 # Notification text is short: Slack shows it in notifications and where blocks are not rendered.
 MAX_SUMMARY = 150
@@ -59,6 +60,31 @@ async def bibtex(library: PaperLibrary, key: str) -> Answer:
 async def show(library: PaperLibrary, key: str) -> Answer:
     paper = await library.get(key)
     return Answer(blocks.paper_message(paper), paper.title)
+
+
+def added(result: AddResult) -> Answer:
+    """What `/paper add ID…`, the form's identifier and the like answer: the papers' cards."""
+    papers = [(paper, result.status.get(paper.key, "added")) for paper in result.papers]
+    failures = [str(error) for error in result.errors]
+    summary = "; ".join(
+        [f"{blocks.ADDED_LABELS.get(status, 'Added')}: {paper.key}" for paper, status in papers]
+        + [f"Could not add {failure}" for failure in failures]
+    )
+    return Answer(blocks.added_message(papers, failures), summary or "Nothing to add.")
+
+
+async def links_setting(library: PaperLibrary, channel: str, setting: str) -> Answer:
+    """`/paper links [on|off]`: set or tell whether this channel's DOI and arXiv links join the index."""
+    if setting:
+        await adding.set_links(library, channel, setting == "on")
+    if await adding.links_enabled(library, channel):
+        text = (
+            "DOI and arXiv links posted in this channel join the team's index (a :books: says so). "
+            "`/paper links off` stops it."
+        )
+    else:
+        text = "Links posted in this channel stay out of the index. `/paper links on` lets them in."
+    return Answer(blocks.text_message(text), text)
 
 
 async def stats(library: PaperLibrary) -> Answer:

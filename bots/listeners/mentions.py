@@ -7,7 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bots import blocks, pages
+from bots.adding import add_by_identifiers
 from bots.commands import parse_request
+from bots.links import identifiers_in_command
 from bots.listeners import answer_or_apologise, library_of
 from bots.pages import Answer
 
@@ -34,6 +36,10 @@ async def app_mention(event: dict[str, Any], client: Any, context: Any) -> None:
             return await pages.show(library, request.argument)
         if request.kind == "stats":
             return await pages.stats(library)
+        if request.kind == "add" and request.argument:
+            return pages.added(
+                await add_by_identifiers(library, identifiers_in_command(request.argument) or [])
+            )
         return Answer(blocks.usage_message(), "How to use papercite")
 
     await answer_or_apologise(reply, work)

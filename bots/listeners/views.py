@@ -6,15 +6,22 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bots import blocks
-from bots.forms import form_metadata, papers_from_form, submitted_values
+from bots import blocks, pages
+from bots.adding import add_by_identifiers
+from bots.forms import form_metadata, identifiers_from_form, papers_from_form, submitted_values
 from bots.listeners import answer_or_apologise, library_of, user_of
 from bots.pages import Answer
+from core.records import Paper
 
 
 async def add_paper(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:
     user = user_of(body)
-    papers, errors = papers_from_form(submitted_values(view), user)
+    values = submitted_values(view)
+    # A DOI or arXiv link fills in the rest; otherwise the fields (or a pasted entry) are the paper.
+    identifiers, errors = identifiers_from_form(values)
+    papers: list[Paper] = []
+    if not identifiers and not errors:
+        papers, errors = papers_from_form(values, user)
     if errors:
         # Shown beside each field; the form stays open and nothing is stored.
         await ack(response_action="errors", errors=errors)
@@ -28,6 +35,8 @@ async def add_paper(ack: Any, body: dict[str, Any], view: dict[str, Any], client
         return await client.chat_postEphemeral(channel=channel, user=user, **answer.message())
 
     async def work() -> Answer:
+        if identifiers:
+            return pages.added(await add_by_identifiers(library_of(context), identifiers))
         report = await library_of(context).add_papers(papers)
         keys = report.added + report.updated + report.unchanged
         verb = (

@@ -45,6 +45,8 @@ class FakeSlack:
             payload = await request.json()
         else:
             payload = dict(urllib.parse.parse_qsl(await request.text()))
+        # Some methods (reactions.add) travel as the query string.
+        payload = dict(request.query) | payload
         self.calls.append(Call(method, payload))
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures[method]})
@@ -208,5 +210,35 @@ def mention_body(text: str) -> str:
                 "channel": "C2147483705",
                 "event_ts": "1700000002.000200",
             },
+        }
+    )
+
+
+def message_body(
+    text: str, *, channel: str, ts: str, subtype: str | None = None, bot_id: str | None = None
+) -> str:
+    """A `message` event in a channel the app is in (message.channels), as the Events API sends it."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "user": "U2147483697",
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "channel_type": "channel",
+        "event_ts": ts,
+    }
+    if subtype:
+        event["subtype"] = subtype
+    if bot_id:
+        event |= {"bot_id": bot_id, "subtype": subtype or "bot_message"}
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0001",
+            "api_app_id": "A123456",
+            "type": "event_callback",
+            "event_id": f"Ev{ts.replace('.', '')}",
+            "event_time": int(time.time()),
+            "event": event,
         }
     )

@@ -35,12 +35,15 @@ from tests.e2e.fake_slack import (
     action_body,
     command_body,
     mention_body,
+    message_body,
     sign,
     view_submission_body,
 )
+from tests.fakes.sources import FakeSources
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
 
 
 def free_port() -> int:
@@ -58,7 +61,14 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def bot(slack: FakeSlack) -> Iterator[str]:
+def sources() -> Iterator[FakeSources]:
+    """Crossref, arXiv and OpenAlex on loopback, for adding by DOI or arXiv link."""
+    with FakeSources.with_samples() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def bot(slack: FakeSlack, sources: FakeSources) -> Iterator[str]:
     """`papercite slack --http` on a free port; yields its base URL."""
     port = free_port()
     home = Path(tempfile.mkdtemp(prefix="papercite-slack-"))
@@ -68,6 +78,8 @@ def bot(slack: FakeSlack) -> Iterator[str]:
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "PAPERCITE_SLACK_API_URL": slack.api_url,
+        **sources.env(),
+        "PAPERCITE_ARXIV_INTERVAL": "0",
     }
     # A file, not a pipe: a pipe nobody reads fills after a few hundred logged requests, and the
     # bot then blocks writing its log and stops answering.
@@ -489,3 +501,100 @@ def test_fuzz_signed_requests_never_get_a_500(
     except urllib.error.HTTPError as error:
         status = error.code
     assert status in {200, 400, 404}, (status, body)
+
+
+# --- papers by DOI or arXiv link ---------------------------------------------------------------
+
+
+async def test_paper_add_by_doi_answers_with_the_card(
+    bot: str, slack: FakeSlack, sources: FakeSources
+) -> None:
+    answer = await slash(bot, slack, "add https://doi.org/10.1145/3404835.3463238")
+    assert answer["response_type"] == "ephemeral"
+    assert answer["blocks"][0]["elements"][0]["text"] == "Added: `lin2021pyserini`"
+    card = answer["blocks"][1]["text"]["text"]
+    assert card.startswith("*<https://doi.org/10.1145/3404835.3463238|Pyserini: A Python Toolkit")
+    assert "reproducible retrieval research" in card
+    assert [e["action_id"] for e in answer["blocks"][2]["elements"]] == ["share", "bibtex", "more_like_this"]
+    assert [r.path for r in sources.served("crossref")][-1].endswith("10.1145/3404835.3463238")
+    slack.reset()
+    found = await slash(
+        bot, slack, "toolkit for reproducible retrieval with sparse and dense representations"
+    )
+    assert "Pyserini" in json.dumps(found["blocks"])
+
+
+async def test_paper_add_names_what_could_not_be_added(bot: str, slack: FakeSlack) -> None:
+    answer = await slash(bot, slack, "add 10.1000/nowhere arXiv:2404.11912")
+    text = json.dumps(answer["blocks"])
+    assert "Could not add 10.1000/nowhere:" in text and "abstract" in text
+    assert "TriForce" in text  # the one that could be added still is
+
+
+async def test_links_posted_in_a_channel_join_with_one_reaction(bot: str, slack: FakeSlack) -> None:
+    message = (
+        "Two for the reading group: <https://arxiv.org/abs/hep-th/9901001v2|arxiv.org/abs/hep-th/9901001v2> "
+        "and <https://openalex.org/W3000000002> — also https://example.com/not-a-paper"
+    )
+    body = message_body(message, channel="C0READING", ts="1700000100.000100")
+    assert (await post(bot, body, JSON | sign(SECRET, body)))[0] == 200
+    reaction = (await slack.wait_for("reactions.add"))[0].payload
+    assert {k: reaction[k] for k in ("channel", "timestamp", "name")} == {
+        "channel": "C0READING",
+        "timestamp": "1700000100.000100",
+        "name": "books",
+    }
+    assert [c.method for c in slack.calls] == ["reactions.add"]  # no reply in the channel
+    answer = await slash(bot, slack, "attention over links openalex only work")
+    assert "Attention Over Links" in json.dumps(answer["blocks"])
+
+    # The bot's own posts, edits and messages without papers are left alone.
+    slack.reset()
+    for event in (
+        message_body(message, channel="C0READING", ts="1700000101.1", bot_id="B0PAPERCITE"),
+        message_body(message, channel="C0READING", ts="1700000101.2", subtype="message_changed"),
+        message_body("lunch at noon?", channel="C0READING", ts="1700000101.3"),
+    ):
+        assert (await post(bot, event, JSON | sign(SECRET, event)))[0] == 200
+    answer = await slash(bot, slack, "stats")
+    assert [c.method for c in slack.calls] == ["response_url"]
+
+
+async def test_a_channel_can_keep_its_links_out(bot: str, slack: FakeSlack) -> None:
+    off = command_body("links off", slack.response_url())
+    await post(bot, off, FORM | sign(SECRET, off))
+    assert "stay out of the index" in (await slack.wait_for("response_url"))[0].payload["text"]
+    slack.reset()
+    body = message_body("<https://doi.org/10.1000/no-abstract>", channel="C2147483705", ts="1700000200.1")
+    assert (await post(bot, body, JSON | sign(SECRET, body)))[0] == 200
+    answer = await slash(bot, slack, "abstract lives in openalex inverted index")
+    assert "Abstract Lives in OpenAlex" not in json.dumps(answer["blocks"])
+    assert "reactions.add" not in [c.method for c in slack.calls]
+
+    slack.reset()
+    on = command_body("links on", slack.response_url())
+    await post(bot, on, FORM | sign(SECRET, on))
+    assert "join the team's index" in (await slack.wait_for("response_url"))[0].payload["text"]
+    slack.reset()
+    await post(bot, body, JSON | sign(SECRET, body))
+    await slack.wait_for("reactions.add")
+    answer = await slash(bot, slack, "abstract lives in openalex inverted index")
+    assert "Abstract Lives in OpenAlex" in json.dumps(answer["blocks"])
+
+
+async def test_the_form_fills_itself_from_a_doi_or_arxiv_link(bot: str, slack: FakeSlack) -> None:
+    body = command_body("add", slack.response_url())
+    await post(bot, body, FORM | sign(SECRET, body))
+    view = (await slack.wait_for("views.open"))[0].payload["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["blocks"][0]["block_id"] == "identifier"
+
+    bad = view_submission_body({"identifier": "not an id"}, view["private_metadata"])
+    status, text = await post(bot, bad, FORM | sign(SECRET, bad))
+    assert status == 200 and set(json.loads(text)["errors"]) == {"identifier"}
+
+    good = view_submission_body({"identifier": "arXiv:2404.11912v3"}, view["private_metadata"])
+    assert (await post(bot, good, FORM | sign(SECRET, good)))[0] == 200
+    note = (await slack.wait_for("chat.postEphemeral"))[0].payload
+    note_blocks = json.loads(note["blocks"]) if isinstance(note["blocks"], str) else note["blocks"]
+    assert "TriForce" in json.dumps(note_blocks) and note["text"].startswith(("Added", "Already"))

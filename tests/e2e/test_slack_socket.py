@@ -18,8 +18,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.fake_slack import action_payload, command_fields, mention_body, view_submission_payload
+from tests.e2e.fake_slack import (
+    action_payload,
+    command_fields,
+    mention_body,
+    message_body,
+    view_submission_payload,
+)
 from tests.e2e.fake_socket import FakeSocketSlack
+from tests.fakes.sources import FakeSources
 
 APP_TOKEN = "xapp-1-A123456-1-fake"
 
@@ -33,7 +40,13 @@ def slack() -> Iterator[FakeSocketSlack]:
 
 
 @pytest.fixture(scope="module")
-def bot(slack: FakeSocketSlack) -> Iterator[subprocess.Popen[str]]:
+def sources() -> Iterator[FakeSources]:
+    with FakeSources.with_samples() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def bot(slack: FakeSocketSlack, sources: FakeSources) -> Iterator[subprocess.Popen[str]]:
     home = Path(tempfile.mkdtemp(prefix="papercite-socket-"))
     env = {
         **os.environ,
@@ -41,6 +54,8 @@ def bot(slack: FakeSocketSlack) -> Iterator[subprocess.Popen[str]]:
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "PAPERCITE_SLACK_API_URL": slack.api_url,
+        **sources.env(),
+        "PAPERCITE_ARXIV_INTERVAL": "0",
     }
     env.pop("SLACK_SIGNING_SECRET", None)
     with tempfile.TemporaryFile("w+") as log:
@@ -165,6 +180,26 @@ async def test_mentions_arrive_as_events(slack: FakeSocketSlack) -> None:
     assert set(ack) == {"envelope_id"} or not ack.get("payload")
     posted = (await slack.wait_for("chat.postMessage"))[0].payload
     assert posted["thread_ts"] == "1700000002.000200" and "RELAY" in json.dumps(posted["blocks"])
+
+
+async def test_links_posted_in_a_channel_join_the_index(slack: FakeSocketSlack) -> None:
+    event = json.loads(
+        message_body(
+            "<https://doi.org/10.1145/3404835.3463238|doi.org/10.1145/3404835.3463238>",
+            channel="C9",
+            ts="1.5",
+        )
+    )
+    await slack.deliver("events_api", event)
+    reaction = (await slack.wait_for("reactions.add"))[0].payload
+    assert (reaction["channel"], reaction["timestamp"], reaction["name"]) == ("C9", "1.5", "books")
+    slack.reset()
+    assert "Pyserini" in json.dumps((await slash(slack, "pyserini reproducible retrieval toolkit"))["blocks"])
+
+
+async def test_paper_add_by_arxiv_link_over_the_socket(slack: FakeSocketSlack) -> None:
+    answer = await slash(slack, "add https://arxiv.org/abs/hep-th/9901001v2")
+    assert "An Old-Style Identifier Paper" in json.dumps(answer["blocks"])
 
 
 async def test_a_disconnect_is_followed_by_a_new_connection_that_serves(slack: FakeSocketSlack) -> None:

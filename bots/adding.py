@@ -1,0 +1,46 @@
+"""Adding papers by identifier from Slack, and each channel's choice about its links.
+
+The lookups are `core.sources.add_identifiers` (Crossref, the arXiv API, OpenAlex, cached in the
+home); they write to a folder library, so a bot serving a remote index says it cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.interface import PaperLibrary
+from core.library import Library
+from core.records import PaperciteError
+from core.sources import AddResult, add_identifiers
+
+# Per channel, in the store's meta table: shared by every process on the home, kept across restarts.
+_LINKS_META = "slack.links.{channel}"
+
+
+class CannotAdd(PaperciteError):
+    pass
+
+
+def _folder(library: PaperLibrary) -> Library:
+    if not isinstance(library, Library):
+        raise CannotAdd(
+            "Adding papers by DOI or arXiv link works when the bot serves a folder, not a remote index."
+        )
+    return library
+
+
+async def add_by_identifiers(library: PaperLibrary, texts: Sequence[str]) -> AddResult:
+    """Look each identifier up and add what is found; one AddError per identifier that failed."""
+    return await add_identifiers(_folder(library), texts)
+
+
+async def links_enabled(library: PaperLibrary, channel: str) -> bool:
+    """Whether links posted in `channel` join the index (they do unless the channel said no)."""
+    if not isinstance(library, Library) or not channel:
+        return False
+    return await library.store.get_meta(_LINKS_META.format(channel=channel)) != "off"
+
+
+async def set_links(library: PaperLibrary, channel: str, enabled: bool) -> None:
+    folder = _folder(library)
+    await folder.add_papers([], meta={_LINKS_META.format(channel=channel): "on" if enabled else "off"})
