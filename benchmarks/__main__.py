@@ -60,6 +60,14 @@ def report(quick: bool) -> str:
         section(
             "Ingest of a gzip-compressed file", "gzip_ingest", "--records", "5000" if quick else "100000"
         ),
+        section(
+            "Team server: completion through papercite serve, and concurrent clients",
+            "remote",
+            "--sizes",
+            *(["10k"] if quick else ["10k", "100k", "1M"]),
+            "--seconds",
+            "5" if quick else "20",
+        ),
     ]
     return "\n".join(parts)
 

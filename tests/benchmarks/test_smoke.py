@@ -14,8 +14,17 @@ def test_quick_benchmarks_run_end_to_end() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = result.stdout
-    for heading in ("Citing sentences", "Parity", "Language server", "Slack", "Scale", "ACM-CR"):
+    for heading in (
+        "Citing sentences",
+        "Parity",
+        "Language server",
+        "Slack",
+        "Scale",
+        "ACM-CR",
+        "Team server",
+    ):
         assert f"## {heading}" in report
     assert "| 10k |" in report
     assert "| sentences: papercite | 50 |" in report and "| contexts: papercite |" in report
     assert "Ingest of the ACM-CR BibTeX folder" in report
+    assert "| 10k | server URL | 200 |" in report and "| 10k | 50 | 5 |" in report
