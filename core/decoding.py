@@ -1,11 +1,12 @@
 """Bytes of a bibliography file to text: the one decoder of the CLI's ingest and the language server.
 
-In order: a byte-order mark (UTF-8, UTF-16) decides; then a declaration in the file's first lines
-(JabRef's `% Encoding: windows-1252`); then UTF-8. A file that is not valid UTF-8 is still read as
-UTF-8 when it is UTF-8 as a whole — its well-formed multi-byte characters at least as many as its
-bad bytes — with the lines holding the bad bytes named; only a file with more bad bytes than
-UTF-8 characters (what Windows-1252 text looks like to a UTF-8 reader), and no declaration, is read
-as Windows-1252. Bytes the chosen encoding cannot read become U+FFFD, and their lines are named.
+In order: a byte-order mark (UTF-8, UTF-16) decides; then a file that is valid UTF-8 is UTF-8;
+then a declaration in the file's first lines (JabRef's `% Encoding: windows-1252`) decides. A file
+that is not valid UTF-8 and says nothing is still read as UTF-8 when it is UTF-8 as a whole — its
+well-formed multi-byte characters at least as many as its bad bytes — with the lines holding the
+bad bytes named; only a file with more bad bytes than UTF-8 characters (what Windows-1252 text
+looks like to a UTF-8 reader) is read as Windows-1252. Bytes the chosen encoding cannot read
+become U+FFFD, and their lines are named.
 """
 
 from __future__ import annotations
@@ -103,14 +104,14 @@ def decode_bytes(data: bytes) -> Decoded:
     if data.startswith(codecs.BOM_UTF8):
         text, spans = _decode_noting(data[3:], "utf-8")
         return _result(text, "utf-8-sig", data[3:], spans)
-    declared = _declared(data)
-    if declared is not None:
-        text, spans = _decode_noting(data, declared)
-        return _result(text, "utf-8" if declared == "utf-8" else declared, data, spans)
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    declared = _declared(data)
+    if declared is not None:
+        text, spans = _decode_noting(data, declared)
+        return _result(text, declared, data, spans)
     text, spans = _decode_noting(data, "utf-8")
     replaced = len(spans)
     multibyte = len(text) - len(text.encode("ascii", "ignore")) - replaced

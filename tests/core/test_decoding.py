@@ -48,6 +48,11 @@ def test_a_declared_encoding_decides(declaration: str, encoding: str, title: str
     assert decoded.bad == (() if encoding == "cp1252" else ((2, b"\xfc"),))
 
 
+def test_a_valid_utf8_file_is_utf8_whatever_it_declares() -> None:
+    decoded = decode_bytes("% Encoding: windows-1252\n@misc{m, title={Müller}}\n".encode())
+    assert decoded.encoding == "utf-8" and "Müller" in decoded.text
+
+
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
 def test_utf16_with_a_byte_order_mark(codec: str) -> None:
     bom = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
