@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -59,6 +60,8 @@ MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 # LSP's deepest messages (workspace edits, nested symbols) nest a dozen levels; past this a message
 # is refused before any recursive code (cattrs, pygls) walks it.
 MAX_DEPTH = 64
+# How long the end of a session waits for the server to close (its library, background work).
+CLOSE_SECONDS = 3.0
 # When the stream ends, requests read before it still get their answers for this long.
 ANSWER_PENDING_SECONDS = 2.0
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -468,7 +471,10 @@ async def run_session(
         code = await finished
     finally:
         reading.cancel()
-        await close()
+        try:
+            await asyncio.wait_for(close(), CLOSE_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("the session ended before the server finished closing")
     return code
 
 
@@ -503,7 +509,39 @@ def serve_stdio(protocol: PaperciteProtocol, close: Callable[[], Awaitable[None]
         threading.Thread(target=read, name="papercite-stdin", daemon=True).start()
         return await run_session(protocol, chunks.get, close)
 
-    return asyncio.run(main())
+    loop = asyncio.new_event_loop()
+    try:
+        code = loop.run_until_complete(main())
+        loop.run_until_complete(_cancel_remaining())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()  # the default executor is shut down without waiting for its threads
+    if _threads_outlive(CLOSE_SECONDS):
+        # A worker still blocked (on a lock another process holds) would keep an exited server
+        # alive until it gives up; the store is transactional, so nothing is cut half-way.
+        log.warning("exiting with worker threads still blocked")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+async def _cancel_remaining() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _threads_outlive(seconds: float) -> bool:
+    """Whether threads the interpreter would wait for at exit are still running after `seconds`."""
+    deadline = time.monotonic() + seconds
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return any(
+        t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()
+    )
 
 
 async def serve_tcp(

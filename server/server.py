@@ -41,6 +41,8 @@ log = logging.getLogger("papercite.server")
 VERSION = "0.1.0"
 
 T = TypeVar("T")
+# How long a shutdown waits for a library that is still opening before answering without it.
+SHUTDOWN_WAIT_SECONDS = 2.0
 
 
 @dataclass
@@ -131,6 +133,10 @@ class PaperciteServer(LanguageServer):
                 else:
                     self._library = await Library.open(home)
                 self._library_home = (home, token)
+                if self.shut_down:  # the server shut down while this was opening
+                    await self._library.close()
+                    self._library = None
+                    raise RuntimeError("the server is shutting down")
             return self._library
 
     @property
@@ -146,16 +152,26 @@ class PaperciteServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     async def shut_down_now(self) -> None:
-        """Stop background work and close the library; nothing opens it again (a late request fails)."""
-        async with self._opening:
-            self.shut_down = True
-            if self.watcher is not None:
-                self.watcher.cancel()
-            for pending in self.pending_diagnostics.values():
-                pending.cancel()
+        """Stop background work and close the library; nothing opens it again (a late request fails).
+
+        A library still opening (waiting, say, for another process's write lock) is not waited for
+        past a moment: the editor's shutdown gets its answer, and that library is closed when it opens."""
+        self.shut_down = True
+        if self.watcher is not None:
+            self.watcher.cancel()
+        for pending in self.pending_diagnostics.values():
+            pending.cancel()
+        try:
+            await asyncio.wait_for(self._opening.acquire(), SHUTDOWN_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("shut down while the library was still opening")
+            return
+        try:
             if self._library is not None:
                 await self._library.close()
                 self._library = None
+        finally:
+            self._opening.release()
 
     def apply_settings(self, raw: Any) -> None:
         self.settings, problems = parse_settings(raw, self.settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -251,3 +252,28 @@ def test_tcp_names_a_bad_address_or_a_port_in_use() -> None:
         busy = lsp_tcp(f"127.0.0.1:{port}")
     assert busy.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
     assert "Traceback" not in bad.stderr + busy.stderr
+
+
+async def test_shutdown_and_exit_do_not_wait_for_another_process_to_let_go_of_the_store(
+    tmp_path: Path,
+) -> None:
+    """The library is opening, waiting (up to two minutes here) for the write lock another process
+    holds: the editor's shutdown is still answered, and exit still ends the process, in moments."""
+    from core.lock import WriteLock
+
+    held = WriteLock(tmp_path / "write.lock", "a long ingest elsewhere")
+    held.acquire()
+    os.environ["PAPERCITE_LOCK_TIMEOUT"] = "120"
+    try:
+        wire = await Wire.start(tmp_path)
+    finally:
+        del os.environ["PAPERCITE_LOCK_TIMEOUT"]
+    try:
+        await wire.initialized()  # the server starts opening (and seeding) the home now
+        await asyncio.sleep(0.5)
+        assert (await wire.call(2, "shutdown"))["result"] is None
+        await wire.send(notification("exit"))
+        assert await wire.exit_code() == 0
+    finally:
+        held.release()
+        await wire.close()
