@@ -22,9 +22,12 @@ def test_quick_benchmarks_run_end_to_end() -> None:
         "Scale",
         "ACM-CR",
         "Team server",
+        "Harvest",
+        "Ingest of a gzip",
     ):
         assert f"## {heading}" in report
     assert "| 10k |" in report
     assert "| sentences: papercite | 50 |" in report and "| contexts: papercite |" in report
     assert "Ingest of the ACM-CR BibTeX folder" in report
     assert "| 10k | server URL | 200 |" in report and "| 10k | 50 | 5 |" in report
+    assert "| first harvest | 5,000 |" in report and "| gzip |" in report
