@@ -440,7 +440,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"papercite: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("papercite: interrupted; the store keeps its state from before this command", file=sys.stderr)
+        if args.command == "harvest":
+            print(
+                "papercite: interrupted; the pages stored so far are kept: run it again to go on",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                "papercite: interrupted; the store keeps its state from before this command", file=sys.stderr
+            )
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

@@ -153,3 +153,21 @@ def test_a_bad_openalex_filter_is_reported_with_the_reason(fake: FakeSources, ho
     result = run_cli(home, "harvest", "openalex", "--filter", "author_name:x")
     assert result.returncode == 1
     assert "OpenAlex answered 400" in result.stderr and "author_name is not a valid field" in result.stderr
+
+
+def test_ctrl_c_keeps_the_pages_stored_and_says_so(fake: FakeSources, home: Path) -> None:
+    fake.oai = synthetic_oai_records(2000, per_day=400)
+    fake.oai_page_size = 100
+    assert papers(home) == SEEDS
+    process = start_harvest(home, "arxiv", "--set", "cs")
+    deadline = time.monotonic() + 120
+    while len(fake.served("oai")) < 6:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; the pages stored so far are kept: run it again to go on" in err
+    kept = papers(home) - SEEDS
+    assert kept % 100 == 0 and kept > 0
+    assert harvest(home, "arxiv", "--set", "cs")["added"] == 2000 - kept
