@@ -35,46 +35,61 @@ class Decoded:
     text: str
     encoding: str  # the codec to write the file back in: utf-8, utf-8-sig, utf-16, cp1252, or as declared
     bad: tuple[tuple[int, bytes], ...] = ()  # (1-based line, the bytes first read as U+FFFD there)
-    bad_count: int = 0  # lines holding bytes the encoding could not read, all of them
+    bad_count: int = 0  # lines holding bytes the encoding could not read (among the first _NOTED_SPANS)
 
 
-# Where the bytes that failed to decode were: an error handler sees each one, in the calling thread.
+# Where a UTF-16 file's undecodable bytes were: an error handler sees each, in the calling thread.
+# (UTF-16 lines cannot be split at a byte; the files papercite meets there have few bad bytes.)
 _noted = threading.local()
 
 
 def _note(error: UnicodeError) -> tuple[str, int]:
     assert isinstance(error, UnicodeDecodeError)
-    _noted.spans.append((error.start, error.end))
+    if len(_noted.spans) < _MAX_UTF16_SPANS:
+        _noted.spans.append((error.start, error.end))
     return "\ufffd", error.end
 
 
 codecs.register_error("papercite.note", _note)
+_MAX_UTF16_SPANS = 10_000
 
 
-def _decode_noting(data: bytes, encoding: str) -> tuple[str, list[tuple[int, int]]]:
-    """`data` decoded with each undecodable byte sequence as U+FFFD, and where those were."""
+def _utf16(data: bytes) -> Decoded:
     _noted.spans = []
     try:
-        return data.decode(encoding, errors="papercite.note"), _noted.spans
+        text = data.decode("utf-16", errors="papercite.note")
+        spans: list[tuple[int, int]] = _noted.spans
     finally:
         _noted.spans = []
-
-
-def _bad_lines(data: bytes, spans: list[tuple[int, int]], encoding: str) -> tuple[tuple[int, bytes], ...]:
-    """(line, bytes) of the first bad bytes on each line, counting lines between bad spans once."""
+    if not spans:
+        return Decoded(text, "utf-16")
+    wide = "utf-16-be" if data.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
     lines: dict[int, bytes] = {}
-    line, position = 1, 0
-    if encoding == "utf-16":
-        wide = "utf-16-be" if data.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
-        position = 2
+    line, position = 1, 2
     for start, end in spans:
-        if encoding == "utf-16":
-            line += data[position:start].decode(wide, errors="replace").count("\n")
-        else:
-            line += data.count(b"\n", position, start)
+        line += data[position:start].decode(wide, errors="replace").count("\n")
         position = max(end, start)
         lines.setdefault(line, data[start:end])
-    return tuple(lines.items())
+    bad = tuple(lines.items())
+    return Decoded(text, "utf-16", bad[:SHOWN_BAD_LINES], len(bad))
+
+
+def _single_lines(data: bytes, text: str, encoding: str) -> Decoded:
+    """`text` (decoded from `data` in an ASCII-compatible encoding, bad bytes as U+FFFD) with the
+    lines holding the bad bytes: line by line, since no such encoding has a newline byte inside a
+    character. (A handler called per bad byte took seconds on a large Windows-1252 file.)"""
+    shown: list[tuple[int, bytes]] = []
+    count = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError as error:
+            count += 1
+            if len(shown) < SHOWN_BAD_LINES:
+                shown.append((number, line[error.start : error.end]))
+    return Decoded(text, encoding, tuple(shown), count)
 
 
 def _declared(data: bytes) -> str | None:
@@ -89,36 +104,27 @@ def _declared(data: bytes) -> str | None:
     return info.name if "%".encode(info.name) == b"%" and not info.name.startswith("utf-16") else None
 
 
-def _result(text: str, encoding: str, data: bytes, spans: list[tuple[int, int]]) -> Decoded:
-    if not spans:
-        return Decoded(text, encoding)
-    bad = _bad_lines(data, spans, encoding)
-    return Decoded(text, encoding, bad[:SHOWN_BAD_LINES], len(bad))
-
-
 def decode_bytes(data: bytes) -> Decoded:
     """A whole file's text, the encoding it is in, and the lines holding bytes it could not read."""
     if data.startswith(_UTF16_BOMS):
-        text, spans = _decode_noting(data, "utf-16")
-        return _result(text, "utf-16", data, spans)
+        return _utf16(data)
     if data.startswith(codecs.BOM_UTF8):
-        text, spans = _decode_noting(data[3:], "utf-8")
-        return _result(text, "utf-8-sig", data[3:], spans)
+        body = data[3:]
+        return _single_lines(body, body.decode("utf-8", errors="replace"), "utf-8-sig")
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
     declared = _declared(data)
     if declared is not None:
-        text, spans = _decode_noting(data, declared)
-        return _result(text, declared, data, spans)
-    text, spans = _decode_noting(data, "utf-8")
-    replaced = len(spans)
+        return _single_lines(data, data.decode(declared, errors="replace"), declared)
+    text = data.decode("utf-8", errors="replace")
+    # Each U+FFFD not spelled in the file stands for a bad byte sequence.
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
     multibyte = len(text) - len(text.encode("ascii", "ignore")) - replaced
     if multibyte >= replaced:
-        return _result(text, "utf-8", data, spans)
-    text, spans = _decode_noting(data, FALLBACK)
-    return _result(text, FALLBACK, data, spans)
+        return _single_lines(data, text, "utf-8")
+    return _single_lines(data, data.decode(FALLBACK, errors="replace"), FALLBACK)
 
 
 def decode(data: bytes) -> tuple[str, str]:
