@@ -26,6 +26,7 @@ _SLASHES = re.compile(r"//")
 # At the start of a block: headings, quotes, lists, thematic breaks, setext underlines.
 _BLOCK_START = re.compile(r"^(\d{1,9})([.)])|^([-+=>#])")
 _DOI = re.compile(r"10\.\d{1,9}(?:\.\d+)*/\S+")
+_ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _LINK = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(([^)\s]*)\)")
 
@@ -60,8 +61,9 @@ def web_address(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    # Everything that could end a link destination or its text, or start markup, is encoded.
-    return quote(url, safe=":/?#@!$&'*+,;=%~")
+    # Everything that could end a link destination or its text, or start markup, is encoded; so is
+    # an `&` that starts an entity, which Markdown would decode (`&#46;` into a dot of the host).
+    return _ENTITY_START.sub("%26", quote(url, safe=":/?#@!$&'*+,;=%~"))
 
 
 def doi_address(doi: str) -> str | None:
