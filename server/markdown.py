@@ -27,8 +27,9 @@ _SLASHES = re.compile(r"//")
 _BLOCK_START = re.compile(r"^(\d{1,9})([.)])|^([-+=>#])")
 _DOI = re.compile(r"10\.\d{1,9}(?:\.\d+)*/\S+")
 _ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-_UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _LINK = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(([^)\s]*)\)")
+# In one pass: an escaped character, a hard break (two spaces, newline), an emphasis or code mark.
+_PLAIN = re.compile(r"\\([!-/:-@\[-`{-~])|  \n|[*`]")
 
 
 def escape(text: str) -> str:
@@ -82,18 +83,9 @@ def link(text: str, address: str) -> str:
 def plain_text(markdown: str) -> str:
     """Our Markdown as plain text, for clients that cannot show Markdown: links become
     `text <address>`, emphasis and code marks go, escaped characters are themselves again."""
-    text = _LINK.sub(r"\1 <\2>", markdown)
-    out = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text) and _UNESCAPE.match(text, index):
-            out.append(text[index + 1])
-            index += 2
-            continue
-        if char == "\n" and out[-2:] == [" ", " "]:
-            del out[-2:]
-        if char not in "*`":
-            out.append(char)
-        index += 1
-    return "".join(out)
+    return _PLAIN.sub(_plain_piece, _LINK.sub(r"\1 <\2>", markdown))
+
+
+def _plain_piece(match: re.Match[str]) -> str:
+    escaped, whole = match.group(1), match.group(0)
+    return escaped if escaped is not None else "\n" if whole.endswith("\n") else ""
