@@ -261,8 +261,12 @@ class RemoteLibrary:
         return dict(papers.search(chosen, k, self._known))
 
     async def get(self, key: str) -> Paper:
-        answer = await self.request("GET", f"{API}/papers/{quote(key, safe='')}")
-        return paper_from_json(answer["paper"])
+        # Through the lookup rather than /v1/papers/{key}: a key may hold a slash, which no path
+        # segment carries through every proxy.
+        paper = (await self.get_many([key])).get(key)
+        if paper is None:
+            raise UnknownKey(key, await self.suggest_keys(key))
+        return paper
 
     async def find(self, key: str) -> Paper | None:
         return (await self.get_many([key])).get(key)

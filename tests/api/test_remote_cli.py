@@ -125,3 +125,12 @@ async def test_concurrent_clients_all_get_answers_while_one_writes(team: Team) -
 async def _first(team: Team, query: str) -> str:
     async with RemoteLibrary(team.url, team.reader) as library:
         return (await library.search(query, 1))[0].key
+
+
+async def test_a_key_with_a_slash_is_shown_through_the_server(team: Team) -> None:
+    from core.records import Paper
+
+    async with RemoteLibrary(team.url, team.writer) as library:
+        report = await library.add_papers([Paper(key="10.1145/slashed", title="A Key With a Slash in It")])
+        assert report.added == ["10.1145/slashed"]
+        assert (await library.get("10.1145/slashed")).title == "A Key With a Slash in It"
