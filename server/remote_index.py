@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from core.index import MemoryIndex
 from core.interface import ProgressCallback
 from core.records import IngestReport, Paper
-from core.remote import RemoteLibrary, ServerUnavailable
+from core.remote import RemoteError, RemoteLibrary, RemoteRefused, ServerUnavailable
 from core.search import Hit
 
 log = logging.getLogger("papercite.server")
@@ -44,7 +44,8 @@ class RemoteIndex:
     def __init__(self, remote: RemoteLibrary, notify: Notify, on_change: Callable[[], None]) -> None:
         self.remote = remote
         self.home = remote.home
-        self.away: ServerUnavailable | None = None
+        # Why the server's index cannot be used: no answer, or the token refused (401).
+        self.away: RemoteError | None = None
         self._notify = notify
         self._on_change = on_change
         self._watcher: asyncio.Task[None] | None = None
@@ -67,7 +68,7 @@ class RemoteIndex:
 
     # --- away and back -------------------------------------------------------------------------
 
-    def _lost(self, error: ServerUnavailable) -> None:
+    def _lost(self, error: RemoteError) -> None:
         if self.away is None:
             self.away = error
             log.warning("%s", error)
@@ -85,6 +86,12 @@ class RemoteIndex:
         except ServerUnavailable as error:
             self._lost(error)
             return empty
+        except RemoteRefused as error:
+            if error.status == 401:  # a wrong token will not get better by asking again at once
+                self._lost(error)
+            else:
+                log.warning("%s", error)
+            return empty
 
     async def _watch(self) -> None:
         """Reads the change marker while the server is there; asks again with backoff while it is not."""
@@ -93,6 +100,13 @@ class RemoteIndex:
             await asyncio.sleep(CHANGES_POLL_SECONDS if self.away is None else delay)
             try:
                 marker = await self.remote.change_marker()
+            except RemoteRefused as error:
+                if error.status != 401:
+                    continue
+                if self.away is None:
+                    self._lost(error)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
             except ServerUnavailable as error:
                 if self.away is None:
                     self._lost(error)

@@ -265,3 +265,22 @@ def test_neovim_over_the_server_url(team: Team, tmp_path: Path) -> None:
     assert completion["labels"][0] == "triforce"  # type: ignore[index]
     assert str(hover["hover"]).startswith("**RELAY**")
     assert "did you mean triforce?" in diagnostics["diagnostics"][0]["message"]  # type: ignore[index]
+
+
+async def test_a_token_the_server_refuses_is_said_once_and_the_bib_still_completes(
+    team: Team, tmp_path: Path
+) -> None:
+    (tmp_path / "refs.bib").write_text(
+        "@article{mine2031photonic,\n  title = {Photonic Chips},\n  year = {2031}\n}\n"
+    )
+    text, position = position_of(
+        "Speculative decoding with a sparse KV cache~\\cite{|}.\n\\bibliography{refs}\n"
+    )
+    uri = (tmp_path / "doc.tex").as_uri()
+    async with editor(team.server.url, "pct_not-a-token", tmp_path) as client:
+        open_document(client, uri, text, "latex")
+        assert [i.label for i in await complete(client, uri, position)] == ["mine2031photonic"]
+        assert [i.label for i in await complete(client, uri, position)] == ["mine2031photonic"]
+        warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
+        assert len(warnings) == 1 and "did not accept the token" in warnings[0]
+        assert "pct_not-a-token" not in warnings[0]
