@@ -203,6 +203,30 @@ def document() -> dict[str, Any]:
                     requestBody=_KEYS_BODY,
                 )
             },
+            "/v1/papers/match": {
+                "post": _operation(
+                    "The key the index holds each of these papers under (same DOI, arXiv id, or title "
+                    "and first author), null where none",
+                    "read",
+                    _json(
+                        {
+                            "type": "object",
+                            "properties": {"keys": {"type": "array", "items": {"type": ["string", "null"]}}},
+                        }
+                    ),
+                    requestBody={
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"papers": {"type": "array", "items": _ref("Paper")}},
+                                }
+                            }
+                        },
+                    },
+                )
+            },
             "/v1/keys": {
                 "get": _operation(
                     "Keys starting with a prefix, in key order",

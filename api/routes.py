@@ -138,6 +138,17 @@ async def lookup(request: web.Request) -> web.Response:
 
 
 @scope(READ)
+async def match(request: web.Request) -> web.Response:
+    """The keys under which the index holds papers like these (same DOI, arXiv id, or title and
+    first author), null where it holds none."""
+    raw = (await _json_object(request)).get("papers")
+    if not isinstance(raw, list) or len(raw) > MAX_KEYS:
+        raise BadRequest(f"'papers' must be a list of at most {MAX_KEYS} papers")
+    library = _library(request)
+    return web.json_response({"keys": [await library.key_of(paper_from_json(item)) for item in raw]})
+
+
+@scope(READ)
 async def keys_with_prefix(request: web.Request) -> web.Response:
     prefix = request.query.get("prefix", "")
     try:
@@ -217,6 +228,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.post("/v1/search", search),
         web.post("/v1/papers/lookup", lookup),
+        web.post("/v1/papers/match", match),
         web.post("/v1/papers/remove", remove),
         web.post("/v1/papers", add_papers),
         web.get("/v1/papers/{key}/bibtex", bibtex),

@@ -1,7 +1,8 @@
 """Adding papers by identifier from Slack, and each channel's choice about its links.
 
 The lookups are `core.sources.add_identifiers` (Crossref, the arXiv API, OpenAlex, cached in the
-home); they write to a folder library, so a bot serving a remote index says it cannot.
+home), over a folder or a server's URL alike; a channel's choice about links is kept in a folder's
+store, so a bot over a URL leaves links alone and says it cannot change that.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _folder(library: PaperLibrary) -> Library:
 
 async def add_by_identifiers(library: PaperLibrary, texts: Sequence[str]) -> AddResult:
     """Look each identifier up and add what is found; one AddError per identifier that failed."""
-    return await add_identifiers(_folder(library), texts)
+    return await add_identifiers(library, texts)
 
 
 async def links_enabled(library: PaperLibrary, channel: str) -> bool:

@@ -335,8 +335,6 @@ async def _reindex(library: PaperLibrary, args: argparse.Namespace, out: TextIO)
 async def _add(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     from core.sources import add_identifiers
 
-    if not isinstance(library, Library):
-        raise PaperciteError("papercite add works on a folder; run it on the server's machine for now")
     result = await add_identifiers(
         library, args.identifiers, keep_without_abstract=args.keep_without_abstract
     )

@@ -331,6 +331,15 @@ class Library:
         statistics = self.index.statistics(terms)
         return statistics.documents, dict(statistics.doc_freq)
 
+    async def key_of(self, paper: Paper) -> str | None:
+        """The key under which the library holds `paper` (by arXiv id, DOI, then title and author)."""
+        for column, value in (("arxiv_id", paper.arxiv_id), ("doi", paper.doi), ("identity", paper.identity)):
+            if value:
+                key = await self.store.scalar(f"SELECT key FROM papers WHERE {column} = ?", (value,))
+                if key:
+                    return str(key)
+        return None
+
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return closest_keys(key, await self.store.keys_near(key), limit)
 

@@ -8,6 +8,7 @@ connection pool per client; every call is one request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -104,6 +105,8 @@ class RemoteLibrary:
     def __init__(self, url: str, token: str | None, timeout: float = READ_TIMEOUT_SECONDS) -> None:
         self.url = url.rstrip("/")
         self.home = _cache_folder(self.url)
+        with contextlib.suppress(OSError):  # (pages, lookups' caches; a read-only disk only loses them)
+            self.home.mkdir(parents=True, exist_ok=True)
         self._token = token
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
@@ -283,6 +286,11 @@ class RemoteLibrary:
 
     async def keys_near(self, key: str) -> list[str]:
         return list((await self.request("GET", f"{API}/keys/near", params={"key": key}))["keys"])
+
+    async def key_of(self, paper: Paper) -> str | None:
+        answer = await self.request("POST", f"{API}/papers/match", json={"papers": [paper_to_json(paper)]})
+        key = answer["keys"][0]
+        return str(key) if key is not None else None
 
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return closest_keys(key, await self.keys_near(key), limit)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from core.identifiers import Found, find_identifiers
-from core.library import Library
 from core.records import PaperciteError
 from core.sources import add_identifiers
 from server import commands, diagnostics, syntax
@@ -114,8 +113,6 @@ def _locate(snapshot: Snapshot, written: str, near: int) -> Found:
 async def add_paper_and_cite(server: PaperciteServer, uri: str, written: str, near: int) -> dict[str, object]:
     """The command: fetch, add to the index and the .bib, replace the link with the citation."""
     library = await server.library()
-    if not isinstance(library, Library):
-        raise PaperciteError("adding papers by DOI or arXiv id needs a papercite home folder, not a server")
     result = await add_identifiers(library, [written])
     if result.errors:
         raise PaperciteError(str(result.errors[0]))

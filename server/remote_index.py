@@ -168,6 +168,9 @@ class RemoteIndex:
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return await self._read(lambda: self.remote.suggest_keys(key, limit), [])
 
+    async def key_of(self, paper: Paper) -> str | None:
+        return await self.remote.key_of(paper)
+
     async def stats(self) -> dict[str, Any]:
         return await self.remote.stats()
 

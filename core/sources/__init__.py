@@ -40,7 +40,7 @@ from core.sources.http import (
 )
 
 if TYPE_CHECKING:
-    from core.library import Library
+    from core.interface import PaperLibrary
 
 __all__ = [
     "AddError",
@@ -253,19 +253,13 @@ async def fetch_identifiers(
     return found, errors
 
 
-async def stored_key(library: Library, paper: Paper) -> str | None:
+async def stored_key(library: PaperLibrary, paper: Paper) -> str | None:
     """The key under which the library holds `paper` (by arXiv id, DOI, then title and author)."""
-    store = library.store
-    for column, value in (("arxiv_id", paper.arxiv_id), ("doi", paper.doi), ("identity", paper.identity)):
-        if value:
-            key = await store.scalar(f"SELECT key FROM papers WHERE {column} = ?", (value,))
-            if key:
-                return str(key)
-    return None
+    return await library.key_of(paper)
 
 
 async def add_identifiers(
-    library: Library,
+    library: PaperLibrary,
     texts: Sequence[str],
     *,
     config: SourcesConfig | None = None,

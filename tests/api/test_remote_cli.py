@@ -134,3 +134,34 @@ async def test_a_key_with_a_slash_is_shown_through_the_server(team: Team) -> Non
         report = await library.add_papers([Paper(key="10.1145/slashed", title="A Key With a Slash in It")])
         assert report.added == ["10.1145/slashed"]
         assert (await library.get("10.1145/slashed")).title == "A Key With a Slash in It"
+
+
+def test_papercite_add_through_the_server(team: Team, tmp_path: Path) -> None:
+    """`papercite add` with a URL home: the member's machine looks the identifiers up (local fakes of
+    Crossref and arXiv here), the server stores them and says under which keys."""
+    from tests.fakes.sources import FakeSources
+
+    with FakeSources.with_samples() as sources:
+        env = {**sources.env(), "PAPERCITE_ARXIV_INTERVAL": "0.05", "XDG_CACHE_HOME": str(tmp_path)}
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "core.cli",
+                "--home",
+                team.url,
+                "add",
+                "--json",
+                "10.1145/3404835.3463238",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env, "PAPERCITE_TOKEN": team.writer},
+            cwd=REPO,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    (paper,) = json.loads(done.stdout)["papers"]
+    assert paper["title"].startswith("Pyserini") and paper["status"] == "added"
+    shown = cli(team.url, "show", paper["key"], "--json", token=team.reader)
+    assert json.loads(shown.stdout)["doi"] == "10.1145/3404835.3463238"
