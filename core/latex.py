@@ -25,6 +25,7 @@ _ACCENTS = {
 }
 # Escaped braces and tildes survive the removal of markup braces and ties through stand-ins.
 _LBRACE, _RBRACE, _TILDE = "\x01", "\x02", "\x03"
+_MATH = "\x04"
 _LETTERS = {
     "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ",
     "aa": "å", "AA": "Å", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
@@ -109,9 +110,11 @@ def latex_to_text(text: str) -> str:
     if not _has_markup(text):
         return " ".join(text.split())
     text = _ACCENT_CMD.sub(_accent, text)
-    text = _MATH_SHIFT.sub("", text)
+    # A math shift ends a command as a space does: `$\alpha$ terms` must keep its space, so the
+    # `$` stays (as a stand-in) until the commands are gone.
+    text = _MATH_SHIFT.sub(_MATH, text)
     text = text.replace("---", "—").replace("--", "–").replace("``", "“").replace("''", "”")
-    text = _NAMED.sub(_named, text)
+    text = _NAMED.sub(_named, text).replace(_MATH, "")
     text = text.replace("~", " ").replace("{", "").replace("}", "")
     text = text.replace(_LBRACE, "{").replace(_RBRACE, "}").replace(_TILDE, "~")
     return _SPACES.sub(" ", text).strip()

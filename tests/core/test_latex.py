@@ -37,3 +37,9 @@ def test_text_to_latex_writes_what_an_encoding_cannot_hold_and_reads_back() -> N
     assert ascii_text.isascii()
     assert ascii_text == "J{\\'e}r{\\^o}me {\\L}ukasz Dvo{\\v{r}}{\\'a}k {\\AA}ngstr{\\\"o}m ? ??"
     assert latex_to_text(ascii_text) == "Jérôme Łukasz Dvořák Ångström ? ??"
+
+
+def test_a_math_shift_ends_a_command_like_a_space() -> None:
+    # arXiv abstracts: `$\alpha$ terms` lost its space and indexed the word "αterms".
+    assert latex_to_text("strings with $\\alpha$ terms") == "strings with α terms"
+    assert latex_to_text("costs \\$5 and $x$ more") == "costs $5 and x more"
