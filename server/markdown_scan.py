@@ -24,7 +24,9 @@ _LIST_ITEM = re.compile(
 )
 # pandoc's example lists: `(@)`, `(@label)`, `@label.` or `@label)` opening a line are markers.
 _EXAMPLE_ITEM = re.compile(r" {0,3}(\(@[\w-]*\)|@[\w-]*[.)])(?=[ \t]|$)")
-_EXAMPLE_LABEL = re.compile(r"(?m)^ {0,3}(?:\(@([\w-]+)\)|@([\w-]+)[.)])(?=[ \t]|$)")
+_EXAMPLE_LABEL = re.compile(
+    r"(?m)^ {0,3}(?:(?:[-+*]|\d{1,9}[.)]) +)*(?:\(@([\w-]+)\)|@([\w-]+)[.)])(?=[ \t]|$)"
+)
 _FENCE = re.compile(r" *(`{3,}|~{3,})([^\n]*)")
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]\n]+\]:[ \t]*\S")
@@ -53,6 +55,7 @@ _INLINE = re.compile(
     re.S,
 )
 _INLINE_START = re.compile(r"[\\`<$\]]")
+_BRACKETED = re.compile(r"\[[^\[\]]*@[^\[\]]*\]")
 _MYST_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}$")
 _MYST_KEY = re.compile(r"(?:\{[^{}]*\})?([^\s,;{}]+)(?:\{[^{}]*\})?")
 # pandoc: a key starts with a letter, digit or _; punctuation inside it must be followed by a word
@@ -68,12 +71,16 @@ def markdown_citations(text: str) -> list[CitedKey]:
     for start, end in chunks:
         _inline(text, start, end, hidden, found)
     visible = _blank(text, hidden)
-    # An `@label` naming one of pandoc's numbered examples is a reference to it, not a citation.
+    # A bare `@label` naming one of pandoc's numbered examples is a reference to it, not a citation;
+    # in brackets (`[@label]`) it is still a citation.
     examples = {a or b for a, b in _EXAMPLE_LABEL.findall(text)} if "@" in text else set()
+    bracketed = [m.span() for m in _BRACKETED.finditer(visible)] if examples else []
     for match in _PANDOC.finditer(visible):
         group = 1 if match.group(1) is not None else 2
         key = match.group(group)
-        if group == 2 and (syntax.QUARTO_CROSSREF.match(key) or key in examples):
+        if group == 2 and syntax.QUARTO_CROSSREF.match(key):
+            continue
+        if key in examples and not any(start < match.start() < end for start, end in bracketed):
             continue
         found.append(CitedKey(key, match.start(group), match.end(group)))
     found.sort(key=lambda cited: cited.start)
@@ -161,15 +168,17 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                     while lists and indent < min(lists[-1], (lists[-2] if len(lists) > 1 else 0) + 4):
                         lists.pop()
                 base = lists[-1] if lists else 0
+                at = start + len(body) - len(content)
                 example = _EXAMPLE_ITEM.match(content)
                 if example:
-                    at = start + len(body) - len(content)
                     hidden.append((at + example.start(1), at + example.end(1)))
                 item = _LIST_ITEM.match(content)
                 first_item = True
                 while item and indent < base + 4:  # `* - x` opens two lists on one line
                     while first_item and lists and indent < lists[-1]:
                         lists.pop()
+                    if not first_item and "@" in item.group(2):  # `- @x.`: an example list inside
+                        hidden.append((at + item.start(2), at + item.end(2)))
                     first_item = False
                     marker = item.end(2) - item.start(2)
                     spaces = item.end(3) - item.start(3)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,20 @@ def test_markdown_lists_examples_and_directives() -> None:
         '![](a.png){fig-alt="The citation \'@inalt\' in brackets"} and [@inspan]{.mark title="@attr"}\n'
     )
     assert [c.key for c in markdown_citations(text)] == ["real", "inrow", "continued", "inspan"]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("the\n\n- @a.", []),  # an example list inside a bullet list: its marker, no citation
+        ("the\n\n- @a. x\n\nsee @a and [@a]", ["a"]),  # bare: the example's number; bracketed: a citation
+        ("the\n\n@a0000. [@a0000]", ["a0000"]),
+        ("1. @b) y\n\n@b, [@b; @c]", ["b", "c"]),
+    ],
+)
+def test_markdown_example_labels_are_references_only_outside_brackets(text: str, keys: list[str]) -> None:
+    # As pandoc 2.17 reads them (found by the live property test against pandoc).
+    assert [c.key for c in markdown_citations(text)] == keys
 
 
 _PIECES = st.sampled_from(
