@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,17 +53,29 @@ def render_detail(paper: Paper) -> str:
 
 def render_documentation(paper: Paper, terms: Mapping[str, float]) -> str:
     """Markdown: title; authors and venue; the abstract with its best-matching sentence in bold."""
-    venue = markdown.escape(", ".join(v for v in (paper.venue, str(paper.year or "")) if v))
-    byline = "  \n".join(
-        v for v in (markdown.escape(paper.author_line(6)), f"*{venue}*" if venue else "") if v
+    title, byline, escaped = _escaped_parts(
+        paper.title, paper.author_line(6), paper.venue, paper.year, paper.abstract
     )
-    abstract = [markdown.escape(sentence) for sentence in sentences(paper.abstract)]
+    abstract = list(escaped)
     best = best_sentence_index(paper.abstract, terms)
     if best is not None and abstract[best]:
         abstract[best] = f"**{abstract[best]}**"
-    title = markdown.escape(paper.title)
-    title = f"**{title}**" if title else ""
     return "\n\n".join(block for block in (title, byline, " ".join(a for a in abstract if a)) if block)
+
+
+# Escaping a paper's sentences one by one was half of a completion (20 papers of about ten
+# sentences, five substitutions each: 2.6 of 5.6 ms); the same papers come back completion after
+# completion while someone writes, and only the bold sentence depends on the query.
+@functools.lru_cache(maxsize=1024)
+def _escaped_parts(
+    title: str, authors: str, venue: str, year: int | None, abstract: str
+) -> tuple[str, str, tuple[str, ...]]:
+    """A paper's title (bold), byline and abstract sentences, escaped as Markdown text."""
+    when = markdown.escape(", ".join(v for v in (venue, str(year or "")) if v))
+    byline = "  \n".join(v for v in (markdown.escape(authors), f"*{when}*" if when else "") if v)
+    escaped_title = markdown.escape(title)
+    pieces = tuple(markdown.escape(sentence) for sentence in sentences(abstract))
+    return (f"**{escaped_title}**" if escaped_title else "", byline, pieces)
 
 
 @dataclass(frozen=True)
