@@ -2,6 +2,10 @@
 
     python -m benchmarks.scale [--sizes 10k 100k 1M] [--work DIR]
 
+Without --work, data and homes go to a fresh temporary folder, removed afterwards: runs at the same
+time (two checkouts' test suites) must not share a home, since each run starts its home afresh.
+With --work, the synthetic data written there is kept for the next run (1M takes a while to make).
+
 For each size: `papercite ingest` throughput and peak memory, index and store size on disk, cold
 start of `papercite lsp` to the first completion, completion round trips over stdio after 15–25-word
 sentences (p50/p95/p99), alone and as the last of a four-sentence paragraph (the paragraph is weaker
@@ -121,7 +125,10 @@ async def measure(label: str, work: Path) -> SizeResult:
     size = SIZES[label]
     data = work / f"synthetic-{label}.jsonl"
     if not data.exists():
-        synthetic.write(size, data)
+        # Written aside and renamed, so a run that stops half-way leaves no partial file to reuse.
+        partial = data.with_name(f"{data.name}.{os.getpid()}.partial")
+        synthetic.write(size, partial)
+        partial.replace(data)
     home = work / f"home-{label}"
     if home.exists():
         subprocess.run(["rm", "-rf", str(home)], check=True)
@@ -199,13 +206,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument(
-        "--work",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "papercite-bench",
-        help="where data and homes go",
+        "--work", type=Path, help="where data and homes go (kept; default: a temporary folder)"
     )
     args = parser.parse_args()
-    print(asyncio.run(run(args.sizes, args.work)))
+    if args.work:
+        print(asyncio.run(run(args.sizes, args.work)))
+    else:
+        with tempfile.TemporaryDirectory(prefix="papercite-scale-") as scratch:
+            print(asyncio.run(run(args.sizes, Path(scratch))))
 
 
 if __name__ == "__main__":
