@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from core.query import CitingContext
 from server import syntax
+from server.latex_scan import _key_list
 
 # How far back a citation's opening may be from the cursor (a long key list over several lines).
 _CITE_WINDOW = 2000
@@ -127,22 +128,24 @@ def latex_cite_at(text: str, offset: int) -> CiteSite | None:
     cite_start = position - len(command_match.group(0))
     if _in_latex_comment(text, offset) or _in_verbatim(text, cite_start) or _in_inline_math(text, cite_start):
         return None
-    # The key under the cursor, and the others in the group.
-    group_end = text.find("}", offset)
-    line_end = text.find("\n\n", offset)
-    if group_end < 0 or (0 <= line_end < group_end):
-        group_end = offset
-        while group_end < len(text) and syntax.LATEX_KEY_CHARS.match(text[group_end]):
-            group_end += 1
+    # The group's keys as the scanner reads them: the list ends at its `}` or where it stops being
+    # a key list (a blank line, a brace, a backslash, two words with no comma), so completion and
+    # diagnostics agree on which keys a citation holds and where it ends.
+    keys, list_end, closed = _key_list(text, group_start)
+    # The list may stop at the start of the spaces holding the cursor; past them, or past a blank
+    # line, the cursor is in prose, not in a key.
+    gap = text[list_end:offset]
+    if gap.strip() or gap.count("\n") > 1:
+        return None
     key_start = max(text.rfind(",", group_start, offset), group_start) + 1
     while key_start < offset and text[key_start].isspace():
         key_start += 1
     key_end = offset
     while key_end < len(text) and syntax.LATEX_KEY_CHARS.match(text[key_end]):
         key_end += 1
-    keys_before = [k.strip() for k in text[group_start + 1 : key_start].split(",")]
-    keys_after = [k.strip() for k in text[key_end:group_end].split(",")]
-    present = tuple(k for k in keys_before + keys_after if k)
+    # An unfinished list holds the keys a comma follows (the scanner's rule), the one typed aside.
+    present = tuple(k.key for k in keys if k.end < key_start or k.start > key_end)
+    cite_end = list_end + 1 if closed else max([key_end, *(k.end for k in keys)])
     return CiteSite(
         language=syntax.LATEX,
         command=command,
@@ -150,9 +153,7 @@ def latex_cite_at(text: str, offset: int) -> CiteSite | None:
         replace_start=key_start,
         replace_end=key_end,
         cite_start=cite_start,
-        cite_end=group_end + 1
-        if group_end < len(text) and text[group_end : group_end + 1] == "}"
-        else group_end,
+        cite_end=cite_end,
         present_keys=present,
     )
 

@@ -191,3 +191,62 @@ def test_positions_past_the_end_are_clamped() -> None:
 def test_unbalanced_braces_do_not_confuse_detection() -> None:
     assert site(r"}}}{{ \cite{|", LATEX)[0] is not None
     assert site(r"\cite{a}}}} |", LATEX)[0] is None
+
+
+# An unfinished `\cite{` ends where the scanner says its key list ends (a blank line, a brace, a
+# backslash, two words with no comma), not at the next `}` however far: completion and diagnostics
+# agree on the keys a citation holds and on the text after it.
+@pytest.mark.parametrize(
+    ("marked", "present", "cite_text"),
+    [
+        # Prose after the unfinished citation, then a later citation's `}`: none of it is a key.
+        ("As shown~\\cite{a, |\nin prior work \\cite{b}.", ("a",), "\\cite{a, "),
+        ("\\cite{tri| force and more}", (), "\\cite{tri"),
+        # A command ends the list; the braces of its argument are not the citation's.
+        ("\\cite{a, |\\emph{stress} here", ("a",), "\\cite{a, "),
+        # A blank line, even one holding spaces.
+        ("\\cite{a, |\n  \nnext paragraph}", ("a",), "\\cite{a, "),
+        # Keys after the cursor count when a comma follows them, as the scanner counts them.
+        ("\\cite{|x, y, z\n\nnext}", ("y",), "\\cite{x, y"),
+        # A comment inside a closed list is not a key.
+        ("\\cite{a, % b, c\n  d, |}", ("a", "d"), "\\cite{a, % b, c\n  d, }"),
+    ],
+)
+def test_unfinished_latex_citation_ends_where_the_key_list_does(
+    marked: str, present: tuple[str, ...], cite_text: str
+) -> None:
+    found, text = site(marked, LATEX)
+    assert found is not None and found.command == "cite"
+    assert found.present_keys == present
+    assert text[found.cite_start : found.cite_end] == cite_text
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        "\\cite{a b |",  # two words with no comma: prose, not a key list
+        "\\cite{a, b c, |}",
+        "\\cite{a, \\emph{x} |}",
+        "\\cite{a,\n  \n|",  # past a blank line holding spaces
+    ],
+)
+def test_no_site_past_the_end_of_a_key_list(marked: str) -> None:
+    assert site(marked, LATEX)[0] is None
+
+
+def test_the_context_after_an_unfinished_citation_is_the_prose_after_it() -> None:
+    found, text = site("Speculative decoding~\\cite{| drafts tokens quickly. Later \\cite{b}.", LATEX)
+    assert found is not None and found.present_keys == ()
+    context = citing_context(text, found)
+    assert context.before == "Speculative decoding~"
+    assert context.after == "drafts tokens quickly."
+
+
+def test_the_scanner_and_completion_agree_on_an_unfinished_citation() -> None:
+    from server.citations import find_citations
+
+    marked = "See~\\cite{alpha, beta, |\nthe rest of the sentence \\cite{gamma}.\n"
+    found, text = site(marked, LATEX)
+    assert found is not None
+    scanned = [k.key for k in find_citations(text, LATEX) if k.start < found.cite_end]
+    assert list(found.present_keys) == scanned == ["alpha", "beta"]
