@@ -25,10 +25,11 @@ from server import (
     symbols,
 )
 from server.bibliography import BIBLIOGRAPHY_SUFFIXES
-from server.protocol import ClientErrorsInOneLine, PaperciteProtocol, serve_stdio, serve_tcp
+from server.protocol import ClientErrorsInOneLine, PaperciteProtocol
 from server.server import PaperciteServer, log
 from server.settings import SECTION
 from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
+from server.transport import serve_stdio, serve_tcp
 
 
 def build_server(home: Path | str | None = None) -> PaperciteServer:
