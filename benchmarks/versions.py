@@ -47,7 +47,7 @@ def probe(checkout: Path, python: Path, work_file: Path) -> dict[str, float]:
     # Run from the checkout with its code first on the path; runpy adds no folder of ours to it.
     code = f"import runpy; runpy.run_path({str(PROBE)!r}, run_name='__main__')"
     result = subprocess.run(
-        [str(python), "-c", code, str(work_file)],
+        [str(python.absolute()), "-c", code, str(work_file)],
         cwd=checkout,
         env={**os.environ, "PYTHONPATH": str(checkout)},
         capture_output=True,

@@ -250,3 +250,16 @@ def test_the_scanner_and_completion_agree_on_an_unfinished_citation() -> None:
     assert found is not None
     scanned = [k.key for k in find_citations(text, LATEX) if k.start < found.cite_end]
     assert list(found.present_keys) == scanned == ["alpha", "beta"]
+
+
+@pytest.mark.parametrize(
+    ("marked", "inside"),
+    [
+        ("\\begin{minted}{py}\n\\end{verbatim}\n\\cite{|", True),  # another environment's end
+        ("\\begin{verbatim}x\\end{verbatim}\\begin{comment}\n\\end{comment} \\cite{|", False),
+        ("\\begin{Verbatim*}\n\\begin{verbatim}\\end{verbatim}\n\\cite{|", True),
+        ("\\begin{filecontents*}{x.bib}\n\\end{filecontents*}\n\\cite{|", False),
+    ],
+)
+def test_verbatim_environments_are_matched_by_name(marked: str, inside: bool) -> None:
+    assert (site(marked, LATEX)[0] is None) is inside
