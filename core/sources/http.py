@@ -83,6 +83,9 @@ class SourcesConfig:
     backoff: float = 1.0
     # A server asking us to wait longer than this is reported rather than waited for.
     max_retry_after: float = 300.0
+    # No answer of these services comes near this (an OAI-PMH page is a few MB); a bigger body,
+    # or one that never ends, is refused rather than held in memory.
+    max_body_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> SourcesConfig:
@@ -98,6 +101,7 @@ class SourcesConfig:
             arxiv_interval=_env_float("PAPERCITE_ARXIV_INTERVAL", cls.arxiv_interval),
             retries=int(_env_float("PAPERCITE_HTTP_RETRIES", cls.retries)),
             backoff=_env_float("PAPERCITE_HTTP_BACKOFF", cls.backoff),
+            max_body_bytes=int(_env_float("PAPERCITE_HTTP_MAX_MB", cls.max_body_bytes / 2**20) * 2**20),
         )
 
     @property
@@ -291,7 +295,12 @@ class Client:
                     async with self._open().get(url, params=query or None) as response:
                         status = response.status
                         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                        body = await response.read()
+                        body = await _read_bounded(response, self.config.max_body_bytes)
+                        if body is None:
+                            raise BadResponse(
+                                f"{service.name} sent more than {self.config.max_body_bytes / 2**20:g} MB "
+                                f"for {what}; refused"
+                            )
                 except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                     status, retry_after, body = 0, None, b""
                     last_problem = _describe(error, self.config.timeout)
@@ -327,6 +336,19 @@ class Client:
             f"{service.name} could not be reached for {what} after {self.config.retries + 1} "
             f"attempts: {last_problem}"
         )
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be over `limit` bytes (declared or sent)."""
+    if response.content_length is not None and response.content_length > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _said(body: bytes) -> str:

@@ -13,7 +13,7 @@ from core.library import Library
 from core.sources import add_identifiers
 from core.sources.http import CACHE_FILE, SourcesConfig
 from tests.conftest import run_cli
-from tests.fakes.sources import Delay, FakeSources, Malformed, Status, Truncated
+from tests.fakes.sources import Delay, FakeSources, Huge, Malformed, Status, Truncated
 
 
 @pytest.fixture
@@ -130,6 +130,19 @@ def test_busy_servers_and_broken_answers_are_retried(
     assert code == 0, err
     assert out["papers"][0]["abstract"]
     assert len(fake.served(service)) == 2  # the fault, then the answer
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_gigantic_answer_is_refused_not_held_in_memory(
+    fake: FakeSources, home: Path, monkeypatch: pytest.MonkeyPatch, declared: bool
+) -> None:
+    monkeypatch.setenv("PAPERCITE_HTTP_MAX_MB", "1")
+    fake.fail_next("crossref", Huge(64 * 1024 * 1024, declared=declared))
+    code, out, _ = add(home, "10.1145/3404835.3463238")
+    assert code == 1
+    [error] = out["errors"]
+    assert error["kind"] == "bad-response" and "Crossref sent more than 1 MB" in error["reason"]
+    assert len(fake.served("crossref")) == 1  # refused, not asked again for the same
 
 
 def test_a_server_that_keeps_failing_is_reported_after_the_retries(

@@ -72,7 +72,16 @@ class Malformed:
     body: str = "<html><body>Bad gateway</body></html>"
 
 
-Fault = Status | Delay | Truncated | Malformed
+@dataclass(frozen=True)
+class Huge:
+    """A 200 that streams this many bytes of a well-formed start and never finishes the document
+    (no Content-Length when `declared` is false)."""
+
+    size: int
+    declared: bool = False
+
+
+Fault = Status | Delay | Truncated | Malformed | Huge
 
 
 @dataclass
@@ -456,6 +465,19 @@ class FakeSources:
             body = body[: int(len(body) * fault.fraction)]
         if isinstance(fault, Malformed):
             return web.Response(status=200, text=fault.body, content_type="text/html")
+        if isinstance(fault, Huge):
+            response = web.StreamResponse(status=200)
+            response.content_type = content_type
+            if fault.declared:
+                response.content_length = fault.size
+            await response.prepare(request)
+            chunk = b" " * (1 << 16)
+            try:
+                for _ in range(fault.size // len(chunk)):
+                    await response.write(chunk)
+            except ConnectionError:
+                pass  # the client hung up, as it should
+            return response
         return web.Response(status=status, body=body, content_type=content_type, charset="utf-8")
 
     async def _crossref(self, request: web.Request) -> web.StreamResponse:
