@@ -28,6 +28,11 @@ _EXAMPLE_LABEL = re.compile(
     r"(?m)^ {0,3}(?:(?:[-+*]|\d{1,9}[.)]) +)*(?:\(@([\w-]+)\)|@([\w-]+)[.)])(?=[ \t]|$)"
 )
 _FENCE = re.compile(r" *(`{3,}|~{3,})([^\n]*)")
+# pandoc opens a fence only when its info string is one word (`r`, `{r}`, `{r,echo=F}`) or a valid
+# attribute block (`{.r #id key="v w"}`): R Markdown's ```` ```{r, echo=FALSE} ```` is not a fence to it.
+_FENCE_INFO = re.compile(
+    r"[ \t]*(?:\S+|\{[ \t]*(?:(?:[#.=][^\s{}]+|[\w.:-]+=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}]+))[ \t]*)*\})?[ \t]*$"
+)
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]\n]+\]:[ \t]*\S")
 _DIRECTIVE = re.compile(r"\s*\{([A-Za-z][\w:-]*)\}")
@@ -193,7 +198,12 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                 else:
                     previous_code = False
                     fence = _FENCE.match(content) if indent < base + 4 else None
-                    if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
+                    if (
+                        fence
+                        and not (fence.group(1)[0] == "`" and "`" in fence.group(2))
+                        and _FENCE_INFO.match(fence.group(2))
+                        and not (chunk_start >= 0 and _closes_span(text, chunk_start, at, fence.group(1)))
+                    ):
                         directive = _DIRECTIVE.match(fence.group(2))
                         prose = directive is not None and directive.group(1) in _PROSE_DIRECTIVES
                         fences.append((fence.group(1)[0], len(fence.group(1)), prose, base))
@@ -215,6 +225,15 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     if chunk_start >= 0:
         chunks.append((chunk_start, offset))
     return hidden, chunks
+
+
+def _closes_span(text: str, start: int, end: int, fence: str) -> bool:
+    """pandoc reads a paragraph's code span before the next block: a fence line whose run closes a
+    span the paragraph opened (```` ```{r, echo=FALSE} ```` … ```` ``` ````) is part of that span."""
+    if fence[0] != "`" or "`" not in text[start:end]:
+        return False
+    runs = re.findall(r"(?<!`)`+(?!`)", text[start:end])
+    return sum(len(run) == len(fence) for run in runs) % 2 == 1
 
 
 def _closes(content: str, fence: tuple[str, int, bool, int]) -> bool:

@@ -97,3 +97,20 @@ def test_any_text_scans_to_keys_standing_where_they_are(text: str) -> None:
         found = scan(text)
         assert all(text[c.start : c.end] == c.key and c.key for c in found)
         assert [c.start for c in found] == sorted(c.start for c in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # pandoc opens a fence only for one word or a valid attribute block after the backticks: an R
+        # Markdown chunk header with spaces is paragraph text, and its closing ``` closes the code span.
+        ("```{r setup, include=FALSE}\nx <- '@inspan'\n```\n\nthen @a", ["a"]),
+        ("```{r, echo=FALSE}\nx\n\n```\ny @incode\n```\n\n@a", ["a"]),
+        ("```{r,echo=F}\n@incode\n```\n\n@a", ["a"]),
+        ('```{.r fig.cap="a b"}\n@incode\n```\n\n@a', ["a"]),
+        ("```r x\n@inspan\n```\n\n@a", ["a"]),
+        ("~~~ {r x}\n\n@b\n\n~~~\n@c\n~~~\n\n@a", ["b", "a"]),
+    ],
+)
+def test_markdown_fences_open_only_as_pandoc_reads_their_info(text: str, keys: list[str]) -> None:
+    assert [c.key for c in markdown_citations(text)] == keys
