@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,9 @@ LIBRARY: web.AppKey[Library] = web.AppKey("library", Library)
 MAX_BODY: web.AppKey[int] = web.AppKey("max_body", int)
 TOKEN = "papercite.token"  # the request's Token, set by the access middleware
 _UNSAFE = re.compile(r"[^\w.+-]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Larger weights overflow a score to infinity, which JSON cannot carry.
+MAX_WEIGHT = 1e6
 
 
 def scope(needed: str) -> Callable[[Handler], Handler]:
@@ -38,11 +42,29 @@ def scope(needed: str) -> Callable[[Handler], Handler]:
 # --- reading requests ---------------------------------------------------------------------------
 
 
+def _without_surrogates(value: Any) -> Any:
+    """JSON's `\\ud800` escapes can spell a lone surrogate, which no file or database can hold:
+    each becomes U+FFFD, as the language server does with a document."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
-        body = await request.json(loads=json.loads)
+        # JSON is UTF-8 whatever charset the Content-Type names (RFC 8259).
+        raw = await request.read()
+        body = json.loads(raw)
+        if b"\\u" in raw:
+            body = _without_surrogates(body)
     except ValueError as error:
         raise BadRequest(f"the body must be JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest("the body must be JSON nested less deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     return body
@@ -72,10 +94,14 @@ def _query(body: dict[str, Any]) -> str | dict[str, float]:
     if "terms" in body:
         terms = body["terms"]
         if not isinstance(terms, dict) or not all(
-            isinstance(t, str) and isinstance(w, (int, float)) and not isinstance(w, bool)
+            isinstance(t, str)
+            and isinstance(w, (int, float))
+            and not isinstance(w, bool)
+            and math.isfinite(w)
+            and abs(w) <= MAX_WEIGHT
             for t, w in terms.items()
         ):
-            raise BadRequest("'terms' must map words to weights")
+            raise BadRequest(f"'terms' must map words to weights from -{MAX_WEIGHT:g} to {MAX_WEIGHT:g}")
         if len(terms) > MAX_TERMS:
             raise BadRequest(f"at most {MAX_TERMS} terms per search")
         return {term: float(weight) for term, weight in terms.items()}
@@ -185,7 +211,8 @@ async def ingest(request: web.Request) -> web.Response:
     """The body is one file, in any format `papercite ingest` reads; `name` is how reports call it."""
     name = request.query.get("name", "upload")[:300]
     with tempfile.TemporaryDirectory(prefix="papercite-upload-") as folder:
-        path = Path(folder) / (_UNSAFE.sub("_", Path(name).name)[:100] or "upload")
+        safe = _UNSAFE.sub("_", Path(name).name)[:100]
+        path = Path(folder) / (safe if safe.strip(".") else "upload")
         # Streamed to disk, so the body-size limit is counted here rather than by aiohttp.
         size, limit = 0, request.app[MAX_BODY]
         with path.open("wb") as file:

@@ -57,8 +57,8 @@ def paper_from_json(raw: object) -> Paper:
     if not isinstance(raw, dict):
         raise WireError("a paper must be a JSON object")
     year = raw.get("year")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        raise WireError("paper field 'year' must be a whole number")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or abs(year) > 9999):
+        raise WireError("paper field 'year' must be a whole number from -9999 to 9999")
     extra = raw.get("extra", [])
     if not isinstance(extra, list) or not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair) for pair in extra

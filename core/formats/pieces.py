@@ -61,7 +61,7 @@ def pieces_of(path: Path, display: str | None = None) -> Iterator[Piece]:
             and (gzipped or path.stat().st_size > PIECE_BYTES)
             and detect_format(path) == "json-lines"
         )
-    except (OSError, UnsupportedFormat):
+    except (OSError, UnsupportedFormat, *GZIP_ERRORS):
         splittable = False  # reading it whole reports the problem
     if splittable and gzipped:
         yield from _decompressed_pieces(path, display)

@@ -1,0 +1,84 @@
+"""Hostile requests to `papercite serve`: each gets a 4xx naming the problem or a clean answer,
+never a 500."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import aiohttp
+import pytest
+
+from tests.api.conftest import Team
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def post(team: Team, path: str, body: bytes, *, write: bool = False) -> tuple[int, dict[str, object]]:
+    headers = {**bearer(team.writer if write else team.reader), "Content-Type": "application/json"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{team.url}{path}", data=body, headers=headers) as answer,
+    ):
+        return answer.status, json.loads(await answer.read())
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "said"),
+    [
+        ("/v1/search", b"[" * 100_000 + b"]" * 100_000, "nested less deeply"),
+        ("/v1/search", b'{"terms": {"cache": 1e308, "sparse": -1e308}}', "weights from -1e+06 to 1e+06"),
+        ("/v1/search", b'{"terms": {"cache": NaN}}', "weights from"),
+        ("/v1/search", b'{"terms": {"cache": Infinity}}', "weights from"),
+        ("/v1/papers", b'{"papers": [{"key": "y", "title": "Y", "year": 99999999999999999999999}]}', "year"),
+    ],
+)
+async def test_malformed_bodies_get_400_naming_the_problem(
+    team: Team, path: str, body: bytes, said: str
+) -> None:
+    status, answer = await post(team, path, body, write=True)
+    assert status == 400, answer
+    assert said in str(answer["error"])
+
+
+async def test_a_lone_surrogate_in_a_key_is_replaced_not_a_500(team: Team) -> None:
+    status, answer = await post(team, "/v1/papers/lookup", b'{"keys": ["triforce", "\\ud800x"]}')
+    assert status == 200, answer
+    assert list(answer["papers"]) == ["triforce"]  # type: ignore[call-overload]
+    status, answer = await post(team, "/v1/papers/remove", b'{"keys": ["\\udfffnone"]}', write=True)
+    assert (status, answer["code"]) == (404, "unknown_key") and answer["key"] == "\ufffdnone"
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../..", ""])
+async def test_an_upload_named_dot_dot_is_read_as_an_upload(team: Team, name: str) -> None:
+    entry = b"@article{dotdot2031,\n  title = {Uploads Named Like Folders},\n  year = {2031}\n}\n"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{team.url}/v1/ingest", params={"name": name}, data=entry, headers=bearer(team.writer)
+        ) as answer,
+    ):
+        assert answer.status == 200, await answer.text()
+        report = await answer.json()
+    assert report["failed"] == [] and "dotdot2031" in report["added"] + report["unchanged"]
+
+
+LINES = b"".join(b'{"key": "gz%d", "title": "Cut Off %d"}\n' % (n, n * n) for n in range(1000))
+
+
+@pytest.mark.parametrize("damaged", [b"\x1f\x8b\x08\x00garbage", gzip.compress(LINES)[:-2000]])
+async def test_a_damaged_gzip_upload_is_a_named_failure(team: Team, damaged: bytes) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{team.url}/v1/ingest",
+            params={"name": "cut.jsonl.gz"},
+            data=damaged,
+            headers=bearer(team.writer),
+        ) as answer,
+    ):
+        assert answer.status == 200, await answer.text()
+        [failure] = (await answer.json())["failed"]
+    assert failure["path"] == "cut.jsonl.gz" and "gzip" in failure["reason"]
