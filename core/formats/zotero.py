@@ -135,12 +135,25 @@ def snapshot(path: Path) -> Iterator[Path]:
         yield copy
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _decoded(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _text(value: object) -> str:
+    """A column's value as text: SQLite holds whatever was written, a blob or a number included."""
+    if value is None:
+        return ""
+    return _decoded(value) if isinstance(value, bytes) else str(value)
+
+
+def _connect(path: Path, shown: Path | None = None) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(path)
+        # One damaged value (bytes that are not UTF-8) reads as U+FFFD instead of ending the read.
+        db.text_factory = _decoded
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as error:
-        raise ZoteroError(f"{path} cannot be read as a Zotero database: {error}") from None
+        raise ZoteroError(f"{shown or path} cannot be read as a Zotero database: {error}") from None
     return db
 
 
@@ -164,7 +177,7 @@ def read_zotero(
     `since`, only those modified after that time (Zotero's `YYYY-MM-DD HH:MM:SS`, UTC), or at
     it but not among the item keys `seen` then."""
     bbt = _better_bibtex_keys(path.parent)
-    with snapshot(path) as copy, closing(_connect(copy)) as db:
+    with snapshot(path) as copy, closing(_connect(copy, path)) as db:
         try:
             return _read(db, path, bbt, collection, since, set(seen))
         except sqlite3.DatabaseError as error:
@@ -214,7 +227,7 @@ def _read(
            JOIN fieldsCombined f ON f.fieldID = d.fieldID JOIN itemDataValues v ON v.valueID = d.valueID"""
     ):
         if item_id in ids:
-            fields[item_id][name] = str(value)
+            fields[item_id][_text(name)] = _text(value)
     creators: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for item_id, kind, first, last, mode in db.execute(
         """SELECT ic.itemID, ct.creatorType, c.firstName, c.lastName, c.fieldMode FROM itemCreators ic
@@ -222,7 +235,8 @@ def _read(
            ORDER BY ic.itemID, ic.orderIndex"""
     ):
         if item_id in ids:
-            name = last or "" if mode == 1 or not first else f"{last}, {first}"
+            first, last = _text(first), _text(last)
+            name = last if mode == 1 or not first else f"{last}, {first}"
             if name:
                 creators[item_id].append((kind, name))
     tags: dict[int, list[str]] = defaultdict(list)
@@ -230,13 +244,14 @@ def _read(
         "SELECT it.itemID, t.name FROM itemTags it JOIN tags t ON t.tagID = it.tagID ORDER BY t.name"
     ):
         if item_id in ids:
-            tags[item_id].append(str(name))
+            tags[item_id].append(_text(name))
     papers, skipped = [], 0
     newest = max([since, *(str(row[4]) for row in items)])
     at_newest = {key for key in seen if newest == since} | {
         str(row[2]) for row in items if str(row[4]) == newest
     }
     for item_id, library_id, key, type_name, _modified in items:
+        key, type_name = _text(key), _text(type_name)
         paper = _paper(
             fields[item_id], creators[item_id], tags[item_id], type_name, key, bbt.get((library_id, key))
         )

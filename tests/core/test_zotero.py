@@ -153,3 +153,25 @@ def test_default_data_folders_on_each_system(tmp_path: Path) -> None:
         Path("D:\\Zotero"),
         tmp_path / "Zotero",
     ]
+
+
+def test_damaged_values_read_as_replacement_characters_not_a_failed_library(zotero: ZoteroDatabase) -> None:
+    # What a damaged or foreign-written database can hold: text that is not UTF-8, blobs, numbers.
+    zotero.db.execute(
+        "UPDATE itemDataValues SET value = CAST(x'4e6f7420ff5554462d38' AS TEXT) WHERE value = ?", (ABSTRACT,)
+    )
+    zotero.db.execute("UPDATE creators SET lastName = x'ff41' WHERE lastName = 'Hopper'")
+    zotero.db.execute("UPDATE tags SET name = x'fe' WHERE name = 'snapshots'")
+    zotero.db.execute("UPDATE itemDataValues SET value = 2021 WHERE value = 'Robust Snapshot Retrieval'")
+    by_key = {p.key: p for p in read_zotero(zotero.path).papers}
+    assert by_key["snapshot2021"].abstract == "Not \ufffdUTF-8" and by_key["snapshot2021"].title == "2021"
+    assert by_key["snapshot2021"].keywords == ("retrieval", "\ufffd")
+    assert by_key["fromextra2024"].authors == ("\ufffdA, Grace",)
+
+
+def test_an_unreadable_database_is_named_by_its_own_path(tmp_path: Path) -> None:
+    broken = tmp_path / "zotero.sqlite"
+    broken.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    with pytest.raises(ZoteroError) as error:
+        read_zotero(broken)
+    assert str(error.value).startswith(f"{broken} cannot be read as a Zotero database")
