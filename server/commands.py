@@ -23,7 +23,9 @@ from server.server import PaperciteServer, Snapshot, log, uri_of
 
 ADD_TO_BIBLIOGRAPHY = "papercite.addToBibliography"
 CREATE_BIBLIOGRAPHY = "papercite.createBibliography"
-COMMANDS = [ADD_TO_BIBLIOGRAPHY, CREATE_BIBLIOGRAPHY]
+# The editor interface's own commands (search, cite, status, add a paper): see server/paper_commands.py.
+PAPER_COMMANDS = ["papercite.search", "papercite.cite", "papercite.status", "papercite.addPaper"]
+COMMANDS = [ADD_TO_BIBLIOGRAPHY, CREATE_BIBLIOGRAPHY, *PAPER_COMMANDS]
 NEW_BIBLIOGRAPHY = "references.bib"
 
 _BIBLATEX = re.compile(r"\\usepackage\s*(?:\[[^\]]*\])?\s*\{[^}]*\bbiblatex\b")
@@ -76,6 +78,10 @@ async def execute(server: PaperciteServer, command: str, arguments: list[Any]) -
             )
         if command == CREATE_BIBLIOGRAPHY and len(arguments) == 1:
             return await create_bibliography(server, _snapshot(server, arguments[0]))
+        if command in PAPER_COMMANDS:
+            from server import paper_commands  # it builds on this module
+
+            return await paper_commands.execute(server, command, arguments)
         raise PaperciteError(f"unknown command or arguments: {command} {arguments!r}")
     except PaperciteError as error:
         log.warning("%s: %s", command, error)
@@ -186,3 +192,8 @@ async def _apply(server: PaperciteServer, uri: str, version: int | None, edits: 
         raise PaperciteError(
             f"the editor did not apply the change to {uri}: {result.failure_reason or 'no reason given'}"
         )
+
+
+# For server/paper_commands.py.
+snapshot_of = _snapshot
+apply_edits = _apply

@@ -51,6 +51,16 @@ def render_detail(paper: Paper) -> str:
     return " · ".join(parts)
 
 
+def render_label_details(candidate: Candidate) -> types.CompletionItemLabelDetails:
+    """What clients that can show on every row (VS Code shows `detail` on the selected one only):
+    year, where it is and title, the year first so a narrow list still shows it."""
+    paper = candidate.paper
+    parts = [str(paper.year) if paper.year else "", f"in {candidate.source}" if candidate.source else ""]
+    return types.CompletionItemLabelDetails(
+        description=" · ".join([*(part for part in parts if part), paper.short_title(60)])
+    )
+
+
 def render_documentation(paper: Paper, terms: Mapping[str, float]) -> str:
     """Markdown: title; authors and venue; the abstract with its best-matching sentence in bold."""
     title, byline, escaped = _escaped_parts(
@@ -205,11 +215,16 @@ async def complete(server: PaperciteServer, params: types.CompletionParams) -> t
     site = cite_site_at(snapshot.text, snapshot.lines.offset(params.position), snapshot.language)
     if site is None:
         return empty_list()
+    if await server.library_soon() is None:  # still opening: the next keystroke asks again
+        return empty_list()
     edit_range = snapshot.lines.range(site.replace_start, site.replace_end)
     bibliography = server.bibliography(snapshot)
     ranked, terms = await rank_candidates(server, snapshot, site, bibliography)
     target = bibliography.target
     lazy = server.resolves_documentation
+    completion_capabilities = getattr(server.client_capabilities.text_document, "completion", None)
+    item_capabilities = getattr(completion_capabilities, "completion_item", None)
+    label_details = bool(getattr(item_capabilities, "label_details_support", False))
     if lazy:
         server.last_completion_terms = terms
     items = []
@@ -222,7 +237,10 @@ async def complete(server: PaperciteServer, params: types.CompletionParams) -> t
             None if lazy else server.completion_markup(render_documentation(candidate.paper, terms))
         )
         data = {"key": key, "uri": snapshot.uri} if lazy else None
-        items.append(render_item(documentation, candidate, rank, site, edit_range, command, data))
+        item = render_item(documentation, candidate, rank, site, edit_range, command, data)
+        if label_details:
+            item.label_details = render_label_details(candidate)
+        items.append(item)
     return types.CompletionList(is_incomplete=True, items=items)
 
 

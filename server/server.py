@@ -39,6 +39,9 @@ from server.settings import Settings, parse_settings
 
 log = logging.getLogger("papercite.server")
 VERSION = "0.1.0"
+# How long a request typed into a file just opened waits for the index to open (seeding a fresh home
+# takes about a second; another process's ingest can hold it longer) before answering empty.
+READY_SECONDS = 10.0
 
 T = TypeVar("T")
 # How long a shutdown waits for a library that is still opening before answering without it.
@@ -150,6 +153,16 @@ class PaperciteServer(LanguageServer):
     def _tell(self, message: str, warning: bool) -> None:
         kind = types.MessageType.Warning if warning else types.MessageType.Info
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    async def library_soon(self, seconds: float = READY_SECONDS) -> PaperLibrary | None:
+        """The library, waiting at most `seconds` for it to open; None if it is not open by then
+        (the opening goes on, and the editor asks again on the next keystroke)."""
+        opening = asyncio.ensure_future(self.library())
+        try:
+            return await asyncio.wait_for(asyncio.shield(opening), seconds)
+        except asyncio.TimeoutError:
+            log.warning("the index did not open within %.0f s; answering empty for now", seconds)
+            return None
 
     async def shut_down_now(self) -> None:
         """Stop background work and close the library; nothing opens it again (a late request fails).

@@ -16,6 +16,7 @@ from server.completion import (
     render_detail,
     render_documentation,
     render_item,
+    render_label_details,
 )
 from server.context import CiteSite
 from server.hover import render_hover
@@ -128,4 +129,15 @@ def test_hover_links_the_doi() -> None:
 def test_plain_text_for_clients_without_markdown() -> None:
     assert plain_text("**Title**\n\nA, B  \n*COLM, 2024*\n\n[doi:1/x](https://doi.org/1/x) `k`") == (
         "Title\n\nA, B\nCOLM, 2024\n\ndoi:1/x <https://doi.org/1/x> k"
+    )
+
+
+def test_label_details_put_the_year_first_then_the_bibliography_and_the_title() -> None:
+    assert render_label_details(Candidate(PAPER, 1.0, "refs.bib")) == types.CompletionItemLabelDetails(
+        description="2024 · in refs.bib · TriForce: Lossless Acceleration of Long Sequence Generation…",
+    )
+    undated = Candidate(PAPER.replace(year=None), 1.0)
+    assert (
+        render_label_details(undated).description
+        == "TriForce: Lossless Acceleration of Long Sequence Generation…"
     )

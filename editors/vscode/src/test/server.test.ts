@@ -14,7 +14,9 @@ test("the extension's server command answers completion, ranked by the sentence"
   const executable = process.env.PAPERCITE_EXECUTABLE;
   assert.ok(executable, "PAPERCITE_EXECUTABLE must name the papercite executable");
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "papercite-vscode-"));
-  const { command, args, env } = serverCommand({ path: executable, home }, process.env);
+  const found = serverCommand({ path: executable, home }, process.env);
+  assert.ok(found);
+  const { command, args, env } = found;
   const server = spawn(command, args, { env, stdio: ["pipe", "pipe", "inherit"] });
   const connection = createMessageConnection(
     new StreamMessageReader(server.stdout),
@@ -25,7 +27,12 @@ test("the extension's server command answers completion, ranked by the sentence"
   connection.onNotification("textDocument/publishDiagnostics", () => undefined);
   connection.listen();
   try {
-    await connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {} });
+    const init: { capabilities: { completionProvider: { triggerCharacters: string[] }; executeCommandProvider: { commands: string[] } } } =
+      await connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {} });
+    // The commands the extension's palette entries call are the server's.
+    for (const command of ["papercite.search", "papercite.cite", "papercite.status", "papercite.addPaper"]) {
+      assert.ok(init.capabilities.executeCommandProvider.commands.includes(command), command);
+    }
     await connection.sendNotification("initialized", {});
     const uri = pathToFileURL(path.join(home, "paper.tex")).href;
     const line = "We draft with a sparse KV cache in hierarchical speculative decoding~\\cite{}.";

@@ -1,0 +1,343 @@
+"""A real VS Code: code-server with the packaged extension installed, in Debian's Chromium driven by
+playwright-core (vscode/drive.js), talking to `papercite lsp` as a user's VS Code would.
+
+.ci/run installs code-server (.ci/code-server), Chromium and playwright-core; without them this test
+fails, naming what is missing, rather than skips — unless PAPERCITE_SKIP_VSCODE=1 opts out on a
+machine that cannot run them. A failing run leaves screenshots in test-artifacts/vscode/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.e2e.conftest import PHOTONIC
+
+DRIVER = Path(__file__).parent / "vscode"
+EXTENSION = REPO / "editors" / "vscode"
+CODE_SERVER = REPO / ".ci" / "cache" / "code-server" / "node_modules" / ".bin" / "code-server"
+SHOTS = REPO / "test-artifacts" / "vscode"
+
+
+def required(found: str | Path | None, what: str) -> str:
+    if found and Path(found).exists():
+        return str(found)
+    if os.environ.get("PAPERCITE_SKIP_VSCODE") == "1":
+        pytest.skip(f"{what} is missing and PAPERCITE_SKIP_VSCODE=1")
+    pytest.fail(f"{what} is missing: .ci/run installs it (or set PAPERCITE_SKIP_VSCODE=1 to opt out)")
+
+
+def npm(*args: str, cwd: Path) -> None:
+    executable = required(shutil.which("npm"), "npm (Debian's nodejs and npm)")
+    result = subprocess.run([executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def papercite_executable() -> str:
+    beside = Path(sys.executable).parent / "papercite"
+    return required(beside if beside.exists() else shutil.which("papercite"), "the papercite console script")
+
+
+@pytest.fixture(scope="module")
+def vsix() -> Path:
+    """The extension as users get it, packaged from the current sources."""
+    if not (EXTENSION / "node_modules").is_dir():
+        npm("ci", "--no-audit", "--no-fund", cwd=EXTENSION)
+    npm("run", "package", cwd=EXTENSION)
+    return EXTENSION / "papercite.vsix"
+
+
+@pytest.fixture(scope="module")
+def tools() -> dict[str, str]:
+    code_server = required(os.environ.get("PAPERCITE_CODE_SERVER") or CODE_SERVER, "code-server")
+    chromium = required(os.environ.get("PAPERCITE_CHROMIUM") or shutil.which("chromium"), "Chromium")
+    if not (DRIVER / "node_modules" / "playwright-core").is_dir():
+        npm("ci", "--no-audit", "--no-fund", cwd=DRIVER)
+    return {"code_server": code_server, "chromium": chromium, "node": required(shutil.which("node"), "node")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class VSCode:
+    """One code-server on loopback with its own user data, extensions and papercite home."""
+
+    def __init__(self, root: Path, tools: dict[str, str], vsix: Path, settings: dict[str, object]) -> None:
+        self.root, self.tools = root, tools
+        self.workspace = root / "workspace"
+        self.workspace.mkdir()
+        self.user_data = root / "user-data"
+        (self.user_data / "User").mkdir(parents=True)
+        (self.user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=1))
+        self.env = {
+            **os.environ,
+            "XDG_CONFIG_HOME": str(root / "config"),
+            "XDG_DATA_HOME": str(root / "data"),
+            "PAPERCITE_HOME": str(root / "papercite-home"),
+        }
+        self.base = [
+            tools["code_server"],
+            "--user-data-dir",
+            str(self.user_data),
+            "--extensions-dir",
+            str(root / "extensions"),
+        ]
+        installed = subprocess.run(
+            [*self.base, "--install-extension", str(vsix)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "successfully installed" in installed.stdout, installed.stdout + installed.stderr
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> str:
+        port = free_port()
+        self.log = (self.root / "code-server.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                *self.base,
+                "--auth",
+                "none",
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+            ],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(300):
+            if "HTTP server listening" in (self.root / "code-server.log").read_text():
+                break
+            assert self.process.poll() is None, (self.root / "code-server.log").read_text()
+            subprocess.run(["sleep", "0.1"], check=True)
+        return f"http://127.0.0.1:{port}/?folder={self.workspace}"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.log.close()
+
+    def drive(self, url: str, steps: list[dict[str, object]], name: str) -> list[dict[str, object]]:
+        """Run the steps in the browser (see vscode/drive.js); each step's result, in order."""
+        out, shots = self.root / "report.json", self.root / "shots"
+        env = {
+            **self.env,
+            "PAPERCITE_VSCODE_URL": url,
+            "PAPERCITE_CHROMIUM": self.tools["chromium"],
+            "PAPERCITE_VSCODE_STEPS": json.dumps(steps),
+            "PAPERCITE_VSCODE_OUT": str(out),
+            "PAPERCITE_VSCODE_SHOTS": str(shots),
+        }
+        run = subprocess.run(
+            [self.tools["node"], str(DRIVER / "drive.js")],
+            cwd=DRIVER,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        report = json.loads(out.read_text()) if out.exists() else {"error": run.stdout + run.stderr}
+        if report.get("error"):
+            keep(shots, name)
+            server_log = (self.root / "code-server.log").read_text()[-3000:]
+            done = json.dumps(report.get("results"))[-2000:]
+            pytest.fail(
+                f"{report['error']}\n--- steps done ---\n{done}\n--- code-server log ---\n{server_log}"
+            )
+        results: list[dict[str, object]] = report["results"]
+        assert [r["op"] for r in results] == [s["op"] for s in steps]
+        return results
+
+
+def keep(shots: Path, name: str) -> None:
+    """Screenshots of a failed run, where CI and people look for them."""
+    if shots.is_dir():
+        target = SHOTS / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(shots, target)
+
+
+@pytest.fixture
+def vscode(tmp_path: Path, tools: dict[str, str], vsix: Path) -> Iterator[VSCode]:
+    settings = {
+        "papercite.path": papercite_executable(),
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "extensions.ignoreRecommendations": True,
+        "update.mode": "none",
+        "git.enabled": False,
+        "editor.hover.delay": 100,
+    }
+    editor = VSCode(tmp_path, tools, vsix, settings)
+    try:
+        yield editor
+    finally:
+        editor.stop()
+
+
+def rows(result: dict[str, object]) -> list[str]:
+    return [str(row["text"]) for row in result["rows"]]  # type: ignore[attr-defined]
+
+
+NEW_PAPER = (
+    "@inproceedings{lee2032tidal, title = {Tidal Batching for Speculative Decoding on Ocean Buoys}, "
+    "author = {Lee, Ada and Ng, Bo}, year = {2032}, abstract = {We batch speculative drafts by the tide.}}"
+)
+
+
+def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
+    vscode: VSCode, request: pytest.FixtureRequest
+) -> None:
+    ws = vscode.workspace
+    bib = ws / "refs.bib"
+    bib.write_text("% my references\n\n" + PHOTONIC)
+    tex = ws / "paper.tex"
+    tex.write_text(
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\begin{document}",
+                r"We draft tokens from a sparse KV cache in hierarchical speculative decoding",
+                r"Looped models~\citep{relay} help, unlike \cite{trifroce}.",
+                r"Quantum annealing folds proteins on photonic chips~\cite{mine2031photonic}.",
+                r"Each loop iteration of the transformer is aligned with a reasoning step.",
+                r"\bibliography{refs}",
+                r"\end{document}",
+            ]
+        )
+        + "\n"
+    )
+    md = ws / "notes.md"
+    md.write_text(
+        "---\nbibliography: refs.bib\n---\n\n# Notes\n\n"
+        "Quantum annealing folds proteins on photonic chips\n\n"
+        "We draft tokens from a sparse KV cache in hierarchical speculative decoding.\n\n"
+        "Looped transformers align loop iterations with reasoning steps\n"
+    )
+    url = vscode.start()
+    results = vscode.drive(
+        url,
+        [
+            # The server starts with the workspace (it holds a .tex), before any file is opened; the
+            # first keystrokes right after opening one get papercite's items.
+            {"op": "status", "until": "179 papers"},
+            {"op": "open", "name": "paper.tex"},
+            {"op": "goto", "line": 3, "end": True},
+            {"op": "type", "text": "~\\cite{"},
+            {"op": "suggest", "until": "triforce"},
+            {"op": "press", "keys": ["Escape"]},
+            {"op": "goto", "line": 4, "column": 24},
+            {"op": "hover", "until": "RELAY"},
+            {"op": "problems", "until": "trifroce"},
+            # Cite papers for this sentence, from the light bulb; the .bib (open) gains the entry.
+            {"op": "open", "name": "refs.bib"},
+            {"op": "open", "name": "paper.tex"},
+            {"op": "goto", "line": 6, "column": 10},
+            {"op": "lightbulb", "until": "Cite relay", "choose": "Cite relay"},
+            {"op": "save"},
+            {"op": "read", "path": str(bib)},
+            {"op": "read", "path": str(tex)},
+            # Undo in the .bib takes the entry out again.
+            {"op": "open", "name": "refs.bib"},
+            {"op": "press", "keys": ["Control+Z"]},
+            {"op": "save"},
+            {"op": "read", "path": str(bib)},
+            # Go to definition from a citation lands on the .bib's entry.
+            {"op": "open", "name": "paper.tex"},
+            {"op": "goto", "line": 5, "column": 62},
+            {"op": "press", "keys": ["F12"]},
+            {"op": "wait", "ms": 500},
+            {"op": "where"},
+            # Markdown: Pandoc citations; the .bib's own entry first, with its year and title.
+            {"op": "open", "name": "notes.md"},
+            {"op": "goto", "line": 7, "end": True},
+            {"op": "type", "text": " [@"},
+            {"op": "suggest", "until": "mine2031photonic"},
+            {"op": "screenshot", "name": "completion", "selector": ".part.editor"},
+            {"op": "press", "keys": ["Escape"]},
+            # papercite: Cite papers for the current sentence, by its key binding.
+            {"op": "goto", "line": 9, "column": 5},
+            {"op": "press", "keys": ["Control+Alt+C"]},
+            {"op": "lightbulb_menu", "until": "Cite triforce", "choose": "Cite triforce"},
+            # papercite: Search papers…, citing the paper chosen at the cursor.
+            {"op": "goto", "line": 11, "end": True},
+            {"op": "command", "title": "papercite: Search papers"},
+            {"op": "quickpick", "value": "looped transformer reasoning", "until": "RELAY", "accept": True},
+            {"op": "wait", "ms": 500},
+            {"op": "save"},
+            {"op": "read", "path": str(md)},
+            {"op": "read", "path": str(bib)},
+            # papercite: Add paper by DOI or arXiv link… (pasted BibTeX), then the index's status.
+            {"op": "command", "title": "papercite: Add paper by DOI or arXiv link"},
+            {"op": "quickpick", "value": NEW_PAPER, "accept": True},
+            {"op": "notifications", "until": "added lee2032tidal"},
+            {"op": "status", "until": "180 papers"},
+            {"op": "command", "title": "papercite: Show index status"},
+            {"op": "notifications", "until": "(connected)"},
+        ],
+        request.node.name,
+    )
+    by_op: dict[str, list[dict[str, object]]] = {}
+    for result in results:
+        by_op.setdefault(str(result["op"]), []).append(result)
+    tex_completion, md_completion = (rows(r) for r in by_op["suggest"])
+    # The right paper first, its title visible on its row (the seed corpus has no years) …
+    assert tex_completion[0].startswith("triforce"), tex_completion
+    assert "TriForce: Lossless Acceleration" in tex_completion[0], tex_completion
+    assert "TriForce" not in tex_completion[1], tex_completion
+    # … and for a paper with a year, the year first, then where it is and the title, on every row.
+    assert md_completion[0].startswith("mine2031photonic2031 · in refs.bib · Annealing Schedules"), (
+        md_completion
+    )
+    hover = str(by_op["hover"][0]["text"])
+    assert "RELAY" in hover and "Looped Transformers" in hover, hover
+    problems = rows(by_op["problems"][0])
+    assert any(
+        "Unknown citation key 'trifroce'" in row and "did you mean triforce?" in row for row in problems
+    ), problems
+    actions = rows(by_op["lightbulb"][0])
+    assert len([a for a in actions if a.startswith("Cite ")]) == 3, actions
+    bib_after, tex_after, bib_undone, md_after, bib_last = (str(r["text"]) for r in by_op["read"])
+    assert bib_after.startswith("% my references\n\n" + PHOTONIC) and bib_after.count("{relay,") == 1
+    assert r"reasoning step~\cite{relay}." in tex_after
+    assert bib_undone == "% my references\n\n" + PHOTONIC
+    where = by_op["where"][0]
+    assert where["tab"] == "refs.bib" and str(where["cursor"]).startswith("Ln 3,"), where
+    # The key binding's sentence and the search's pick, in Pandoc's syntax; both entries in the .bib.
+    assert "hierarchical speculative decoding [@triforce]." in md_after, md_after
+    assert md_after.endswith("Looped transformers align loop iterations with reasoning steps [@relay]\n"), (
+        md_after
+    )
+    assert bib_last.count("{triforce,") == 1 and bib_last.count("{relay,") == 1, bib_last
+    statuses = [[f"{row['aria']} {row['text']}" for row in r["rows"]] for r in by_op["status"]]  # type: ignore[attr-defined]
+    assert any("179 papers" in row for row in statuses[0]) and any(
+        "180 papers" in row for row in statuses[-1]
+    )
+    shown = rows(by_op["notifications"][1])
+    assert any("papercite: 180 papers in " in row for row in shown), shown
