@@ -10,8 +10,10 @@ from lsprotocol import types
 
 from core.formats import parse_text
 from core.highlight import best_sentence_index, sentences
+from core.library import Library
 from core.query import text_terms
 from core.records import PaperciteError, ParseFailure
+from core.sources import add_identifiers
 from server import commands, syntax
 from server.completion import Candidate, search_with_bibliography
 from server.context import cite_site_at
@@ -116,13 +118,23 @@ async def status(server: PaperciteServer) -> dict[str, Any]:
 
 
 async def add_paper(server: PaperciteServer, text: str) -> dict[str, Any]:
-    """Add pasted BibTeX entries to the index."""
+    """Add a paper to the index: by DOI or arXiv id or link (through the web sources), or from pasted
+    BibTeX entries."""
     text = text.strip()
+    library = await server.library()
     if not text.startswith("@"):
-        raise PaperciteError(
-            "paste a BibTeX entry (it starts like @article{key, …}); "
-            "adding by DOI or arXiv link needs papercite's web sources (papercite add)"
-        )
+        if not isinstance(library, Library):
+            raise PaperciteError(
+                "adding papers by DOI or arXiv id needs a papercite home folder, not a server"
+            )
+        result = await add_identifiers(library, [text])
+        if result.errors:
+            raise PaperciteError(str(result.errors[0]))
+        return {
+            "added": [key for key, state in result.status.items() if state == "added"],
+            "updated": [key for key, state in result.status.items() if state == "updated"],
+            "unchanged": [key for key, state in result.status.items() if state == "unchanged"],
+        }
     papers, problems = [], []
     for item in parse_text(text, "pasted BibTeX", "bibtex"):
         if isinstance(item, ParseFailure):
@@ -133,7 +145,7 @@ async def add_paper(server: PaperciteServer, text: str) -> dict[str, Any]:
         raise PaperciteError(f"the pasted BibTeX cannot be read: {'; '.join(problems)}")
     if not papers:
         raise PaperciteError("no BibTeX entry found in what was pasted")
-    report = await (await server.library()).add_papers(papers)
+    report = await library.add_papers(papers)
     return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged}
 
 

@@ -3,16 +3,21 @@ over stdio against the real server, with an editor that applies the edits it is 
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import PHOTONIC, Editor, server_config
+from tests.e2e.conftest import PHOTONIC, Editor
+from tests.fakes.sources import FakeSources
 
 HOME = Path(tempfile.mkdtemp(prefix="papercite-commands-"))
+# The web services a DOI or arXiv id is looked up in (the server is started once per module).
+FAKE = FakeSources.with_samples().start()
 CAPABILITIES = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(
         apply_edit=True, workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)
@@ -25,7 +30,12 @@ NEW_PAPER = (
 )
 
 
-@pytest_lsp.fixture(config=server_config(HOME))
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "core.cli", "lsp"],
+        server_env={**os.environ, **FAKE.env(), "PAPERCITE_HOME": str(HOME), "PAPERCITE_ARXIV_INTERVAL": "0"},
+    )
+)
 async def client(lsp_client: LanguageClient):
     await lsp_client.initialize_session(types.InitializeParams(capabilities=CAPABILITIES))
     yield
@@ -66,9 +76,16 @@ async def test_search_status_and_add_a_pasted_paper(client: LanguageClient) -> N
     }
     status = await run(client, "papercite.status")
     assert isinstance(status, dict) and status["papers"] == 180
+    # A DOI link goes through the web sources.
+    added = await run(client, "papercite.addPaper", "https://doi.org/10.1145/3404835.3463238")
+    assert added == {"added": ["lin2021pyserini"], "updated": [], "unchanged": []}
     # What cannot be added is said plainly, and nothing is stored.
-    assert await run(client, "papercite.addPaper", "10.1145/3580305.3599256") is None
-    assert "paste a BibTeX entry" in client.messages[-1].message
+    assert await run(client, "papercite.addPaper", "@article{broken, title = {Unclosed") is None
+    assert "the pasted BibTeX cannot be read: line 1" in client.messages[-1].message
+    assert await run(client, "papercite.addPaper", "no identifier here") is None
+    assert "no identifier here" in client.messages[-1].message
+    status = await run(client, "papercite.status")
+    assert isinstance(status, dict) and status["papers"] == 181
 
 
 async def test_cite_writes_the_file_syntax_and_adds_the_entry_to_the_bib(

@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.e2e.conftest import PHOTONIC
+from tests.fakes.sources import FakeSources
 
 DRIVER = Path(__file__).parent / "vscode"
 EXTENSION = REPO / "editors" / "vscode"
@@ -86,6 +87,7 @@ class VSCode:
             "XDG_CONFIG_HOME": str(root / "config"),
             "XDG_DATA_HOME": str(root / "data"),
             "PAPERCITE_HOME": str(root / "papercite-home"),
+            "PAPERCITE_ARXIV_INTERVAL": "0",
         }
         self.base = [
             tools["code_server"],
@@ -195,10 +197,14 @@ def vscode(tmp_path: Path, tools: dict[str, str], vsix: Path) -> Iterator[VSCode
         "editor.hover.delay": 100,
     }
     editor = VSCode(tmp_path, tools, vsix, settings)
+    # The web services a DOI is looked up in, as the language server started by VS Code sees them.
+    sources = FakeSources.with_samples().start()
+    editor.env.update(sources.env())
     try:
         yield editor
     finally:
         editor.stop()
+        sources.stop()
 
 
 def rows(result: dict[str, object]) -> list[str]:
@@ -259,7 +265,11 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             {"op": "open", "name": "refs.bib"},
             {"op": "open", "name": "paper.tex"},
             {"op": "goto", "line": 6, "column": 10},
-            {"op": "lightbulb", "until": "Cite relay", "choose": "Cite relay"},
+            {
+                "op": "lightbulb",
+                "until": "Cite papers for this sentence: relay",
+                "choose": "Cite papers for this sentence: relay",
+            },
             {"op": "save"},
             {"op": "read", "path": str(bib)},
             {"op": "read", "path": str(tex)},
@@ -284,7 +294,11 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             # papercite: Cite papers for the current sentence, by its key binding.
             {"op": "goto", "line": 9, "column": 5},
             {"op": "press", "keys": ["Control+Alt+C"]},
-            {"op": "lightbulb_menu", "until": "Cite triforce", "choose": "Cite triforce"},
+            {
+                "op": "lightbulb_menu",
+                "until": "Cite papers for this sentence: triforce",
+                "choose": "Cite papers for this sentence: triforce",
+            },
             # papercite: Search papers…, citing the paper chosen at the cursor.
             {"op": "goto", "line": 11, "end": True},
             {"op": "command", "title": "papercite: Search papers"},
@@ -298,6 +312,10 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             {"op": "quickpick", "value": NEW_PAPER, "accept": True},
             {"op": "notifications", "until": "added lee2032tidal"},
             {"op": "status", "until": "180 papers"},
+            {"op": "command", "title": "papercite: Add paper by DOI or arXiv link"},
+            {"op": "quickpick", "value": "https://doi.org/10.1145/3404835.3463238", "accept": True},
+            {"op": "notifications", "until": "added lin2021pyserini"},
+            {"op": "status", "until": "181 papers"},
             {"op": "command", "title": "papercite: Show index status"},
             {"op": "notifications", "until": "(connected)"},
         ],
@@ -322,7 +340,7 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
         "Unknown citation key 'trifroce'" in row and "did you mean triforce?" in row for row in problems
     ), problems
     actions = rows(by_op["lightbulb"][0])
-    assert len([a for a in actions if a.startswith("Cite ")]) == 3, actions
+    assert len([a for a in actions if a.startswith("Cite papers for this sentence: ")]) == 3, actions
     bib_after, tex_after, bib_undone, md_after, bib_last = (str(r["text"]) for r in by_op["read"])
     assert bib_after.startswith("% my references\n\n" + PHOTONIC) and bib_after.count("{relay,") == 1
     assert r"reasoning step~\cite{relay}." in tex_after
@@ -336,8 +354,13 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     )
     assert bib_last.count("{triforce,") == 1 and bib_last.count("{relay,") == 1, bib_last
     statuses = [[f"{row['aria']} {row['text']}" for row in r["rows"]] for r in by_op["status"]]  # type: ignore[attr-defined]
-    assert any("179 papers" in row for row in statuses[0]) and any(
-        "180 papers" in row for row in statuses[-1]
-    )
-    shown = rows(by_op["notifications"][1])
-    assert any("papercite: 180 papers in " in row for row in shown), shown
+    assert [
+        any(f"{n} papers" in row for row in status)
+        for n, status in zip((179, 180, 181), statuses, strict=True)
+    ] == [
+        True,
+        True,
+        True,
+    ], statuses
+    shown = rows(by_op["notifications"][-1])
+    assert any("papercite: 181 papers in " in row for row in shown), shown

@@ -187,8 +187,8 @@ async function citeSentence(): Promise<void> {
 async function addPaper(): Promise<void> {
   const text = await vscode.window.showInputBox({
     title: "papercite: Add paper",
-    prompt: "Paste a BibTeX entry (a DOI or arXiv link works when papercite has its web sources)",
-    placeHolder: "@article{key, title = {…}, author = {…}, year = {…}, abstract = {…}}",
+    prompt: "A DOI, an arXiv id, a doi.org or arxiv.org link (looked up on Crossref, arXiv, OpenAlex), or a pasted BibTeX entry",
+    placeHolder: "https://doi.org/10.1145/…, 2404.11912, arxiv.org/abs/…, @article{key, …}",
     ignoreFocusOut: true,
   });
   if (!text?.trim()) return;
