@@ -250,14 +250,14 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     results = vscode.drive(
         url,
         [
-            # The server starts with the workspace (it holds a .tex), before any file is opened; the
-            # first keystrokes right after opening one get papercite's items.
-            {"op": "status", "until": "179 papers"},
+            # The first keystrokes right after opening a file, while the server may still be
+            # starting, get papercite's items.
             {"op": "open", "name": "paper.tex"},
             {"op": "goto", "line": 3, "end": True},
             {"op": "type", "text": "~\\cite{"},
             {"op": "suggest", "until": "triforce"},
             {"op": "press", "keys": ["Escape"]},
+            {"op": "status", "until": "179 papers"},
             {"op": "goto", "line": 4, "column": 24},
             {"op": "hover", "until": "RELAY"},
             {"op": "problems", "until": "trifroce"},

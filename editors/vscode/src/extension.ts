@@ -6,12 +6,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFile } from "node:child_process";
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions } from "vscode-languageclient/node";
+import {
+  CompletionRequest,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+} from "vscode-languageclient/node";
 import {
   Found,
   INSTALL_COMMAND,
   LANGUAGES,
+  STARTUP_WAIT_MS,
   Settings,
+  TRIGGER_CHARACTERS,
   Status,
   documentSelector,
   initializationOptions,
@@ -27,6 +35,9 @@ import { searchAndCite } from "./search";
 const TOKEN_SECRET = "papercite.token";
 
 let client: LanguageClient | undefined;
+// Settles when the client has started (or failed to); undefined before the first start.
+let starting: Promise<boolean> | undefined;
+let ready = false;
 let statusItem: vscode.StatusBarItem;
 let output: vscode.OutputChannel;
 let secrets: vscode.SecretStorage;
@@ -126,8 +137,14 @@ async function start(): Promise<void> {
     },
   };
   client = new LanguageClient("papercite", "papercite", serverOptions, clientOptions);
+  const started = client.start();
+  starting = started.then(
+    () => true,
+    () => false,
+  );
   try {
-    await client.start();
+    await started;
+    ready = true;
     await refreshStatus();
   } catch (error) {
     showStatus(undefined);
@@ -137,6 +154,7 @@ async function start(): Promise<void> {
 }
 
 async function restart(): Promise<void> {
+  ready = false;
   if (client) {
     const stopping = client;
     client = undefined;
@@ -216,6 +234,24 @@ async function setToken(): Promise<void> {
   await restart();
 }
 
+// A file opened while the server starts: VS Code asks for completions only the providers registered
+// at that moment, and the client registers its own once the server has answered `initialize`. This
+// one answers (through the client) those early requests, after waiting for the start; later it
+// steps aside.
+function startupCompletion(): vscode.Disposable {
+  const provider: vscode.CompletionItemProvider = {
+    async provideCompletionItems(document, position, token, context) {
+      if (ready || !starting) return undefined;
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STARTUP_WAIT_MS));
+      if (!(await Promise.race([starting, timeout])) || !client || token.isCancellationRequested) return undefined;
+      const params = client.code2ProtocolConverter.asCompletionParams(document, position, context);
+      const result = await client.sendRequest(CompletionRequest.type, params, token);
+      return client.protocol2CodeConverter.asCompletionResult(result, undefined, token);
+    },
+  };
+  return vscode.languages.registerCompletionItemProvider(documentSelector(), provider, ...TRIGGER_CHARACTERS);
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   secrets = context.secrets;
   output = vscode.window.createOutputChannel("papercite");
@@ -227,6 +263,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     statusItem,
+    startupCompletion(),
     vscode.commands.registerCommand("papercite.restart", restart),
     vscode.commands.registerCommand("papercite.searchPapers", () => searchAndCite(serverCommandCall, LANGUAGES)),
     vscode.commands.registerCommand("papercite.citeSentence", citeSentence),

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from "vscode-jsonrpc/node";
-import { serverCommand } from "../config";
+import { TRIGGER_CHARACTERS, serverCommand } from "../config";
 
 test("the extension's server command answers completion, ranked by the sentence", async () => {
   const executable = process.env.PAPERCITE_EXECUTABLE;
@@ -29,6 +29,8 @@ test("the extension's server command answers completion, ranked by the sentence"
   try {
     const init: { capabilities: { completionProvider: { triggerCharacters: string[] }; executeCommandProvider: { commands: string[] } } } =
       await connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {} });
+    // The extension answers completions typed while the server starts on the server's own triggers.
+    assert.deepEqual([...init.capabilities.completionProvider.triggerCharacters].sort(), [...TRIGGER_CHARACTERS].sort());
     // The commands the extension's palette entries call are the server's.
     for (const command of ["papercite.search", "papercite.cite", "papercite.status", "papercite.addPaper"]) {
       assert.ok(init.capabilities.executeCommandProvider.commands.includes(command), command);
