@@ -120,6 +120,11 @@ class PaperciteServer(LanguageServer):
     async def library(self) -> PaperLibrary:
         """The library for the configured home (a folder or a server's URL), opened on first use
         (and again if the home or the token changes)."""
+        # Editors cancel requests (VS Code does on every cursor move): the opening is a task of its
+        # own, so that a cancelled request does not stop it half-way with the index's writer held.
+        return await asyncio.shield(asyncio.ensure_future(self._library_locked()))
+
+    async def _library_locked(self) -> PaperLibrary:
         home = home_from(self.settings.home)
         token = self.settings.token or os.environ.get(TOKEN_VARIABLE)
         async with self._opening:

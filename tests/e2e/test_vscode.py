@@ -250,8 +250,9 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     results = vscode.drive(
         url,
         [
-            # The first keystrokes right after opening a file, while the server may still be
-            # starting, get papercite's items.
+            # Once the extension is active (its status bar item shows), the first keystrokes right
+            # after opening a file, while the server may still be starting, get papercite's items.
+            {"op": "visible", "selector": '[id$="papercite.status"]', "timeout": 60000},
             {"op": "open", "name": "paper.tex"},
             {"op": "goto", "line": 3, "end": True},
             {"op": "type", "text": "~\\cite{"},

@@ -144,12 +144,16 @@ async function start(): Promise<void> {
   );
   try {
     await started;
-    ready = true;
-    await refreshStatus();
   } catch (error) {
     showStatus(undefined);
     const message = `papercite could not start '${server.command} ${server.args.join(" ")}': ${error}. Set "papercite.path" to the papercite executable.`;
     void vscode.window.showErrorMessage(message);
+    return;
+  }
+  ready = true;
+  // The index may still be opening (a first use seeds it): ask again a few times before saying so.
+  for (let tries = 0; tries < 10 && !(await refreshStatus()); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
@@ -180,9 +184,14 @@ function showStatus(status: Status | undefined): void {
 }
 
 async function refreshStatus(): Promise<Status | undefined> {
-  const status = client?.isRunning() ? await serverCommandCall<Status>("papercite.status") : undefined;
-  showStatus(status ?? undefined);
-  return status ?? undefined;
+  let status: Status | undefined;
+  try {
+    status = client?.isRunning() ? ((await serverCommandCall<Status>("papercite.status")) ?? undefined) : undefined;
+  } catch (error) {
+    output.appendLine(`papercite: the index status could not be read: ${error}`);
+  }
+  showStatus(status);
+  return status;
 }
 
 async function indexStatus(): Promise<void> {

@@ -56,7 +56,14 @@ async function runCommand(page, title) {
   await quickInput(page, `>${title}`);
   const row = page.locator(".quick-input-widget .monaco-list-row.focused", { hasText: title });
   await row.waitFor({ state: "visible", timeout: STEP_TIMEOUT });
-  await accept(page);
+  await page.keyboard.press("Enter");
+  // The palette closes, or gives its place to the command's own Quick Pick or input box.
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while ((await input.isVisible()) && (await input.inputValue()).startsWith(">")) {
+    if (Date.now() > deadline) throw new Error(`the command palette stayed open after ${title}`);
+    await page.waitForTimeout(50);
+  }
 }
 
 async function statusText(page, id) {
@@ -108,6 +115,11 @@ const OPS = {
   },
   async press(page, step) {
     for (const key of step.keys) await page.keyboard.press(key);
+    return {};
+  },
+  // Wait until an element is on the screen (the extension's status bar item: it is active).
+  async visible(page, step) {
+    await page.locator(step.selector).first().waitFor({ state: "visible", timeout: step.timeout || STEP_TIMEOUT });
     return {};
   },
   async wait(page, step) {
