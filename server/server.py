@@ -122,7 +122,13 @@ class PaperciteServer(LanguageServer):
         (and again if the home or the token changes)."""
         # Editors cancel requests (VS Code does on every cursor move): the opening is a task of its
         # own, so that a cancelled request does not stop it half-way with the index's writer held.
-        return await asyncio.shield(asyncio.ensure_future(self._library_locked()))
+        opening = asyncio.ensure_future(self._library_locked())
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            # Its failure, if any, is the next request's to see (not a traceback at exit).
+            opening.add_done_callback(lambda task: task.cancelled() or task.exception())
+            raise
 
     async def _library_locked(self) -> PaperLibrary:
         home = home_from(self.settings.home)
