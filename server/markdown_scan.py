@@ -33,8 +33,9 @@ _FENCE = re.compile(r" *(`{3,}|~{3,})([^\n]*)")
 _FENCE_INFO = re.compile(
     r"[ \t]*(?:\S+|\{[ \t]*(?:(?:[#.=][^\s{}]+|[\w.:-]+=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}]+))[ \t]*)*\})?[ \t]*$"
 )
+_BEGIN = re.compile(r"\s*\\begin\{([A-Za-z*]+)\}")
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
-_REFERENCE_DEFINITION = re.compile(r" {0,3}\[[^\]\n]+\]:[ \t]*\S")
+_REFERENCE_DEFINITION = re.compile(r" {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S")
 _DIRECTIVE = re.compile(r"\s*\{([A-Za-z][\w:-]*)\}")
 # MyST directives whose body is Markdown; any other (code, math, raw, eval-rst…) holds no citation.
 _PROSE_DIRECTIVES = frozenset(
@@ -50,6 +51,9 @@ _PROSE_DIRECTIVES = frozenset(
 _INLINE = re.compile(
     r"(?P<escape>\\[!-/:-@\[-`{-~])"
     r"|(?P<code>`+)"
+    # Raw TeX, which pandoc passes through unread: an environment, or a command with its arguments.
+    r"|(?P<environment>\\begin\{(?P<env>[A-Za-z*]+)\}.*?\\end\{(?P=env)\})"
+    r"|(?P<tex>\\[A-Za-z]+\*?(?:\s*\[[^\[\]\n]*\])*(?:\s*\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})*)"
     r"|(?P<comment><!--.*?-->)"
     r"|(?P<autolink><[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>|<[^\s<>@]+@[^\s<>]+>)"
     r"|(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)"
@@ -131,13 +135,15 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     lists: list[int] = []  # the content columns of the open list items
     fences: list[tuple[str, int, bool, int]] = []  # (character, length, body is prose, column) of open fences
     in_comment = False
+    environment = ""  # the raw TeX environment a block opened (pandoc passes it through, blank lines and all)
+    depth = 0
     previous_blank = True
     previous_code = False  # the previous line was indented code
     chunk_start = -1
     offset = 0
     for line in text.splitlines(keepends=True):
         start, offset = offset, offset + len(line)
-        if line[:1].isalpha() and not in_comment and not (fences and not fences[-1][2]):
+        if line[:1].isalpha() and not in_comment and not environment and not (fences and not fences[-1][2]):
             # Most lines: prose starting at the margin (ends any list after a blank line).
             if previous_blank:
                 lists.clear()
@@ -152,6 +158,13 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         if in_comment:
             visible = False
             in_comment = "-->" not in content
+        elif environment:
+            visible = False
+            depth += content.count("\\begin{" + environment + "}") - content.count(
+                "\\end{" + environment + "}"
+            )
+            if depth <= 0:
+                environment = ""
         elif fences and not fences[-1][2]:
             visible = False
             if _closes(content, fences[-1]):
@@ -208,6 +221,13 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                         prose = directive is not None and directive.group(1) in _PROSE_DIRECTIVES
                         fences.append((fence.group(1)[0], len(fence.group(1)), prose, base))
                         visible = False
+                    elif chunk_start < 0 and indent < base + 4 and (opened := _BEGIN.match(content)):
+                        visible = False
+                        environment = opened.group(1)
+                        depth = content.count("\\begin{" + environment + "}")
+                        depth -= content.count("\\end{" + environment + "}")
+                        if depth <= 0:
+                            environment = ""
                     elif content.lstrip().startswith("<!--") and indent < base + 4:
                         visible = False
                         in_comment = "-->" not in content

@@ -114,3 +114,24 @@ def test_any_text_scans_to_keys_standing_where_they_are(text: str) -> None:
 )
 def test_markdown_fences_open_only_as_pandoc_reads_their_info(text: str, keys: list[str]) -> None:
     assert [c.key for c in markdown_citations(text)] == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # pandoc passes raw TeX through unread: a command with its [..] and {..} arguments (balanced),
+        # and an environment, blank lines and all when it opens a block.
+        ("a \\index{x!in y@in \\texttt{z}} \\emph {@b} \\foo[x]{@d}[@e] \\foo @f", ["e", "f"]),
+        (
+            "\\begin{tabular*}{\\textwidth}{@{\\extracolsep\\fill}l}\nx @b\n\ny @c\n\\end{tabular*}\n\n@a",
+            ["a"],
+        ),
+        ("- \\begin{center}\n  @b\n  \\end{center}\n\nx \\begin{a}@c\\end{a} @a", ["a"]),
+        ("x \\citep[see][ then [@a; @b] more.", ["a", "b"]),  # unbalanced: no argument, text
+        ("x \\\\@a and \\@b", ["a"]),
+        # a footnote is prose, not a link reference definition
+        ("x[^n]\n\n[^n]: The forcats [@a] package.", ["a"]),
+    ],
+)
+def test_markdown_raw_tex_and_footnotes(text: str, keys: list[str]) -> None:
+    assert [c.key for c in markdown_citations(text)] == keys
