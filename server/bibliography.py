@@ -21,6 +21,7 @@ from core.interface import PaperLibrary
 from core.latex import latex_to_text
 from core.records import Paper, ParseFailure, UnsupportedFormat
 from server import syntax
+from server.confinement import real_path
 
 _LATEX_RESOURCES = re.compile(
     r"\\(?:bibliography|addbibresource|addglobalbib)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}"
@@ -196,8 +197,9 @@ def resolve(named: Named, folders: Iterable[Path]) -> Resource:
         for name in names:
             candidate = folder / Path(name).expanduser()
             if candidate.is_file():
-                return Resource(named, candidate.resolve(), True)
-    return Resource(named, (folders[0] / Path(names[0]).expanduser()).resolve(), False)
+                return Resource(named, real_path(candidate), True)
+    # realpath, not Path.resolve: a symlink loop stays a path (that cannot be read) instead of an error.
+    return Resource(named, real_path(folders[0] / Path(names[0]).expanduser()), False)
 
 
 # --- the files --------------------------------------------------------------------------------

@@ -135,3 +135,26 @@ async def test_names_that_leave_the_workspace_are_refused_with_the_path(
     result = await add_triforce(client, document, "\\bibliography{../inside}\nAs in \\cite{triforce}.\n")
     assert result == {"file": str(project / "refs.bib"), "added": ["triforce"]}
     assert "triforce," in (project / "refs.bib").read_text()
+
+
+async def test_a_bibliography_that_is_a_symlink_loop_is_named_not_an_internal_error(
+    workspace_client: LanguageClient, tmp_path: Path
+) -> None:
+    client = workspace_client
+    project = tmp_path / "project"
+    (project / "loop.bib").symlink_to(project / "loop.bib")
+    client.messages.clear()
+    result = await add_triforce(
+        client, project / "paper.tex", "\\bibliography{loop}\nAs in \\cite{triforce}.\n"
+    )
+    assert result is None
+    message = " ".join(m.message for m in client.messages)
+    assert str(project / "loop.bib") in message and "internal error" not in message, message
+    # The document still completes from the index.
+    uri = (project / "paper.tex").as_uri()
+    items = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=16)
+        )
+    )
+    assert isinstance(items, types.CompletionList) and "triforce" in [i.label for i in items.items]
