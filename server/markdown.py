@@ -25,6 +25,7 @@ _WWW = re.compile(r"(?i)(www)\.")
 _SLASHES = re.compile(r"//")
 # At the start of a block: headings, quotes, lists, thematic breaks, setext underlines.
 _BLOCK_START = re.compile(r"^(\d{1,9})([.)])|^([-+=>#])")
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _DOI = re.compile(r"10\.\d{1,9}(?:\.\d+)*/\S+")
 _ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _LINK = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(([^)\s]*)\)")
@@ -60,7 +61,17 @@ def web_address(url: str) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        return None
+    # A plain host name or address: no user part (`https://trusted.example@evil.example` reads as
+    # the first and goes to the second) and nothing a renderer would re-encode or drop.
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or "@" in parts.netloc
+        or not _HOST.fullmatch(host or "")
+    ):
         return None
     # Everything that could end a link destination or its text, or start markup, is encoded; so is
     # an `&` that starts an entity, which Markdown would decode (`&#46;` into a dot of the host).

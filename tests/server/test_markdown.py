@@ -127,3 +127,15 @@ def test_any_record_gives_at_most_one_link_and_it_is_ours(
             parts = urlsplit(href)
             assert parts.scheme in ("http", "https") and parts.hostname
             assert href in (markdown.doi_address(doi), markdown.web_address(url))
+
+
+def test_web_addresses_name_a_plain_host() -> None:
+    assert markdown.web_address("https://arxiv.org/abs/2404.11912") == "https://arxiv.org/abs/2404.11912"
+    # A user part hides the real host; an empty one is dropped by renderers (found by the property test).
+    for url in (
+        "https://trusted.example@evil.example/",
+        "http://@`",
+        "http://%60/",
+        "http://x.example:99999/",
+    ):
+        assert markdown.web_address(url) is None, url
