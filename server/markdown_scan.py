@@ -34,6 +34,8 @@ _FENCE_INFO = re.compile(
     r"[ \t]*(?:\S+|\{[ \t]*(?:(?:[#.=][^\s{}]+|[\w.:-]+=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}]+))[ \t]*)*\})?[ \t]*$"
 )
 _BEGIN = re.compile(r"\s*\\begin\{([A-Za-z*]+)\}")
+# YAML front matter: its double-quoted strings have escapes of their own.
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n.*?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)", re.S)
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S")
 _DIRECTIVE = re.compile(r"\s*\{([A-Za-z][\w:-]*)\}")
@@ -84,6 +86,8 @@ def markdown_citations(text: str) -> list[CitedKey]:
     # in brackets (`[@label]`) it is still a citation.
     examples = {a or b for a, b in _EXAMPLE_LABEL.findall(text)} if "@" in text else set()
     bracketed = [m.span() for m in _BRACKETED.finditer(visible)] if examples else []
+    yaml = _FRONT_MATTER.match(text)
+    front = yaml.end() if yaml else 0
     for match in _PANDOC.finditer(visible):
         group = 1 if match.group(1) is not None else 2
         key = match.group(group)
@@ -91,9 +95,19 @@ def markdown_citations(text: str) -> list[CitedKey]:
             continue
         if key in examples and not any(start < match.start() < end for start, end in bracketed):
             continue
+        if match.start() < front and _yaml_escaped(text, match.start()):
+            continue
         found.append(CitedKey(key, match.start(group), match.end(group)))
     found.sort(key=lambda cited: cited.start)
     return found
+
+
+def _yaml_escaped(text: str, at: int) -> bool:
+    """In a double-quoted YAML string `\\\\@` is `\\@` to pandoc: an escaped `@`, no citation."""
+    if text[at - 2 : at] != "\\\\":
+        return False
+    line = text[text.rfind("\n", 0, at) + 1 : at]
+    return line.count('"') % 2 == 1
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

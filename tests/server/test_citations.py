@@ -135,3 +135,10 @@ def test_markdown_fences_open_only_as_pandoc_reads_their_info(text: str, keys: l
 )
 def test_markdown_raw_tex_and_footnotes(text: str, keys: list[str]) -> None:
     assert [c.key for c in markdown_citations(text)] == keys
+
+
+def test_markdown_yaml_double_quoted_escapes() -> None:
+    # YAML reads "\\@" as \@, which pandoc reads as an escaped @; unquoted, \\@ stays an escaped
+    # backslash before a citation, as in the body.
+    text = '---\nemail: "bob\\\\@email.com"\nnote: see \\\\@a\n---\n\nx \\\\@b and "\\\\@c"\n'
+    assert [c.key for c in markdown_citations(text)] == ["a", "b", "c"]
