@@ -36,6 +36,7 @@ _STATE_FILE = "papercite-index.json"
 # Each shard's writer: one indexing thread, so the shards' writers together keep two cores busy.
 _WRITER_HEAP_BYTES = 64 * 1024 * 1024
 _NO_YEAR = -1
+_I64_MAX = 2**63 - 1
 # Measured at 1M abstracts: search p95 27.5 → 20.4 ms; ACM-CR recall unchanged (at 30%: paragraphs −0.009).
 COMMON_WORD_SHARE = 0.5
 COMMON_WORD_MIN_DOCS = 50_000
@@ -270,6 +271,9 @@ class PaperIndex:
             return []
         filters: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if year_from is not None or year_to is not None:
+            # The field is 64-bit: a bound past it means the same as the largest (tantivy refuses it).
+            year_from = None if year_from is None else max(min(year_from, _I64_MAX), -_I64_MAX)
+            year_to = None if year_to is None else max(min(year_to, _I64_MAX), -_I64_MAX)
             # Papers of unknown year (stored as -1) never pass a year filter.
             year_range = tantivy.Query.range_query(
                 _SCHEMA,

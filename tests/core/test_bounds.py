@@ -40,3 +40,13 @@ async def test_the_index_itself_clamps_a_huge_limit(library: Library) -> None:
     ranked = library.index.search(text_terms("looped transformers"), 10**12)
     assert 0 < len(ranked) <= MAX_RESULTS
     assert (await library.search("looped transformers", MAX_RESULTS))[0].key == "relay"
+
+
+@pytest.mark.parametrize(
+    ("flag", "year"), [("--year-from", "99999999999999999999"), ("--year-to", "-99999999999999999999")]
+)
+def test_a_year_past_64_bits_filters_rather_than_fails(home: Path, flag: str, year: str) -> None:
+    result = run_cli(home, "search", "--json", "looped transformers", flag, year)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
+    wide = run_cli(home, "search", "--json", "looped transformers", "--year-from", "-" + year.lstrip("-"))
+    assert wide.returncode == 0 and '"key": "relay"' in wide.stdout, wide.stderr
