@@ -149,6 +149,7 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     lists: list[int] = []  # the content columns of the open list items
     fences: list[tuple[str, int, bool, int]] = []  # (character, length, body is prose, column) of open fences
     in_comment = False
+    unclosed_fences: dict[tuple[str, int], int] = {}  # (fence, column) → a position with no closer after it
     environment = ""  # the raw TeX environment a block opened (pandoc passes it through, blank lines and all)
     depth = 0
     previous_blank = True
@@ -230,6 +231,7 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                         and not (fence.group(1)[0] == "`" and "`" in fence.group(2))
                         and _FENCE_INFO.match(fence.group(2))
                         and not (chunk_start >= 0 and _closes_span(text, chunk_start, at, fence.group(1)))
+                        and _closed_later(text, offset, fence.group(1), base, unclosed_fences)
                     ):
                         directive = _DIRECTIVE.match(fence.group(2))
                         prose = directive is not None and directive.group(1) in _PROSE_DIRECTIVES
@@ -259,6 +261,21 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     if chunk_start >= 0:
         chunks.append((chunk_start, offset))
     return hidden, chunks
+
+
+def _closed_later(
+    text: str, position: int, fence: str, column: int, unclosed: dict[tuple[str, int], int]
+) -> bool:
+    """pandoc opens a fence only if a closing fence follows; an unclosed one is paragraph text."""
+    if position >= unclosed.get((fence, column), len(text) + 1):
+        return False
+    closer = re.compile(
+        rf"(?m)^(?: {{0,3}}> ?)*[ \t]{{0,{column + 3}}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*\r?$"
+    )
+    if closer.search(text, position):
+        return True
+    unclosed[(fence, column)] = position
+    return False
 
 
 def _closes_span(text: str, start: int, end: int, fence: str) -> bool:

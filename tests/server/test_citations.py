@@ -142,3 +142,16 @@ def test_markdown_yaml_double_quoted_escapes() -> None:
     # backslash before a citation, as in the body.
     text = '---\nemail: "bob\\\\@email.com"\nnote: see \\\\@a\n---\n\nx \\\\@b and "\\\\@c"\n'
     assert [c.key for c in markdown_citations(text)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # pandoc opens a fence only when a closing fence follows: an unclosed one is paragraph text
+        ("x\n```\ncode @a\n\nmore @b\n", ["a", "b"]),
+        ("plot\n}\n```\n\nmore @a\n\n    ```\n\n@b\n", ["a", "b"]),
+        ("```\ncode @a\n    ```\n\n@b\n\n```\n\n@c", ["c"]),  # indented four: not a closer
+    ],
+)
+def test_markdown_unclosed_fences_are_text(text: str, keys: list[str]) -> None:
+    assert [c.key for c in markdown_citations(text)] == keys
