@@ -393,6 +393,10 @@ class Library:
                     # Inside a folder, notes and images are passed over; a file named outright must be data.
                     for found in find_files([path]):
                         (files if is_bibliographic(found) else report.skipped).append(found)
+                elif not path.is_file():
+                    # Opening a pipe would wait for a writer forever; a device may never end.
+                    reason = "not a regular file (a pipe, socket or device); papercite reads files and folders"
+                    report.failed.append(ParseFailure(str(path), 0, reason))
                 else:
                     files.append(path)
             await self._ingest_locked(files, report, progress, shown_as=shown_as)

@@ -4,6 +4,7 @@ a lone surrogate (JSON can spell one, an editor can send one) neither stops an i
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,15 @@ async def test_the_library_takes_lone_surrogates_from_a_face(library: Library) -
     hits = await library.search("looped transformers \udfff")
     assert hits[0].key == "relay"
     assert MemoryIndex([Paper(key="b", title="Buffer \ud800 entry")]).size == 1
+
+
+def test_a_pipe_named_outright_is_a_named_failure_not_a_wait_forever(home: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "refs.bib"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.bib"
+    good.write_text("@article{piped2030, title={Beside a Pipe}, year={2030}}\n")
+    result = run_cli(home, "ingest", str(fifo), str(good), "/dev/zero")
+    assert result.returncode == 0  # the good file went in
+    assert f"{fifo}: not a regular file (a pipe, socket or device)" in result.stderr
+    assert "/dev/zero: not a regular file" in result.stderr
+    assert "added 1, updated 0, unchanged 0, failed 2" in result.stdout + result.stderr
