@@ -395,7 +395,9 @@ class Library:
                         (files if is_bibliographic(found) else report.skipped).append(found)
                 elif not path.is_file():
                     # Opening a pipe would wait for a writer forever; a device may never end.
-                    reason = "not a regular file (a pipe, socket or device); papercite reads files and folders"
+                    reason = (
+                        "not a regular file (a pipe, socket or device); papercite reads files and folders"
+                    )
                     report.failed.append(ParseFailure(str(path), 0, reason))
                 else:
                     files.append(path)
