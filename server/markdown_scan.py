@@ -84,7 +84,12 @@ def markdown_citations(text: str) -> list[CitedKey]:
     visible = _blank(text, hidden)
     # A bare `@label` naming one of pandoc's numbered examples is a reference to it, not a citation;
     # in brackets (`[@label]`) it is still a citation.
-    examples = {a or b for a, b in _EXAMPLE_LABEL.findall(text)} if "@" in text else set()
+    examples = set()
+    if "@" in text:  # labels of the example markers the block pass read as markers
+        for label in _EXAMPLE_LABEL.finditer(text):
+            group = 1 if label.group(1) is not None else 2
+            if visible[label.start(group) - 1] == " ":
+                examples.add(label.group(group))
     bracketed = [m.span() for m in _BRACKETED.finditer(visible)] if examples else []
     yaml = _FRONT_MATTER.match(text)
     front = yaml.end() if yaml else 0
@@ -203,7 +208,8 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                 base = lists[-1] if lists else 0
                 at = start + len(body) - len(content)
                 example = _EXAMPLE_ITEM.match(content)
-                if example:
+                # A list does not interrupt a paragraph: `@label.` on a continuation line is a citation.
+                if example and (chunk_start < 0 or _LIST_ITEM.match(text, chunk_start)):
                     hidden.append((at + example.start(1), at + example.end(1)))
                 item = _LIST_ITEM.match(content)
                 first_item = True

@@ -155,3 +155,10 @@ def test_markdown_yaml_double_quoted_escapes() -> None:
 )
 def test_markdown_unclosed_fences_are_text(text: str, keys: list[str]) -> None:
     assert [c.key for c in markdown_citations(text)] == keys
+
+
+def test_markdown_example_marker_does_not_interrupt_a_paragraph() -> None:
+    # `@label.` opening a continuation line is a citation (pandoc's lua-filters sample); example
+    # items following one another are still markers.
+    text = "Authors are referred to\n@Upper_writers_1974.\n\n(@a) An example.\n(@b) Another.\n\nAs (@a) and @b show, [@b].\n"
+    assert [c.key for c in markdown_citations(text)] == ["Upper_writers_1974", "b"]
