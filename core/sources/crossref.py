@@ -58,18 +58,30 @@ def _first(value: Any) -> str:
     return str(value or "")
 
 
+def _string(value: Any) -> str:
+    """A field that should hold text; any other JSON type holds nothing."""
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _name(person: dict[str, Any]) -> str:
-    if person.get("family"):
-        given = person.get("given")
-        return f"{person['family']}, {given}" if given else str(person["family"])
-    return str(person.get("name") or "")
+    family, given = _string(person.get("family")), _string(person.get("given"))
+    if family:
+        return f"{family}, {given}" if given else family
+    return _string(person.get("name"))
 
 
 def _year(message: dict[str, Any]) -> int | None:
     for field in ("issued", "published", "published-print", "published-online", "created"):
-        parts = (message.get(field) or {}).get("date-parts")
-        if parts and parts[0] and isinstance(parts[0][0], int):
-            return int(parts[0][0])
+        date = message.get(field)
+        parts = date.get("date-parts") if isinstance(date, dict) else None
+        first = parts[0] if isinstance(parts, list) and parts else None
+        year = first[0] if isinstance(first, list) and first else None
+        if isinstance(year, int) and not isinstance(year, bool) and abs(year) <= 9999:
+            return year
     return None
 
 
@@ -104,7 +116,9 @@ def work_to_paper(message: dict[str, Any], origin: str) -> Paper:
         key="",
         title=title,
         abstract=jats_to_text(str(message.get("abstract") or "")),
-        authors=tuple(n for n in (_name(p) for p in message.get("author") or [] if isinstance(p, dict)) if n),
+        authors=tuple(
+            n for n in (_name(p) for p in _list(message.get("author")) if isinstance(p, dict)) if n
+        ),
         year=_year(message),
         venue=latex_to_text(_first(message.get("container-title"))),
         doi=doi,

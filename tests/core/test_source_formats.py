@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.formats.openalex import abstract_from_inverted_index
 from core.sources.arxiv import parse_atom, parse_list_records
-from core.sources.crossref import jats_to_text, parse_work
+from core.sources.crossref import jats_to_text, parse_work, work_to_paper
 from core.sources.http import BadResponse, retry_after_seconds
 
 
@@ -85,3 +89,58 @@ def test_an_oai_page_reads_records_deletions_and_the_token() -> None:
 def test_oai_errors_are_read() -> None:
     body = b"""<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="noRecordsMatch">empty</error></OAI-PMH>"""
     assert parse_list_records(body).error == ("noRecordsMatch", "empty")
+
+
+# Any JSON value, with Crossref's own field names likely as keys.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "title",
+                    "subtitle",
+                    "author",
+                    "family",
+                    "given",
+                    "name",
+                    "issued",
+                    "published",
+                    "date-parts",
+                    "DOI",
+                    "abstract",
+                    "container-title",
+                    "type",
+                    "page",
+                    "volume",
+                ]
+            )
+            | st.text(max_size=4),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_JSON)
+def test_a_crossref_work_of_any_shape_becomes_a_paper_or_bad_response(message: object) -> None:
+    try:
+        work = parse_work(json.dumps({"status": "ok", "message": message}).encode())
+    except BadResponse:
+        return
+    paper = work_to_paper(work, "doi:x")
+    assert isinstance(paper.title, str) and all(isinstance(a, str) for a in paper.authors)
+    assert paper.year is None or isinstance(paper.year, int)
+
+
+def test_crossref_fields_of_the_wrong_type_are_passed_over() -> None:
+    message = {"title": ["Typed"], "author": True, "issued": 1225, "published": {"date-parts": "2020"},
+               "created": {"date-parts": [[2021, 3]]}}  # fmt: skip
+    paper = work_to_paper(message, "doi:x")
+    assert (paper.title, paper.authors, paper.year) == ("Typed", (), 2021)
+    people = [{"family": {"x": 1}, "name": "Team"}, {"family": "Lin", "given": 5}, "Nobody"]
+    assert work_to_paper({"title": "T", "author": people}, "doi:x").authors == ("Team", "Lin")
