@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from core.formats.openalex import work_to_paper
+from core.formats.openalex import openalex_id, work_to_paper
 from core.records import Paper, PaperciteError
 from core.sources import Sources, SourcesConfig
 from core.sources.arxiv import OaiPage, parse_list_records
@@ -227,7 +227,9 @@ async def harvest_openalex(
                     else None
                 )
                 if isinstance(paper, Paper) and paper.abstract:
-                    papers.append(paper.replace(origin=f"openalex:{record.get('id', '').rsplit('/', 1)[-1]}"))
+                    # A work without a well-formed id keeps the harvest's name as its origin.
+                    work = openalex_id(record)
+                    papers.append(paper.replace(origin=f"openalex:{work}") if work else paper)
                 else:
                     report.skipped += 1
             report.pages += 1

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import REPO, run_cli
 from tests.fakes.sources import (
     FakeSources,
+    Malformed,
     OaiRecord,
     Status,
     synthetic_oai_records,
@@ -171,3 +172,20 @@ def test_ctrl_c_keeps_the_pages_stored_and_says_so(fake: FakeSources, home: Path
     kept = papers(home) - SEEDS
     assert kept % 100 == 0 and kept > 0
     assert harvest(home, "arxiv", "--set", "cs")["added"] == 2000 - kept
+
+
+def test_an_openalex_page_with_odd_ids_and_results_is_harvested_without_a_crash(
+    fake: FakeSources, home: Path
+) -> None:
+    works = list(synthetic_openalex_works(4).values())
+    works[0]["id"], works[1]["id"] = None, 5
+    page = {"meta": {"count": "many", "next_cursor": None}, "results": [*works, "not a work", None, 7]}
+    fake.fail_next("openalex", Malformed(json.dumps(page)))
+    report = harvest(home, "openalex", "--filter", "publication_year:2023")
+    with_abstract = sum(1 for w in works if w["abstract_inverted_index"])
+    assert (report["records"], report["skipped"], report["complete"]) == (
+        with_abstract,
+        7 - with_abstract,
+        True,
+    )
+    assert papers(home) == SEEDS + with_abstract
