@@ -139,6 +139,11 @@ def _oai_record(record: ET.Element) -> Paper | None:
     )
 
 
+def _count(text: str | None) -> int | None:
+    # isdigit() alone lets through digits int() refuses, such as "²".
+    return int(text) if text and text.isascii() and text.isdigit() else None
+
+
 def parse_list_records(body: bytes) -> OaiPage:
     """One page of `ListRecords`; BadResponse if it is not OAI-PMH (or was cut off)."""
     root = _xml(body, "arXiv OAI-PMH")
@@ -171,6 +176,6 @@ def parse_list_records(body: bytes) -> OaiPage:
     if token is not None:
         page.token = (token.text or "").strip()
         size, cursor = token.get("completeListSize"), token.get("cursor")
-        page.complete_size = int(size) if size and size.isdigit() else None
-        page.cursor = int(cursor) if cursor and cursor.isdigit() else None
+        page.complete_size = _count(size)
+        page.cursor = _count(cursor)
     return page

@@ -144,3 +144,12 @@ def test_crossref_fields_of_the_wrong_type_are_passed_over() -> None:
     assert (paper.title, paper.authors, paper.year) == ("Typed", (), 2021)
     people = [{"family": {"x": 1}, "name": "Team"}, {"family": "Lin", "given": 5}, "Nobody"]
     assert work_to_paper({"title": "T", "author": people}, "doi:x").authors == ("Team", "Lin")
+
+
+def test_oai_token_counts_that_are_not_ascii_digits_are_unknown() -> None:
+    body = (
+        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'
+        '<resumptionToken cursor="\u00b2" completeListSize="\u0663">next</resumptionToken></ListRecords></OAI-PMH>'
+    ).encode()
+    page = parse_list_records(body)
+    assert (page.token, page.cursor, page.complete_size) == ("next", None, None)
