@@ -183,7 +183,7 @@ def serve(home: Path | str | None, tcp: str | None = None) -> int:
     try:
         if tcp:
             host, _, port = tcp.rpartition(":")
-            if not port.isdigit() or not 0 < int(port) < 65536:
+            if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
                 raise PaperciteError(f"--tcp wants HOST:PORT with a port number, not {tcp!r}")
             try:
                 asyncio.run(serve_tcp(host or "127.0.0.1", int(port), lambda: session(home)))

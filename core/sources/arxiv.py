@@ -30,7 +30,7 @@ def _xml(body: bytes, service: str) -> ET.Element:
 
 
 def _year(date: str) -> int | None:
-    return int(date[:4]) if len(date) >= 4 and date[:4].isdigit() else None
+    return int(date[:4]) if len(date) >= 4 and date[:4].isascii() and date[:4].isdigit() else None
 
 
 def _entry_type(journal_ref: str) -> str:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.formats.openalex import abstract_from_inverted_index
-from core.sources.arxiv import parse_atom, parse_list_records
+from core.sources.arxiv import _year, parse_atom, parse_list_records
 from core.sources.crossref import jats_to_text, parse_work, work_to_paper
 from core.sources.http import BadResponse, retry_after_seconds
 
@@ -42,6 +42,8 @@ def test_retry_after_is_seconds_or_an_http_date() -> None:
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    # Digits that are not ASCII (int() refuses some, such as "²") are not a number of seconds.
+    assert retry_after_seconds("\u00b2") is None and retry_after_seconds("\u0663") is None
 
 
 def test_a_truncated_crossref_answer_is_a_bad_response() -> None:
@@ -144,6 +146,10 @@ def test_crossref_fields_of_the_wrong_type_are_passed_over() -> None:
     assert (paper.title, paper.authors, paper.year) == ("Typed", (), 2021)
     people = [{"family": {"x": 1}, "name": "Team"}, {"family": "Lin", "given": 5}, "Nobody"]
     assert work_to_paper({"title": "T", "author": people}, "doi:x").authors == ("Team", "Lin")
+
+
+def test_an_arxiv_date_of_other_digits_has_no_year() -> None:
+    assert _year("\u00b2\u00b2\u00b2\u00b2-01-01") is None and _year("2024-01-01") == 2024
 
 
 def test_oai_token_counts_that_are_not_ascii_digits_are_unknown() -> None:

@@ -245,6 +245,8 @@ def test_tcp_names_a_bad_address_or_a_port_in_use() -> None:
 
     bad = lsp_tcp("localhost")
     assert bad.returncode == 1 and "--tcp wants HOST:PORT with a port number, not 'localhost'" in bad.stderr
+    superscript = lsp_tcp("127.0.0.1:\u00b2")  # a digit to isdigit(), not to int()
+    assert superscript.returncode == 1 and "--tcp wants HOST:PORT" in superscript.stderr, superscript.stderr
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
