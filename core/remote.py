@@ -25,6 +25,7 @@ from core.interface import PaperLibrary, ProgressCallback
 from core.library import QUERY_TERMS, Library, default_home
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError, ParseFailure, UnknownKey
 from core.search import Hit, checked_limit, closest_keys
+from core.sources.http import retry_after_seconds
 from core.wire import hit_from_json, paper_from_json, paper_to_json, report_from_json
 
 TOKEN_VARIABLE = "PAPERCITE_TOKEN"
@@ -180,7 +181,14 @@ class RemoteLibrary:
             ) as response:
                 if response.status >= 400:
                     raise await self._error(response)
-                return await (response.text() if text else response.json())
+                try:
+                    return await (response.text() if text else response.json())
+                except (aiohttp.ContentTypeError, ValueError):
+                    # A proxy's page or another service at this address, not papercite's answer.
+                    raise RemoteError(
+                        f"the server at {self.url} answered {method} {path} with something that is not "
+                        f"a papercite answer ({response.content_type}); is the URL right?"
+                    ) from None
         except aiohttp.ServerDisconnectedError:
             raise
         except aiohttp.ClientConnectorError as error:  # (refused, unknown host: the OS's words)
@@ -194,7 +202,9 @@ class RemoteLibrary:
         try:
             body = await response.json()
         except (aiohttp.ContentTypeError, ValueError):
-            body = {"error": (await response.text())[:200]}
+            body = {"error": (await response.read())[:200].decode("utf-8", "replace")}
+        if not isinstance(body, dict):
+            body = {}
         message = str(body.get("error") or response.reason)
         code = body.get("code")
         if code == "unknown_key":
@@ -214,7 +224,7 @@ class RemoteLibrary:
                 403,
             )
         if response.status == 429:
-            wait = float(response.headers.get("Retry-After", "1"))
+            wait = retry_after_seconds(response.headers.get("Retry-After")) or 1.0
             return RemoteRefused(
                 f"the papercite server at {self.url} is limiting this token's requests; try again in "
                 f"{wait:g} s",
