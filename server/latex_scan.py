@@ -31,7 +31,12 @@ _PRIMITIVE_IFS = frozenset(
         "iffontchar", "ifincsname", "ifpdf", "ifxetex", "ifluatex",
     }
 )  # fmt: skip
-_OPTIONAL_TOKEN = {close: re.compile(r"[{}\\%\n" + re.escape(close) + "]") for close in "])>"}
+# A `[` inside a `[…]` note (unbraced) never compiles as meant: it is an unfinished `\citep[see][`
+# reaching into the text after it, as `\textcolor[HTML]{…}` would.
+_OPTIONAL_TOKEN = {
+    close: re.compile(r"[{}\\%\n" + re.escape(close) + ("\\[" if close == "]" else "") + "]")
+    for close in "])>"
+}
 _CITE_INSIDE = re.compile(r"[A-Za-z]*[cC]ite")
 # An optional argument longer than this is not one (a stray `[` in prose).
 _OPTIONAL_LIMIT = 2000
@@ -206,6 +211,9 @@ def _optional_end(text: str, start: int, close: str) -> int:
             position = newline + 1
         elif char == "\n":
             if _BLANK_LINE.match(text, position - 1):
+                return -1
+        elif char == "[":
+            if depth == 0:
                 return -1
         elif depth == 0:
             return position - 1

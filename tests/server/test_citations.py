@@ -162,3 +162,10 @@ def test_markdown_example_marker_does_not_interrupt_a_paragraph() -> None:
     # items following one another are still markers.
     text = "Authors are referred to\n@Upper_writers_1974.\n\n(@a) An example.\n(@b) Another.\n\nAs (@a) and @b show, [@b].\n"
     assert [c.key for c in markdown_citations(text)] == ["Upper_writers_1974", "b"]
+
+
+def test_latex_unbraced_bracket_in_a_note_is_an_unfinished_citation() -> None:
+    # `\citep[see][` typed before `\textcolor[HTML]{DFECF7}`: LaTeX would take DFECF7 as a key, but a
+    # `[` inside an unbraced note never compiles as meant in a finished document; braced it is text.
+    text = "x \\citep[see][  This is \\textcolor[HTML]{DFECF7}{inline}. \\cite{a} \\cite[{[3]}]{b}"
+    assert [c.key for c in latex_citations(text)] == ["a", "b"]
