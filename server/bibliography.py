@@ -35,6 +35,9 @@ _YAML_FIELD = re.compile(r"(?m)^[ \t]*(?:-[ \t]*)?(id|title):[ \t]*(.+)$")
 _YAML_ITEM = re.compile(r"(?m)^([ \t]*)-[ \t]")
 _CSL_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 BIBLIOGRAPHY_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
+# Each named file is looked for, read and watched; a document naming thousands (20,000 took a
+# completion 13 s) would stall the server, and no real document names more than a few.
+MAX_NAMED = 100
 _MAX_INLINE_TITLE = 200
 # A .bib of 100,000 entries with abstracts is about 150 MB; past this a named file is not read.
 MAX_BIBLIOGRAPHY_BYTES = 256 * 1024 * 1024
@@ -183,7 +186,10 @@ def _yaml_references(block: str, offset: int) -> list[InlineEntry]:
 
 
 def declared_in(text: str, language: str) -> Declared:
-    return _latex_declared(text) if language == syntax.LATEX else _markdown_declared(text)
+    declared = _latex_declared(text) if language == syntax.LATEX else _markdown_declared(text)
+    if len(declared.named) > MAX_NAMED:
+        return Declared(declared.named[:MAX_NAMED], declared.inline)
+    return declared
 
 
 def resolve(named: Named, folders: Iterable[Path]) -> Resource:
