@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -198,6 +198,18 @@ class RemoteLibrary:
         except asyncio.TimeoutError:
             raise ServerUnavailable(self.url, f"no answer within {seconds:g} s") from None
 
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """An answer in a shape this client cannot read (a server that is not papercite, or a
+        hostile one) is a RemoteError naming it, not a TypeError out of every face."""
+        try:
+            yield
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise RemoteError(
+                f"the server at {self.url} answered {what} in a shape papercite cannot read "
+                f"({type(error).__name__}: {error})"
+            ) from None
+
     async def _error(self, response: aiohttp.ClientResponse) -> Exception:
         try:
             body = await response.json()
@@ -208,7 +220,9 @@ class RemoteLibrary:
         message = str(body.get("error") or response.reason)
         code = body.get("code")
         if code == "unknown_key":
-            return UnknownKey(str(body.get("key", "")), list(body.get("suggestions", [])))
+            suggestions = body.get("suggestions")
+            listed = suggestions if isinstance(suggestions, list) else []
+            return UnknownKey(str(body.get("key", "")), [str(s) for s in listed])
         if code == "empty_query":
             return EmptyQuery()
         if response.status == 401:
@@ -261,11 +275,14 @@ class RemoteLibrary:
         if excluded:
             body["exclude"] = excluded
         answer = await self.request("POST", f"{API}/search", json=body)
-        statistics = answer.get("statistics")
-        if statistics:
-            self._known.documents = int(statistics["documents"])
-            self._known.doc_freq.update(statistics["doc_freq"])
-        return [hit_from_json(hit) for hit in answer["hits"]]
+        with self._reading("a search"):
+            statistics = answer.get("statistics")
+            if statistics:
+                documents = int(statistics["documents"])
+                doc_freq = {str(term): int(count) for term, count in statistics["doc_freq"].items()}
+                self._known.documents = documents
+                self._known.doc_freq.update(doc_freq)
+            return [hit_from_json(hit) for hit in answer["hits"]]
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         """As `Library.search_outside`, with the word statistics of the latest search (the editor
@@ -311,7 +328,9 @@ class RemoteLibrary:
         return stats
 
     async def change_marker(self) -> int:
-        return int((await self.request("GET", f"{API}/changes"))["change"])
+        answer = await self.request("GET", f"{API}/changes")
+        with self._reading("the change marker"):
+            return int(answer["change"])
 
     async def bibtex(self, key: str) -> str:
         return str(await self.request("GET", f"{API}/papers/{quote(key, safe='')}/bibtex", text=True))

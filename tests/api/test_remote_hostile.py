@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from core.records import UnknownKey
 from core.remote import RemoteError, RemoteLibrary, RemoteRefused
 
 
@@ -46,3 +47,35 @@ async def test_answers_that_are_not_papercites_are_remote_errors(odd_server: str
         assert refused.value.status == 429
     finally:
         await library.close()
+
+
+async def _misshapen(request: web.Request) -> web.Response:
+    """papercite's routes, answering 200 with fields of the wrong kind."""
+    kind = request.path.rsplit("/", 1)[-1]
+    if kind == "changes":
+        return web.json_response({"change": "soon"})
+    if kind == "search":
+        return web.json_response({"hits": [], "statistics": {"documents": [], "doc_freq": 5}})
+    return web.json_response({"code": "unknown_key", "key": "k", "suggestions": 5}, status=404)
+
+
+async def test_answers_of_the_wrong_shape_are_remote_errors() -> None:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", _misshapen)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    library = RemoteLibrary(f"http://127.0.0.1:{port}", "token")
+    try:
+        with pytest.raises(RemoteError, match="the change marker in a shape"):
+            await library.change_marker()
+        with pytest.raises(RemoteError, match="a search in a shape"):
+            await library.search({"cache": 1.0}, 5)
+        with pytest.raises(UnknownKey) as unknown:
+            await library.get("k")
+        assert unknown.value.suggestions == []
+    finally:
+        await library.close()
+        await runner.cleanup()

@@ -159,3 +159,20 @@ def test_oai_token_counts_that_are_not_ascii_digits_are_unknown() -> None:
     ).encode()
     page = parse_list_records(body)
     assert (page.token, page.cursor, page.complete_size) == ("next", None, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>&b;</title></feed>',
+        b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>&x;</title></feed>',
+    ],
+    ids=["entity-expansion", "external-entity"],
+)
+def test_an_answer_declaring_entities_is_refused_before_parsing(body: bytes) -> None:
+    with pytest.raises(BadResponse, match="document type declaration"):
+        parse_atom(body)
+    with pytest.raises(BadResponse, match="document type declaration"):
+        parse_list_records(body)
