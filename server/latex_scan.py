@@ -5,8 +5,8 @@ costs one regular-expression search. It knows what LaTeX never reads as a citati
 `\\verb|…|` and its kin, verbatim environments, `\\iffalse` blocks, macro definitions, anything after
 `\\end{document}` — and where an argument must end: no key holds a space, a brace or a backslash, and
 no argument runs past a blank line. A key list that stops being one before its `}` is an unfinished
-citation: its keys followed by a comma count (the one being typed), and scanning resumes just after
-the command, so nothing after it changes meaning.
+citation: none of its words count as keys (prose after a `\\cite{` being typed often begins with
+"Word,"), and scanning resumes just after the command, so nothing after it changes meaning.
 """
 
 from __future__ import annotations
@@ -293,9 +293,10 @@ def _citation(
             if is_key_group(group):
                 keys, end, closed = _key_list(text, position)
                 if not closed:
+                    # Flag none of an unfinished list's words: `\cite{` typed before "However, the…"
+                    # would make "However" a key. LaTeX itself stops there with an error.
                     if group > 0 and multicite:
                         return position  # the citation ended before this group
-                    found.extend(keys)
                     return position + 1
                 found.extend(keys)
             else:

@@ -43,9 +43,14 @@ def test_thousands_of_citations() -> None:
 def test_an_unfinished_key_list_ends_where_it_stops_being_one() -> None:
     text = "Early work \\cite{\nAs in \\cite{okapi1994zebra} and \\cite{foo, The model is new}\n\n\\citep{a,\n\nb}"
     found = latex_citations(text)
-    assert [c.key for c in found] == ["okapi1994zebra", "foo", "a"]
+    assert [c.key for c in found] == ["okapi1994zebra"]
     later = text.index("okapi1994zebra") + 3
     assert citation_at(found, later) == found[0]
+
+
+def test_prose_after_an_unfinished_cite_gives_no_key() -> None:
+    text = "\\cite{However, the model, as trained, is new.\n\nLater \\cite{done}."
+    assert [c.key for c in latex_citations(text)] == ["done"]
 
 
 def test_what_latex_does_not_read_as_citations() -> None:
