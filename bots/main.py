@@ -55,7 +55,7 @@ def web_application(app: AsyncApp, library: PaperLibrary, signing_secret: str | 
             return web.json_response({"error": "not a Slack request"}, status=400)
 
     async def health(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "papers": (await library.stats())["papers"]})
+        return web.json_response({"ok": True, "papers": await library.count()})
 
     async def close_library(_: web.Application) -> None:
         await library.close()

@@ -343,6 +343,10 @@ class Library:
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return closest_keys(key, await self.store.keys_near(key), limit)
 
+    async def count(self) -> int:
+        """How many papers the store holds: what a health check asks, cheaper than stats()."""
+        return await self.store.count()
+
     async def stats(self) -> dict[str, Any]:
         stats = await self.store.stats()
         stats["home"] = str(self.home)

@@ -322,6 +322,11 @@ class RemoteLibrary:
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return closest_keys(key, await self.keys_near(key), limit)
 
+    async def count(self) -> int:
+        answer = await self.request("GET", "/healthz")
+        with self._reading("its health"):
+            return int(answer["papers"])
+
     async def stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = await self.request("GET", f"{API}/stats")
         stats["home"] = self.url

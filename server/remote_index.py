@@ -174,6 +174,9 @@ class RemoteIndex:
     async def stats(self) -> dict[str, Any]:
         return await self.remote.stats()
 
+    async def count(self) -> int:
+        return await self.remote.count()
+
     async def change_marker(self) -> int:
         return await self.remote.change_marker()
 

@@ -170,3 +170,14 @@ def test_serving_beyond_loopback_without_tls_warns_and_names_the_fix(host: str, 
     assert (warning is None) is loopback
     if warning:
         assert "reverse proxy" in warning and "Caddy or nginx" in warning
+
+
+async def test_health_and_count_say_how_many_papers_the_store_holds(team: Team) -> None:
+    from core.remote import RemoteLibrary
+
+    library = RemoteLibrary(team.url, team.reader)
+    try:
+        stats = await library.stats()
+        assert await library.count() == stats["papers"] >= 179
+    finally:
+        await library.close()
