@@ -61,11 +61,13 @@ def latex_keys(document: Path) -> list[str]:
     return [k for k in keys if k]
 
 
-def pandoc_keys(document: Path) -> list[str]:
+def pandoc_keys(text: str) -> list[str]:
+    """Every `Cite` element's keys as pandoc reads the Markdown `text`, once per citation."""
     result = subprocess.run(
-        ["pandoc", "-f", "markdown", "-t", "json", str(document)],
+        ["pandoc", "-f", "markdown", "-t", "json"],
+        input=text,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         check=True,
         timeout=120,
     )
@@ -117,7 +119,8 @@ def main() -> None:
         if suffix in LATEX_SUFFIXES:
             keys = latex_keys(document)
         elif suffix in MARKDOWN_SUFFIXES and document.name != "README.md":
-            keys = pandoc_keys(document) + myst_keys(document.read_text())
+            text = document.read_text(encoding="utf-8")
+            keys = pandoc_keys(text) + myst_keys(text)
         else:
             continue
         name = document.relative_to(HERE).as_posix()
