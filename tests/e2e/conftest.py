@@ -12,6 +12,14 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 # One seeded home for the module's server; tests that write make their own.
 SHARED_HOME = Path(tempfile.mkdtemp(prefix="papercite-e2e-"))
+# The LaTeX document the real-editor tests open: a citation to complete, a known and a misspelt key.
+DRAFT_TEX = [
+    r"\documentclass{article}",
+    r"\begin{document}",
+    r"We draft tokens from a sparse KV cache in hierarchical speculative decoding~\cite{}.",
+    r"Looped models help~\citep{relay}, unlike \cite{trifroce}.",
+    r"\end{document}",
+]
 # An entry of a user's own .bib that no index holds.
 PHOTONIC = (
     "@article{mine2031photonic,\n  title = {Annealing Schedules for Protein Folding on Photonic Quantum Chips},\n"

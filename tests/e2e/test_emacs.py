@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.e2e.conftest import PHOTONIC
+from tests.e2e.conftest import DRAFT_TEX, PHOTONIC
 
 FOLDER = Path(__file__).parent / "emacs"
 CONFIG = FOLDER / "papercite.el"
@@ -77,13 +77,7 @@ def test_emacs_completes_in_a_tex_and_then_a_md_of_one_project(tmp_path: Path) -
     project = tmp_path / "project"
     project.mkdir()
     tex = project / "paper.tex"
-    tex_lines = [
-        r"\documentclass{article}",
-        r"\begin{document}",
-        r"We draft tokens from a sparse KV cache in hierarchical speculative decoding~\cite{}.",
-        r"Looped models help~\citep{relay}, unlike \cite{trifroce}.",
-        r"\end{document}",
-    ]
+    tex_lines = DRAFT_TEX
     tex.write_text("\n".join(tex_lines) + "\n")
     md = project / "notes.md"
     md_lines = [

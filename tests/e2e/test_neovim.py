@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.e2e.conftest import PHOTONIC
+from tests.e2e.conftest import DRAFT_TEX, PHOTONIC
 
 DRIVER = Path(__file__).parent / "nvim" / "drive.lua"
 HOME = Path(tempfile.mkdtemp(prefix="papercite-nvim-"))
@@ -58,13 +58,7 @@ def at(lines: list[str], line: int, text: str, offset: int = 0) -> dict[str, int
 
 def test_neovim_gets_completion_hover_and_diagnostics(tmp_path: Path) -> None:
     tex = tmp_path / "paper.tex"
-    tex_lines = [
-        r"\documentclass{article}",
-        r"\begin{document}",
-        r"We draft tokens from a sparse KV cache in hierarchical speculative decoding~\cite{}.",
-        r"Looped models help~\citep{relay}, unlike \cite{trifroce}.",
-        r"\end{document}",
-    ]
+    tex_lines = DRAFT_TEX
     tex.write_text("\n".join(tex_lines) + "\n")
     md = tmp_path / "notes.md"
     md_lines = ["# Notes", "", "Each loop iteration of the transformer is aligned with a reasoning step [@]."]

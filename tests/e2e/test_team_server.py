@@ -19,7 +19,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from core.records import Paper
 from core.remote import RemoteLibrary
-from tests.e2e.conftest import complete, open_document, position_of
+from tests.e2e.conftest import DRAFT_TEX, complete, open_document, position_of
 from tests.e2e.fake_slack import FakeSlack, command_body, sign, view_submission_body
 from tests.e2e.test_lsp import CAPABILITIES
 from tests.e2e.test_slack import FORM, SECRET, post
@@ -238,13 +238,7 @@ def test_neovim_over_the_server_url(team: Team, tmp_path: Path) -> None:
     from tests.e2e.test_neovim import at, run_neovim
 
     tex = tmp_path / "paper.tex"
-    lines = [
-        r"\documentclass{article}",
-        r"\begin{document}",
-        r"We draft tokens from a sparse KV cache in hierarchical speculative decoding~\cite{}.",
-        r"Looped models help~\citep{relay}, unlike \cite{trifroce}.",
-        r"\end{document}",
-    ]
+    lines = DRAFT_TEX
     tex.write_text("\n".join(lines) + "\n")
     env = {
         "PAPERCITE_HOME": team.server.url,
