@@ -13,10 +13,9 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import aiohttp
 import platformdirs
 
 from core.formats import find_files, is_bibliographic
@@ -27,6 +26,9 @@ from core.records import EmptyQuery, IngestReport, Paper, PaperciteError, ParseF
 from core.search import Hit, checked_limit, closest_keys
 from core.sources.http import retry_after_seconds
 from core.wire import hit_from_json, paper_from_json, paper_to_json, report_from_json
+
+if TYPE_CHECKING:  # aiohttp costs ~100 ms to import: a language server over a folder never needs it
+    import aiohttp
 
 TOKEN_VARIABLE = "PAPERCITE_TOKEN"
 API = "/v1"
@@ -119,6 +121,8 @@ class RemoteLibrary:
     # --- the connection -------------------------------------------------------------------------
 
     def _client(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
             self._session = aiohttp.ClientSession(
@@ -151,6 +155,8 @@ class RemoteLibrary:
     ) -> Any:
         """One call to the API; errors come back as the library's own (UnknownKey, EmptyQuery) or
         as RemoteError naming the server and what to do."""
+        import aiohttp
+
         seconds = timeout if timeout is not None else self._timeout
         try:
             return await self._send(method, path, json, data, params, seconds, text)
@@ -170,6 +176,8 @@ class RemoteLibrary:
         seconds: float,
         text: bool,
     ) -> Any:
+        import aiohttp
+
         try:
             async with self._client().request(
                 method,
@@ -211,6 +219,8 @@ class RemoteLibrary:
             ) from None
 
     async def _error(self, response: aiohttp.ClientResponse) -> Exception:
+        import aiohttp
+
         try:
             body = await response.json()
         except (aiohttp.ContentTypeError, ValueError):

@@ -23,12 +23,13 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import urlencode
 
-import aiohttp
-
 from core.records import PaperciteError
+
+if TYPE_CHECKING:  # aiohttp costs ~100 ms to import; only a lookup needs it
+    import aiohttp
 
 CACHE_FILE = "sources.sqlite3"
 T = TypeVar("T")
@@ -254,6 +255,8 @@ class Client:
             self._session = None
 
     def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers={"User-Agent": self.config.user_agent},
@@ -273,6 +276,8 @@ class Client:
         what: str = "",
     ) -> T:
         """GET `url?params` (plus `secret_params`, which stay out of the cache key and messages)."""
+        import aiohttp
+
         shown = url + ("?" + urlencode(params) if params else "")
         what = what or shown
         if cache:
@@ -367,6 +372,8 @@ def _said(body: bytes) -> str:
 def _describe(error: BaseException, timeout: float) -> str:
     if isinstance(error, asyncio.TimeoutError):
         return f"no answer within {timeout:g} s"
+    import aiohttp
+
     if isinstance(error, aiohttp.ClientPayloadError):
         return "the answer was cut off"
     return str(error) or type(error).__name__

@@ -18,3 +18,12 @@ def test_core_imports_no_adapter_library() -> None:
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_a_language_server_over_a_folder_never_loads_the_http_client() -> None:
+    """aiohttp is a tenth of the language server's start-up; only a team server or a lookup needs it."""
+    script = "import sys, server.main, core.cli\nprint('aiohttp' in sys.modules)\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
