@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -28,6 +29,13 @@ def sentence_files() -> list[Path]:
     """The development half always; a held-out half too when PAPERCITE_HELDOUT_SENTENCES names it."""
     held_out = os.environ.get("PAPERCITE_HELDOUT_SENTENCES")
     return [DEV_SENTENCES, *([Path(held_out)] if held_out else [])]
+
+
+def free_port() -> int:
+    """A loopback port no one listens on (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

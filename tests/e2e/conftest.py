@@ -4,11 +4,14 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.fakes.sources import FakeSources
 
 # One seeded home for the module's server; tests that write make their own.
 SHARED_HOME = Path(tempfile.mkdtemp(prefix="papercite-e2e-"))
@@ -26,6 +29,13 @@ PHOTONIC = (
     "  author = {Qubit, Quinn},\n  year = {2031},\n"
     "  abstract = {Quantum annealing folds proteins on photonic chips.}\n}\n"
 )
+
+
+@pytest.fixture(scope="module")
+def sources() -> Iterator[FakeSources]:
+    """Crossref, arXiv and OpenAlex on loopback, for adding by DOI or arXiv link."""
+    with FakeSources.with_samples() as fake:
+        yield fake
 
 
 def server_config(home: Path) -> ClientServerConfig:

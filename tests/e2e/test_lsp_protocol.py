@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
 from tests.e2e.conftest import SHARED_HOME
 from tests.e2e.lsp_wire import ANSWER_SECONDS, INITIALIZE, REPO, Wire, frame, notification, request
 
@@ -167,12 +168,6 @@ async def test_a_stream_that_ends_mid_message_is_said_so(wire: Wire) -> None:
     wire.process.stdin.close()
     assert await wire.exit_code() == 1
     assert "closed the stream in the middle of a message" in wire.stderr()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, free_port, run_cli
 from tests.e2e.conftest import complete, open_document, position_of, server_config
 
 WRITABLE_HOME = Path(tempfile.mkdtemp(prefix="papercite-e2e-writable-"))
@@ -63,12 +62,6 @@ async def test_papers_added_by_another_process_are_offered(client: LanguageClien
     await asyncio.sleep(0.6)  # the server looks for other processes' writes every half second
     after = [i.label for i in await complete(client, "file:///s/b.tex", position)]
     assert after[0] == "qubit2031annealing"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_tcp_transport_survives_invalid_utf8(tmp_path: Path) -> None:

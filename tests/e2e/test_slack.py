@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.e2e.fake_slack import (
     FakeSlack,
     action_body,
@@ -46,25 +46,12 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     fake.start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture(scope="module")
-def sources() -> Iterator[FakeSources]:
-    """Crossref, arXiv and OpenAlex on loopback, for adding by DOI or arXiv link."""
-    with FakeSources.with_samples() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")

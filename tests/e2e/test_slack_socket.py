@@ -40,12 +40,6 @@ def slack() -> Iterator[FakeSocketSlack]:
 
 
 @pytest.fixture(scope="module")
-def sources() -> Iterator[FakeSources]:
-    with FakeSources.with_samples() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def bot(slack: FakeSocketSlack, sources: FakeSources) -> Iterator[subprocess.Popen[str]]:
     home = Path(tempfile.mkdtemp(prefix="papercite-socket-"))
     env = {
