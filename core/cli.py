@@ -225,7 +225,9 @@ async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) 
             counts = {name: len(getattr(zotero.report, name)) for name in ("added", "updated", "unchanged")}
             print(
                 json.dumps(
-                    {"zotero": str(zotero.database), "read": zotero.read, "since": zotero.since} | counts
+                    {"zotero": str(zotero.database), "read": zotero.read, "since": zotero.since}
+                    | counts
+                    | {"removed": zotero.removed}
                 ),
                 file=out,
             )

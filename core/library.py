@@ -373,6 +373,26 @@ class Library:
         finally:
             lock.release()
 
+    async def withdraw(self, origins: Sequence[str], *, meta: Mapping[str, str] | None = None) -> list[str]:
+        """Forget that papers came from `origins` (a source that deleted them); those no other
+        source holds leave the library. The keys removed; `meta` is stored in the same transaction."""
+        lock = self._lock("papercite withdraw")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            removed: list[str] = []
+
+            def work(writer: Writer, indexing: IndexWriting) -> None:
+                removed.extend(writer.withdraw(origins))
+                writer.remove(removed)
+                indexing.remove(removed)
+                for name, value in (meta or {}).items():
+                    writer.set_meta(name, value)
+
+            await self._write(work)
+            return removed
+        finally:
+            lock.release()
+
     async def ingest(
         self,
         paths: Sequence[Path],

@@ -356,6 +356,29 @@ class Writer:
             rows,
         )
 
+    def withdraw(self, origins: Sequence[str]) -> list[str]:
+        """Forget that papers came from `origins`; the keys of those that now come from nowhere."""
+        touched: set[str] = set()
+        for chunk in _chunks(sorted(set(origins))):
+            marks = ",".join("?" * len(chunk))
+            touched.update(
+                row[0]
+                for row in self._db.execute(f"SELECT key FROM provenance WHERE origin IN ({marks})", chunk)
+            )
+            self._db.execute(f"DELETE FROM provenance WHERE origin IN ({marks})", chunk)
+        orphans: list[str] = []
+        for chunk in _chunks(sorted(touched)):
+            marks = ",".join("?" * len(chunk))
+            orphans += [
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT key FROM papers WHERE key IN ({marks}) "
+                    "AND NOT EXISTS (SELECT 1 FROM provenance WHERE provenance.key = papers.key)",
+                    chunk,
+                )
+            ]
+        return orphans
+
     def remove(self, keys: Sequence[str]) -> None:
         self._db.executemany("DELETE FROM papers WHERE key = ?", [(k,) for k in keys])
         self._log_changes(keys, "remove")

@@ -56,6 +56,7 @@ class ZoteroItems:
     newest: str  # the latest modification time among the items read: where the next run starts
     at_newest: tuple[str, ...]  # keys of the items modified at exactly that time (seconds are coarse)
     skipped: int  # items without a title
+    live: frozenset[str]  # the keys of every item the library holds now, whatever the collection
 
 
 def default_data_folders(
@@ -171,15 +172,21 @@ def _better_bibtex_keys(folder: Path) -> dict[tuple[int, str], str]:
 
 
 def read_zotero(
-    path: Path, *, collection: str | None = None, since: str = "", seen: tuple[str, ...] = ()
+    path: Path,
+    *,
+    collection: str | None = None,
+    since: str = "",
+    seen: tuple[str, ...] = (),
+    known: frozenset[str] = frozenset(),
 ) -> ZoteroItems:
     """The library's items (not notes, attachments, annotations or the trash) as papers; with
     `since`, only those modified after that time (Zotero's `YYYY-MM-DD HH:MM:SS`, UTC), or at
-    it but not among the item keys `seen` then."""
+    it but not among the item keys `seen` then, or missing from the keys `known` to the last run
+    (restored from the trash without a change)."""
     bbt = _better_bibtex_keys(path.parent)
     with snapshot(path) as copy, closing(_connect(copy, path)) as db:
         try:
-            return _read(db, path, bbt, collection, since, set(seen))
+            return _read(db, path, bbt, collection, since, set(seen), known)
         except sqlite3.DatabaseError as error:
             raise ZoteroError(f"{path} is not a Zotero database papercite can read: {error}") from None
 
@@ -191,17 +198,27 @@ def _read(
     collection: str | None,
     since: str,
     seen: set[str],
+    known: frozenset[str],
 ) -> ZoteroItems:
+    live = frozenset(
+        _text(row[0])
+        for row in db.execute(
+            """SELECT i.key FROM items i JOIN itemTypesCombined t ON t.itemTypeID = i.itemTypeID
+               WHERE t.typeName NOT IN (?, ?, ?) AND i.itemID NOT IN (SELECT itemID FROM deletedItems)""",
+            _SKIPPED_TYPES,
+        )
+    )
+    back = live - known if known else frozenset()
     wanted = ""
-    parameters: list[object] = [*_SKIPPED_TYPES, since, since]
+    parameters: list[object] = [*_SKIPPED_TYPES]
     if collection is not None:
         found = db.execute(
             "SELECT count(*) FROM collections WHERE collectionName = ?", (collection,)
         ).fetchone()
         if not found[0]:
             names = [row[0] for row in db.execute("SELECT collectionName FROM collections ORDER BY 1")]
-            known = f"; it has {', '.join(repr(n) for n in names)}" if names else "; it has none"
-            raise ZoteroError(f"no collection named {collection!r} in {path}{known}")
+            listed = f"; it has {', '.join(repr(n) for n in names)}" if names else "; it has none"
+            raise ZoteroError(f"no collection named {collection!r} in {path}{listed}")
         # A collection with its subcollections, as Zotero shows it with "Show items from subcollections".
         wanted = """AND i.itemID IN (
             WITH RECURSIVE chosen(id) AS (
@@ -214,12 +231,16 @@ def _read(
             FROM items i JOIN itemTypesCombined t ON t.itemTypeID = i.itemTypeID
             WHERE t.typeName NOT IN (?, ?, ?)
               AND i.itemID NOT IN (SELECT itemID FROM deletedItems)
-              AND (i.dateModified >= ? OR i.clientDateModified >= ?) {wanted}
+              {wanted}
             ORDER BY i.itemID""",
         parameters,
     ).fetchall()
     # Times are whole seconds: an item saved in the second the last run ended may be new to us.
-    items = [row for row in items if str(row[4]) > since or row[2] not in seen]
+    items = [
+        row
+        for row in items
+        if str(row[4]) > since or (str(row[4]) == since and row[2] not in seen) or row[2] in back
+    ]
     ids = {row[0] for row in items}
     fields: dict[int, dict[str, str]] = defaultdict(dict)
     for item_id, name, value in db.execute(
@@ -259,7 +280,7 @@ def _read(
             skipped += 1
         else:
             papers.append(paper)
-    return ZoteroItems(papers, newest, tuple(sorted(at_newest)), skipped)
+    return ZoteroItems(papers, newest, tuple(sorted(at_newest)), skipped, live)
 
 
 def _paper(

@@ -23,11 +23,13 @@ class ZoteroReport:
     read: int  # items read: all of them the first time, then those changed since
     skipped: int  # items without a title
     since: str  # "" on a first run
+    removed: list[str]  # papers deleted in Zotero that no other source holds
 
     def summary(self) -> str:
         changed = f"{self.read} items changed since {self.since}" if self.since else f"{self.read} items"
         skipped = f", {self.skipped} without a title skipped" if self.skipped else ""
-        return f"Zotero ({self.database}): {changed}{skipped}; {self.report.summary()}"
+        removed = f", removed {len(self.removed)} deleted in Zotero" if self.removed else ""
+        return f"Zotero ({self.database}): {changed}{skipped}; {self.report.summary()}{removed}"
 
 
 async def ingest_zotero(
@@ -35,15 +37,29 @@ async def ingest_zotero(
 ) -> ZoteroReport:
     """Read a Zotero database (the file, its folder, or the default data folders when `path` is
     None) into the library. The newest modification time read is stored with the papers, in the
-    same transaction, and the next run reads only items modified since."""
+    same transaction as the last change, and the next run reads only items modified since.
+
+    Items deleted in Zotero (emptied from the trash, or in it) since the last run leave the index
+    unless another source holds them too; an item taken out of a collection stays.
+    """
     # (the keys of the items modified in that very second too: Zotero's times are whole seconds)
     database = find_database(path)
     state = f"zotero:{quote(str(database.resolve()), safe='')}:{quote(collection or '', safe='')}"
     saved = json.loads(await library.store.get_meta(state) or "{}")
     since = str(saved.get("since", ""))
+    known = frozenset(str(key) for key in saved.get("live", ()))
     items = await asyncio.to_thread(
-        read_zotero, database, collection=collection, since=since, seen=tuple(saved.get("seen", ()))
+        read_zotero,
+        database,
+        collection=collection,
+        since=since,
+        seen=tuple(saved.get("seen", ())),
+        known=known,
     )
-    mark = {"since": items.newest, "seen": list(items.at_newest)}
-    report = await library.add_papers(items.papers, meta={state: json.dumps(mark)})
-    return ZoteroReport(database, report, len(items.papers) + items.skipped, items.skipped, since)
+    mark = {"since": items.newest, "seen": list(items.at_newest), "live": sorted(items.live)}
+    # The mark is stored with the last write: killed in between, the next run does both again.
+    report = await library.add_papers(items.papers)
+    gone = [f"zotero:{key}" for key in sorted(known - items.live)]
+    removed = await library.withdraw(gone, meta={state: json.dumps(mark)})
+    read = len(items.papers) + items.skipped
+    return ZoteroReport(database, report, read, items.skipped, since, removed)

@@ -129,6 +129,46 @@ def test_a_second_run_reads_only_what_changed(zotero: ZoteroDatabase, home: Path
     assert ingest("--collection", "Reading")["read"] == 1
 
 
+def test_items_deleted_in_zotero_leave_the_index_unless_another_source_holds_them(
+    zotero: ZoteroDatabase, home: Path, tmp_path: Path
+) -> None:
+    def ingest() -> dict[str, object]:
+        result = run_cli(home, "ingest", "--json", "--zotero", str(zotero.path))
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
+    def found() -> dict[str, str]:
+        hits = json.loads(run_cli(home, "search", "--json", "-k", "50", "zotero arxiv").stdout)
+        return {hit["key"]: hit["title"] for hit in hits}
+
+    extra = zotero.add_item(
+        "journalArticle", {"title": "Zotero Papers Also in a Bib File", "abstractNote": "Zotero."}
+    )
+    assert ingest()["added"] == 3
+    # The same paper from a .bib file too: two sources hold it now.
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{alsobib, title = {Zotero Papers Also in a Bib File}, abstract = {Zotero.}}\n")
+    assert run_cli(home, "ingest", str(bib)).returncode == 0
+    before = found()
+    assert {"snapshot2021", "fromextra2024"} <= set(before)
+    assert "Zotero Papers Also in a Bib File" in before.values()
+
+    zotero.erase("AAAA1111")  # deleted, the trash emptied
+    zotero.trash("BBBB2222")  # in the trash
+    zotero.erase(extra)  # deleted, but the .bib file still holds it
+    run = ingest()
+    assert sorted(run["removed"]) == ["fromextra2024", "snapshot2021"] and run["read"] == 0  # type: ignore[arg-type]
+    assert found() == {k: t for k, t in before.items() if k not in {"snapshot2021", "fromextra2024"}}
+    assert run_cli(home, "show", "snapshot2021").returncode == 1
+    assert ingest()["removed"] == []
+
+    # Restored from the trash without a change: back in the index on the next run.
+    zotero.restore("BBBB2222")
+    back = ingest()
+    assert back["added"] == 1 and back["removed"] == []
+    assert "fromextra2024" in found()
+
+
 def test_a_missing_database_is_named(tmp_path: Path, home: Path) -> None:
     result = run_cli(home, "ingest", "--zotero", str(tmp_path / "nowhere"))
     assert result.returncode == 1 and "no Zotero database at" in result.stderr

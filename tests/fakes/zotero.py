@@ -148,6 +148,16 @@ class ZoteroDatabase:
     def trash(self, key: str) -> None:
         self.db.execute("INSERT INTO deletedItems (itemID) VALUES (?)", (self.item_id(key),))
 
+    def restore(self, key: str) -> None:
+        """Out of the trash, as Zotero's Restore to Library does (the item itself unchanged)."""
+        self.db.execute("DELETE FROM deletedItems WHERE itemID = ?", (self.item_id(key),))
+
+    def erase(self, key: str) -> None:
+        """Gone for good, as when the trash is emptied: the item's rows deleted."""
+        item = self.item_id(key)
+        for table in ("itemData", "itemCreators", "collectionItems", "itemTags", "deletedItems", "items"):
+            self.db.execute(f"DELETE FROM {table} WHERE itemID = ?", (item,))
+
 
 def better_bibtex_database(path: Path, keys: dict[str, str]) -> None:
     """Better BibTeX's `better-bibtex.sqlite` with its `citationkey` table: item key → citation key."""
