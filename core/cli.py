@@ -215,11 +215,6 @@ async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) 
     if args.zotero is not None:
         from core.sources.zotero import ingest_zotero
 
-        if not isinstance(library, Library):
-            raise PaperciteError(
-                "papercite ingest --zotero works on a folder; run it on the server's machine for now"
-            )
-
         zotero = await ingest_zotero(library, Path(args.zotero) if args.zotero else None, args.collection)
         if args.json:
             counts = {name: len(getattr(zotero.report, name)) for name in ("added", "updated", "unchanged")}

@@ -177,6 +177,15 @@ class IngestReport:
     skipped: list[Path] = field(default_factory=list)  # files in a folder that hold no bibliography
     warnings: list[ParseWarning] = field(default_factory=list)
 
+    def absorb(self, part: IngestReport) -> None:
+        """Add a batch's report to this one (call `settle` when all are in)."""
+        self.added += part.added
+        self.updated += part.updated
+        self.unchanged += part.unchanged
+        self.failed += part.failed
+        self.skipped += part.skipped
+        self.warnings += part.warnings
+
     def settle(self) -> None:
         """Count each paper once across batches: added beats updated beats unchanged."""
         added = set(self.added)

@@ -390,11 +390,7 @@ class RemoteLibrary:
                     timeout=WRITE_TIMEOUT_SECONDS,
                 )
             part = report_from_json(answer)
-            report.added += part.added
-            report.updated += part.updated
-            report.unchanged += part.unchanged
-            report.failed += part.failed
-            report.warnings += part.warnings
+            report.absorb(part)
             if progress:
                 progress(str(file), len(part.added) + len(part.updated) + len(part.unchanged))
         report.settle()

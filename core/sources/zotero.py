@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from core.formats.zotero import find_database, read_zotero
+from core.interface import PaperLibrary
+from core.library import Library
 from core.records import IngestReport
 
-if TYPE_CHECKING:
-    from core.library import Library
+# Papers per request to a team server (the API takes up to 2,000).
+BATCH = 500
+MARKS_FILE = "zotero-marks.json"
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,27 @@ class ZoteroReport:
 
 
 async def ingest_zotero(
-    library: Library, path: Path | None = None, collection: str | None = None
+    library: PaperLibrary, path: Path | None = None, collection: str | None = None
 ) -> ZoteroReport:
     """Read a Zotero database (the file, its folder, or the default data folders when `path` is
-    None) into the library. The newest modification time read is stored with the papers, in the
-    same transaction as the last change, and the next run reads only items modified since.
+    None) into the library; the next run reads only items modified since.
 
-    Items deleted in Zotero (emptied from the trash, or in it) since the last run leave the index
-    unless another source holds them too; an item taken out of a collection stays.
+    In a folder's library the run's mark is stored with its last write, and items deleted in
+    Zotero (emptied from the trash, or in it) since the last run leave the index unless another
+    source holds them too; an item taken out of a collection stays. A team server is sent the
+    changed items in batches, and the mark is kept in this machine's cache of that server (lost,
+    the next run sends everything again, and the server finds it unchanged); deletions are not
+    sent, since only the server knows whether another member's source holds the paper.
     """
     # (the keys of the items modified in that very second too: Zotero's times are whole seconds)
     database = find_database(path)
     state = f"zotero:{quote(str(database.resolve()), safe='')}:{quote(collection or '', safe='')}"
-    saved = json.loads(await library.store.get_meta(state) or "{}")
+    local = library if isinstance(library, Library) else None
+    marks = library.home / MARKS_FILE
+    if local is not None:
+        saved = json.loads(await local.store.get_meta(state) or "{}")
+    else:
+        saved = _read_marks(marks).get(state, {})
     since = str(saved.get("since", ""))
     known = frozenset(str(key) for key in saved.get("live", ()))
     items = await asyncio.to_thread(
@@ -56,10 +67,36 @@ async def ingest_zotero(
         seen=tuple(saved.get("seen", ())),
         known=known,
     )
-    mark = {"since": items.newest, "seen": list(items.at_newest), "live": sorted(items.live)}
-    # The mark is stored with the last write: killed in between, the next run does both again.
-    report = await library.add_papers(items.papers)
-    gone = [f"zotero:{key}" for key in sorted(known - items.live)]
-    removed = await library.withdraw(gone, meta={state: json.dumps(mark)})
+    mark: dict[str, object] = {
+        "since": items.newest,
+        "seen": list(items.at_newest),
+        "live": sorted(items.live),
+    }
+    report = IngestReport()
+    for start in range(0, len(items.papers), BATCH):
+        report.absorb(await library.add_papers(items.papers[start : start + BATCH]))
+    report.settle()
+    removed: list[str] = []
+    if local is not None:
+        # The mark is stored with the last write: killed in between, the next run does both again.
+        gone = [f"zotero:{key}" for key in sorted(known - items.live)]
+        removed = await local.withdraw(gone, meta={state: json.dumps(mark)})
+    else:
+        _write_marks(marks, {**_read_marks(marks), state: mark})
     read = len(items.papers) + items.skipped
     return ZoteroReport(database, report, read, items.skipped, since, removed)
+
+
+def _read_marks(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        marks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return marks if isinstance(marks, dict) else {}
+
+
+def _write_marks(path: Path, marks: dict[str, dict[str, object]]) -> None:
+    with contextlib.suppress(OSError):  # a cache: without it the next run sends everything again
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(marks), encoding="utf-8")
+        partial.replace(path)

@@ -12,12 +12,17 @@ from pathlib import Path
 from core.remote import RemoteLibrary, open_library
 from tests.api.conftest import Team
 from tests.conftest import REPO
+from tests.fakes.zotero import ZoteroDatabase
 
 DATA = REPO / "tests" / "core" / "data"
 
 
-def cli(home: str | Path, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    home: str | Path, *args: str, token: str | None = None, cache: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1"}
+    if cache is not None:  # the client's cache of the server (platformdirs' user cache folder)
+        env["XDG_CACHE_HOME"] = str(cache)
     env.pop("PAPERCITE_TOKEN", None)
     if token:
         env["PAPERCITE_TOKEN"] = token
@@ -70,6 +75,33 @@ def test_ingest_uploads_and_reports_as_a_folder_does_and_a_read_token_is_refused
     assert json.loads(again.stdout)["added"] == 0
     missing = cli(team.url, "remove", "no-such-key", token=team.writer)
     assert missing.returncode == 1 and "no paper with key 'no-such-key'" in missing.stderr
+
+
+def test_a_zotero_library_goes_to_the_server_and_then_only_what_changed(team: Team, tmp_path: Path) -> None:
+    zotero = ZoteroDatabase(tmp_path / "zotero.sqlite")
+    zotero.add_item(
+        "journalArticle", {"title": "Shared Libraries of a Lab", "abstractNote": "Teams pool papers."}
+    )
+    changing = zotero.add_item(
+        "preprint", {"title": "Citation Servers", "abstractNote": "One index for a team."}
+    )
+
+    def ingest(token: str) -> subprocess.CompletedProcess[str]:
+        return cli(team.url, "ingest", "--json", "--zotero", str(zotero.path), token=token, cache=tmp_path)
+
+    refused = ingest(team.reader)
+    assert refused.returncode == 1 and "--write" in refused.stderr
+    first = json.loads(ingest(team.writer).stdout)
+    assert (first["read"], first["added"]) == (2, 2)
+    hits = json.loads(cli(team.url, "search", "--json", "one index for a team", token=team.reader).stdout)
+    assert hits[0]["title"] == "Citation Servers"
+    assert json.loads(ingest(team.writer).stdout)["read"] == 0
+    zotero.set_field(changing, "abstractNote", "One index for a whole team, served.")
+    assert json.loads(ingest(team.writer).stdout) | {"zotero": ""} == {
+        "zotero": "", "read": 1, "since": "2024-01-01 10:00:00", "added": 0, "updated": 1, "unchanged": 0,
+        "removed": [],
+    }  # fmt: skip
+    zotero.close()
 
 
 def test_without_a_token_or_a_server_the_cli_says_what_to_do(team: Team) -> None:
