@@ -26,7 +26,7 @@ from server import (
 )
 from server.bibliography import BIBLIOGRAPHY_SUFFIXES
 from server.protocol import ClientErrorsInOneLine, PaperciteProtocol
-from server.server import PaperciteServer, log
+from server.server import PaperciteServer, ShuttingDown, log
 from server.settings import SECTION
 from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
 from server.transport import serve_stdio, serve_tcp
@@ -46,7 +46,10 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
         await refresh_configuration(ls)
         if ls.shut_down:  # the editor gave up before we were ready
             return
-        await ls.library()  # open (and seed, on first use) before the first keystroke
+        try:
+            await ls.library()  # open (and seed, on first use) before the first keystroke
+        except ShuttingDown:  # the editor shut down while the index opened: nothing went wrong
+            return
         if not ls.shut_down:
             ls.watcher = asyncio.ensure_future(diagnostics.watch_bibliographies(ls))
 

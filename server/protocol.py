@@ -76,10 +76,18 @@ SERVER_NOT_INITIALIZED = -32002
 CLIENT_ERRORS = (JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcMethodNotFound, JsonRpcRequestCancelled)
 
 
+_UNKNOWN_CANCEL = 'Cancel notification for unknown message id "%s"'
+
+
 class ClientErrorsInOneLine(logging.Filter):
-    """pygls logs a refused request with its traceback, as if it were a failure of the server."""
+    """pygls logs a refused request with its traceback, as if it were a failure of the server, and
+    a warning for every cancel that arrives after its answer."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == _UNKNOWN_CANCEL:
+            # A cancel that crossed its request's answer is routine (VS Code cancels on every cursor
+            # move); a storm of them wrote a warning each (20,000 lines for 20,000 cancels).
+            return False
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, CLIENT_ERRORS):
             record.msg, record.args = f"{record.getMessage()}: {error}", ()

@@ -82,6 +82,13 @@ class Snapshot:
         return Path(path) if path else None
 
 
+class ShuttingDown(Exception):
+    """The library was asked for after `shutdown`: nothing opens it again."""
+
+    def __init__(self) -> None:
+        super().__init__("the server is shutting down")
+
+
 class PaperciteServer(LanguageServer):
     protocol: PaperciteProtocol
 
@@ -135,7 +142,7 @@ class PaperciteServer(LanguageServer):
         token = self.settings.token or os.environ.get(TOKEN_VARIABLE)
         async with self._opening:
             if self.shut_down:
-                raise RuntimeError("the server is shutting down")
+                raise ShuttingDown()
             if self._library is None or self._library_home != (home, token):
                 if self._library is not None:
                     await self._library.close()
@@ -150,7 +157,7 @@ class PaperciteServer(LanguageServer):
                 if self.shut_down:  # the server shut down while this was opening
                     await self._library.close()
                     self._library = None
-                    raise RuntimeError("the server is shutting down")
+                    raise ShuttingDown()
             return self._library
 
     @property

@@ -274,3 +274,22 @@ async def test_shutdown_and_exit_do_not_wait_for_another_process_to_let_go_of_th
     finally:
         held.release()
         await wire.close()
+
+
+async def test_a_storm_of_cancels_then_shutdown_while_the_index_opens_is_quiet(tmp_path: Path) -> None:
+    """20,000 cancels of requests that are long answered, then shutdown while a new home is still
+    being seeded: no 'internal error' shown to the user, and no line per cancel on stderr."""
+    wire = await Wire.start(tmp_path / "home")
+    try:
+        await wire.initialized()  # the server starts opening (and seeding) the new home
+        cancels = (notification("$/cancelRequest", {"id": n}) for n in range(20_000))
+        await wire.send(b"".join(frame(message) for message in cancels))
+        assert (await wire.call(2, "shutdown"))["result"] is None
+        await wire.send(notification("exit"))
+        assert await wire.exit_code() == 0
+        assert wire.process.stdout is not None
+        rest = await wire.process.stdout.read()  # anything sent after the shutdown answer
+        shown = [m for m in wire.received if m.get("method") == "window/showMessage"]
+        assert shown == [] and b"showMessage" not in rest and wire.stderr() == ""
+    finally:
+        await wire.close()
