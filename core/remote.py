@@ -37,6 +37,8 @@ READ_TIMEOUT_SECONDS = 30.0
 # An upload is parsed and indexed before the answer comes: a big file takes minutes.
 WRITE_TIMEOUT_SECONDS = 3600.0
 _CONNECTIONS = 8
+# Keys one lookup names: the server's limit (api/limits.py MAX_KEYS).
+KEYS_PER_REQUEST = 2000
 
 
 class RemoteError(PaperciteError):
@@ -312,10 +314,15 @@ class RemoteLibrary:
         return (await self.get_many([key])).get(key)
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
-        if not keys:
-            return {}
-        answer = await self.request("POST", f"{API}/papers/lookup", json={"keys": list(keys)})
-        return {key: paper_from_json(raw) for key, raw in answer["papers"].items()}
+        found: dict[str, Paper] = {}
+        # In parts the server takes (a document citing more keys than that is rare, but the
+        # language server asks for all of them at once).
+        for start in range(0, len(keys), KEYS_PER_REQUEST):
+            part = list(keys[start : start + KEYS_PER_REQUEST])
+            answer = await self.request("POST", f"{API}/papers/lookup", json={"keys": part})
+            with self._reading("a lookup"):
+                found.update({str(key): paper_from_json(raw) for key, raw in answer["papers"].items()})
+        return found
 
     async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
         params = {"prefix": prefix, "limit": str(limit)}

@@ -25,6 +25,7 @@ from server import (
     symbols,
 )
 from server.bibliography import BIBLIOGRAPHY_SUFFIXES
+from server.positions import QuickPositionCodec
 from server.protocol import ClientErrorsInOneLine, PaperciteProtocol
 from server.server import PaperciteServer, ShuttingDown, log
 from server.settings import SECTION
@@ -39,6 +40,8 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
+        # pygls has just made the workspace; documents take its codec when they open.
+        ls.workspace._position_codec = QuickPositionCodec(ls.workspace.position_encoding)
         ls.apply_settings(params.initialization_options)
 
     @server.feature(types.INITIALIZED)

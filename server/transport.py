@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
+from core.index import stop_search_threads
 from server.protocol import FrameReader, FramingError, PaperciteProtocol, log
 
 # How long the end of a session waits for the server to close (its library, background work).
@@ -141,6 +142,7 @@ def serve_stdio(protocol: PaperciteProtocol, close: Callable[[], Awaitable[None]
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
         loop.close()  # the default executor is shut down without waiting for its threads
+    stop_search_threads()
     if _threads_outlive(CLOSE_SECONDS):
         # A worker still blocked (on a lock another process holds) would keep an exited server
         # alive until it gives up; the store is transactional, so nothing is cut half-way.

@@ -82,3 +82,14 @@ async def test_a_damaged_gzip_upload_is_a_named_failure(team: Team, damaged: byt
         assert answer.status == 200, await answer.text()
         [failure] = (await answer.json())["failed"]
     assert failure["path"] == "cut.jsonl.gz" and "gzip" in failure["reason"]
+
+
+async def test_a_lookup_of_more_keys_than_one_request_takes_is_sent_in_parts(team: Team) -> None:
+    """A document citing 5,000 keys: the language server's one lookup was refused with 400 (at
+    most 2000 keys a request), so its diagnostics failed against a team server."""
+    from core.remote import RemoteLibrary
+
+    keys = [f"absent{n}" for n in range(5000)] + ["triforce"]
+    async with RemoteLibrary(team.url, team.reader) as library:
+        found = await library.get_many(keys)
+    assert list(found) == ["triforce"]

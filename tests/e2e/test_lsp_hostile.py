@@ -10,7 +10,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import SHARED_HOME, open_document, server_config
+from tests.e2e.conftest import SHARED_HOME, diagnostics_when, open_document, server_config
 from tests.server.test_markdown import links, markup_kinds
 
 CAPABILITIES = types.ClientCapabilities(
@@ -158,3 +158,13 @@ async def test_a_bibliography_that_is_a_symlink_loop_is_named_not_an_internal_er
         )
     )
     assert isinstance(items, types.CompletionList) and "triforce" in [i.label for i in items.items]
+
+
+async def test_a_document_citing_an_unknown_key_200000_times_shows_the_first_1000(
+    client: LanguageClient,
+) -> None:
+    """Rendering and sending 200,000 diagnostics took 15 s, holding up every completion meanwhile."""
+    uri = "file:///hostile/many.tex"
+    open_document(client, uri, "\\cite{nosuchkey} " * 200_000, "latex")
+    found = await diagnostics_when(client, uri, lambda found: len(found) > 0, seconds=60)
+    assert len(found) == 1000 and found[-1].range.start.character == 17 * 999 + len("\\cite{")

@@ -293,3 +293,15 @@ async def test_a_storm_of_cancels_then_shutdown_while_the_index_opens_is_quiet(t
         assert shown == [] and b"showMessage" not in rest and wire.stderr() == ""
     finally:
         await wire.close()
+
+
+async def test_a_server_that_searched_exits_without_a_warning(wire: Wire) -> None:
+    """The index's idle search threads were taken for work still blocked: every exit after a
+    completion waited three seconds and said 'exiting with worker threads still blocked'."""
+    await wire.initialized()
+    await wire.send(open_doc(CITING))
+    assert await labels(wire, 2, 0, len(CITING))
+    assert (await wire.call(3, "shutdown"))["result"] is None
+    await wire.send(notification("exit"))
+    assert await wire.exit_code() == 0
+    assert "blocked" not in wire.stderr()
