@@ -35,8 +35,8 @@ def plain_http_warning(host: str) -> str | None:
         return None
     return (
         f"papercite: warning: serving on {host} over plain HTTP: tokens and papers cross the network "
-        "unencrypted. Serve on 127.0.0.1 and put a reverse proxy with TLS in front (Caddy or nginx; "
-        "see docs/api.md, 'Behind a reverse proxy')."
+        "unencrypted. Serve on 127.0.0.1 and put a reverse proxy with TLS in front (Caddy or nginx: "
+        "docs/deploy/Caddyfile, docs/deploy/nginx.conf; see docs/api.md, 'Behind a reverse proxy')."
     )
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import re
+import ssl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,9 @@ if TYPE_CHECKING:  # aiohttp costs ~100 ms to import: a language server over a f
     import aiohttp
 
 TOKEN_VARIABLE = "PAPERCITE_TOKEN"
+# Certificates (PEM) of a private CA that signed the server's certificate, trusted beside the
+# system's: SSL_CERT_FILE would replace the system's, and with them the trust in Crossref and arXiv.
+CA_FILE_VARIABLE = "PAPERCITE_CA_FILE"
 API = "/v1"
 # A read the CLI waits for; the language server passes its own, shorter one.
 READ_TIMEOUT_SECONDS = 30.0
@@ -129,9 +133,26 @@ class RemoteLibrary:
             headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
             self._session = aiohttp.ClientSession(
                 headers=headers,
-                connector=aiohttp.TCPConnector(limit=_CONNECTIONS, keepalive_timeout=60),
+                connector=aiohttp.TCPConnector(
+                    limit=_CONNECTIONS, keepalive_timeout=60, ssl=self._tls_context()
+                ),
             )
         return self._session
+
+    def _tls_context(self) -> ssl.SSLContext | bool:
+        """The system's trusted certificates, and `PAPERCITE_CA_FILE`'s when it is set."""
+        ca_file = os.environ.get(CA_FILE_VARIABLE)
+        if not ca_file or not self.url.lower().startswith("https://"):
+            return True  # aiohttp's default: verified against the system's certificates
+        context = ssl.create_default_context()
+        try:
+            context.load_verify_locations(cafile=os.path.expanduser(ca_file))
+        except (OSError, ssl.SSLError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise ServerUnavailable(
+                self.url, f"the certificates in {CA_FILE_VARIABLE} ({ca_file}) cannot be read: {reason}"
+            ) from None
+        return context
 
     async def close(self) -> None:
         if self._session is not None:
@@ -201,6 +222,12 @@ class RemoteLibrary:
                     ) from None
         except aiohttp.ServerDisconnectedError:
             raise
+        except aiohttp.ClientConnectorCertificateError as error:
+            raise ServerUnavailable(
+                self.url,
+                f"{error.certificate_error}; if its certificate comes from your own certificate "
+                f"authority, set {CA_FILE_VARIABLE} to that authority's certificate (a PEM file)",
+            ) from None
         except aiohttp.ClientConnectorError as error:  # (refused, unknown host: the OS's words)
             raise ServerUnavailable(self.url, error.os_error.strerror or str(error)) from None
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
@@ -226,10 +253,12 @@ class RemoteLibrary:
         try:
             body = await response.json()
         except (aiohttp.ContentTypeError, ValueError):
-            body = {"error": (await response.read())[:200].decode("utf-8", "replace")}
+            # A proxy's own page (nginx's 413, a 502): its status line says it; its HTML does not help.
+            text = (await response.read())[:200].decode("utf-8", "replace")
+            body = {} if response.content_type == "text/html" else {"error": text}
         if not isinstance(body, dict):
             body = {}
-        message = str(body.get("error") or response.reason)
+        message = str(body.get("error") or response.reason or response.status)
         code = body.get("code")
         if code == "unknown_key":
             suggestions = body.get("suggestions")
@@ -256,6 +285,11 @@ class RemoteLibrary:
                 f"{wait:g} s",
                 429,
                 wait,
+            )
+        if response.status == 413:
+            return RemoteError(
+                f"the papercite server at {self.url} refused the upload as too large ({message}); "
+                "ingest it on the server's machine, or serve with a larger --max-body-mb"
             )
         if response.status in (502, 503, 504) and code != "busy":
             return ServerUnavailable(self.url, f"{response.status} {message}")
