@@ -35,12 +35,12 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from api.limits import DEFAULT_MAX_BODY_MB
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.e2e.conftest import complete, open_document, position_of
 from tests.e2e.fake_slack import FakeSlack, command_body, sign
 from tests.e2e.test_lsp import CAPABILITIES
 from tests.e2e.test_slack import FORM, SECRET
-from tests.team_server import TeamServer, free_port, make_token
+from tests.team_server import TeamServer, make_token
 
 DEPLOY = REPO / "docs" / "deploy"
 HOST_IN_DOCS = "papers.example.org"
