@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -10,7 +11,7 @@ from aiohttp.typedefs import Middleware
 
 from api import openapi, routes
 from api.errors import error_response, response_for
-from api.limits import DEFAULT_MAX_BODY_MB, RateLimit, retry_after
+from api.limits import DEFAULT_MAX_BODY_MB, Rate, RateLimit, retry_after
 from core.library import Library
 from core.tokens import READ, WRITE, TokenCheck
 
@@ -18,6 +19,8 @@ log = logging.getLogger("papercite.api")
 HEALTH_PATH = "/healthz"
 OPENAPI_PATH = "/v1/openapi.json"
 _OPEN_PATHS = frozenset({HEALTH_PATH, OPENAPI_PATH})
+# Which process answered: with `serve --workers N`, tells an operator (and the tests) which worker.
+WORKER_HEADER = "Papercite-Worker"
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def access(tokens: TokenCheck, rate: RateLimit) -> Middleware:
+def access(tokens: TokenCheck, rate: Rate) -> Middleware:
     @web.middleware
     async def check(request: web.Request, handler: routes.Handler) -> web.StreamResponse:
         if request.path in _OPEN_PATHS or not request.path.startswith("/v1/"):
@@ -87,11 +90,20 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(openapi.document())
 
 
-def build_application(library: Library, tokens: TokenCheck, limits: Limits = Limits()) -> web.Application:
+async def _name_worker(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers[WORKER_HEADER] = str(os.getpid())
+
+
+def build_application(
+    library: Library, tokens: TokenCheck, limits: Limits = Limits(), rate: Rate | None = None
+) -> web.Application:
+    """The API over `library`; `rate` counts requests per token (this process's own buckets unless
+    given: workers of one server share theirs)."""
     application = web.Application(
         client_max_size=limits.max_body_bytes,
-        middlewares=[errors, access(tokens, RateLimit(limits.rate, limits.burst))],
+        middlewares=[errors, access(tokens, rate or RateLimit(limits.rate, limits.burst))],
     )
+    application.on_response_prepare.append(_name_worker)
     application[routes.LIBRARY] = library
     application[routes.MAX_BODY] = limits.max_body_bytes
     application.add_routes(

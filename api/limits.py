@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # Papers one search may return: the language server asks for 20 (200 at most), the Slack bot 6.
 MAX_RESULTS = 200
@@ -22,34 +23,36 @@ DEFAULT_RATE = 100.0
 DEFAULT_BURST = 200.0
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
+def take(tokens: float, at: float, now: float, rate: float, burst: float) -> tuple[float, float]:
+    """A token bucket's step: (tokens left, seconds to wait; 0 if this request may go and is counted),
+    from the bucket's `tokens` when last counted at `at`."""
+    tokens = min(burst, tokens + max(0.0, now - at) * rate)
+    if tokens >= 1:
+        return tokens - 1, 0.0
+    return tokens, (1 - tokens) / rate
+
+
+class Rate(Protocol):
+    def wait(self, name: str, now: float | None = None) -> float: ...
 
 
 @dataclass
 class RateLimit:
-    """A token bucket per access token: `rate` requests a second, bursts of `burst`."""
+    """A token bucket per access token: `rate` requests a second, bursts of `burst`, in this process."""
 
     rate: float = DEFAULT_RATE
     burst: float = DEFAULT_BURST
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def wait(self, name: str, now: float | None = None) -> float:
         """0 if a request by `name` may go now (and counts it), else the seconds until one may."""
         if self.rate <= 0:
             return 0.0
         now = time.monotonic() if now is None else now
-        bucket = self._buckets.get(name)
-        if bucket is None:
-            bucket = self._buckets[name] = _Bucket(self.burst, now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
-        bucket.at = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / self.rate
+        tokens, at = self._buckets.get(name, (self.burst, now))
+        tokens, wait = take(tokens, at, now, self.rate, self.burst)
+        self._buckets[name] = (tokens, now)
+        return wait
 
 
 def retry_after(seconds: float) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from api.app import Limits, build_application
+from api.limits import Rate
 from core.library import STORE_FILE, Library
 from core.tokens import TokenCheck, list_tokens
 
@@ -63,9 +64,11 @@ def _mount_slack(application: web.Application, library: Library) -> bool:
     return True
 
 
-async def application_for(home: Path, limits: Limits) -> web.Application:
+async def application_for(
+    home: Path, limits: Limits, rate: Rate | None = None, *, warn_without_tokens: bool = True
+) -> web.Application:
     library = await Library.open(home)
-    application = build_application(library, TokenCheck(home / STORE_FILE), limits)
+    application = build_application(library, TokenCheck(home / STORE_FILE), limits, rate)
     if _mount_slack(application, library):
         log.info("Slack events at %s", SLACK_EVENTS_PATH)
 
@@ -73,18 +76,29 @@ async def application_for(home: Path, limits: Limits) -> web.Application:
         await library.close()
 
     application.on_cleanup.append(close_library)
+    if warn_without_tokens:
+        warn_if_no_tokens(home)
+    return application
+
+
+def warn_if_no_tokens(home: Path) -> None:
     if not list_tokens(home / STORE_FILE):
         log.warning(
             "no tokens yet: every API request will get 401; make one with `papercite token create NAME`"
         )
-    return application
 
 
-def serve(home: Path, host: str, port: int, limits: Limits, *, access_log: bool = False) -> int:
+def serve(
+    home: Path, host: str, port: int, limits: Limits, *, access_log: bool = False, workers: int = 1
+) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
     warning = plain_http_warning(host)
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    if workers > 1:
+        from api.workers import serve_with_workers
+
+        return serve_with_workers(home, host, port, limits, workers=workers, access_log=access_log)
     log.info("serving %s on http://%s:%d/v1/", home, host, port)
     web.run_app(
         application_for(home, limits),

@@ -24,10 +24,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.launch import TeamServer, make_token
 from benchmarks import lsp_latency, synthetic
 from core.query import text_terms
 from core.remote import TOKEN_VARIABLE, RemoteLibrary
-from tests.team_server import TeamServer, make_token
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 QUERIES = 200

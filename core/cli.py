@@ -32,6 +32,14 @@ def _result_count(text: str) -> int:
     return count
 
 
+def _worker_count(text: str) -> int:
+    """`serve --workers`: a whole number from 1 to 64, or a usage error saying so."""
+    count = int(text) if text.isascii() and text.isdigit() else 0
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {text!r}")
+    return count
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="papercite",
@@ -137,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-mb", type=int, default=64, help="largest upload in MB (default 64)")
     serve.add_argument("--rate", type=float, default=100.0, help="requests a second per token (0: no limit)")
     serve.add_argument("--access-log", action="store_true", help="log every request (never its token)")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        help="processes answering on the same address (default 1; more for more cores)",
+    )
 
     token = commands.add_parser("token", help="make, list and revoke the tokens `serve` accepts")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -456,7 +470,7 @@ def _serve(home: Path, args: argparse.Namespace) -> int:
     limits = Limits(
         max_body_bytes=args.max_body_mb * 1024 * 1024, rate=args.rate, burst=max(2 * args.rate, 1)
     )
-    return serve(home, args.host, args.port, limits, access_log=args.access_log)
+    return serve(home, args.host, args.port, limits, access_log=args.access_log, workers=args.workers)
 
 
 async def _token(home: Path, args: argparse.Namespace, out: TextIO) -> int:
