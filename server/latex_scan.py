@@ -31,8 +31,8 @@ _PRIMITIVE_IFS = frozenset(
         "iffontchar", "ifincsname", "ifpdf", "ifxetex", "ifluatex",
     }
 )  # fmt: skip
-# A `[` inside a `[…]` note (unbraced) never compiles as meant: it is an unfinished `\citep[see][`
-# reaching into the text after it, as `\textcolor[HTML]{…}` would.
+# A `[` inside a `[…]` note nests, as xparse reads it (`\icite[\plat{179}[a]]{key}`); an unfinished
+# `\citep[see][` reaching into the text after it finds no `]` of its own before a blank line.
 _OPTIONAL_TOKEN = {
     close: re.compile(r"[{}\\%\n" + re.escape(close) + ("\\[" if close == "]" else "") + "]")
     for close in "])>"
@@ -53,7 +53,17 @@ _LATEX_DEFINITIONS = {
     "DeclareBibliographyDriver": 1, "apptocmd": 3, "pretocmd": 3, "patchcmd": 4, "xapptocmd": 3,
     "xpretocmd": 3, "xpatchcmd": 4, "AtEveryCite": 0, "AtEveryCitekey": 0, "AtNextCite": 0,
     "AtNextCitekey": 0, "AtEachCitekey": 0, "AtEveryMultiCite": 0, "AtNextMultiCite": 0,
+    "NewTColorBox": 2, "RenewTColorBox": 2, "DeclareTColorBox": 2, "ProvideTColorBox": 2,
+    "NewTotalTColorBox": 3, "RenewTotalTColorBox": 3, "DeclareTotalTColorBox": 3, "NewTCBListing": 2,
+    "DeclareTCBListing": 2, "newtcolorbox": 1, "renewtcolorbox": 1, "newtcblisting": 1,
 }  # fmt: skip
+# Definitions whose first group is an xparse argument specification (`{o m}`, `{D(){ok} d<> o m}`).
+_XPARSE_DEFINITIONS = frozenset(
+    name
+    for name in _LATEX_DEFINITIONS
+    if name.endswith(("DocumentCommand", "DocumentEnvironment", "ColorBox", "Listing"))
+)
+_XPARSE_ARGUMENT = re.compile(r"[+!\s]*(?:>\{[^{}]*\}[+!\s]*)*([a-zA-Z])")
 # TeX-style: \def\name<parameter text>{body}; \let\a\b or \let\a=\b.
 _TEX_DEFINITIONS = frozenset({"def", "gdef", "edef", "xdef", "let", "futurelet"})
 # Verbatim-like commands: \verb|…| \Verb[…]{…} \lstinline|…| \mintinline{lang}{…} \url{…}.
@@ -182,9 +192,9 @@ def _group_end(text: str, start: int, *, paragraph: bool = True) -> int:
 
 
 def _optional_end(text: str, start: int, close: str) -> int:
-    """The offset of the `close` ending the optional argument opened at `start` (braces protect it),
-    or -1: no end before a blank line, or another citation inside (an unfinished `[`)."""
-    depth = 0
+    """The offset of the `close` ending the optional argument opened at `start` (braces protect it,
+    brackets nest), or -1: no end before a blank line, or another citation inside (an unfinished `[`)."""
+    depth = brackets = 0
     position = start + 1
     limit = start + _OPTIONAL_LIMIT
     search = _OPTIONAL_TOKEN[close].search
@@ -213,10 +223,11 @@ def _optional_end(text: str, start: int, close: str) -> int:
             if _BLANK_LINE.match(text, position - 1):
                 return -1
         elif char == "[":
-            if depth == 0:
-                return -1
+            brackets += depth == 0
         elif depth == 0:
-            return position - 1
+            if brackets == 0:
+                return position - 1
+            brackets -= 1
 
 
 def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
@@ -236,7 +247,7 @@ def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
                 return keys, match.start(), False
             pending = CitedKey(match.group(1), match.start(), match.end())
         elif kind == 2:
-            if pending is not None:
+            if pending is not None and not pending.key.startswith("#"):
                 keys.append(pending)
             pending = None
         elif kind == 3:
@@ -244,7 +255,8 @@ def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
                 return keys, match.start(), False
         elif kind == 5:
             if match.group(5) == "}":
-                if pending is not None:
+                # `#1` is a macro parameter, never a key: the group is the body of a definition.
+                if pending is not None and not pending.key.startswith("#"):
                     keys.append(pending)
                 return keys, match.start(), True
             return keys, match.start(), False
@@ -284,7 +296,10 @@ def _citation(
     while True:
         position = _skip_spaces(text, position)
         char = text[position : position + 1]
-        if char == "[" or (group == 0 and learned is None and (char == "<" or (char == "(" and multicite))):
+        # apacite's \cite<…>, biblatex's \cites(…), an xparse macro's d<> and D() arguments.
+        if char == "[" or (
+            group == 0 and (char == "<" or (char == "(" and (multicite or learned is not None)))
+        ):
             end = _optional_end(text, position, {"[": "]", "<": ">", "(": ")"}[char])
             if end < 0:
                 return after_name  # an unfinished optional argument: read on as if it were prose
@@ -369,16 +384,30 @@ class _BraceTable:
         if self.closes is None:
             self.closes = {}
             opened: list[int] = []
-            for match in _BRACE_TOKEN.finditer(self.text):
+            unfinished = -1  # the `{` of a key list being typed (`\cite{` in a body) opens nothing
+            text = self.text
+            for match in _BRACE_TOKEN.finditer(text):
                 char = match.group(0)
                 if char == "{":
-                    opened.append(match.start())
-                elif char == "}" and opened:
-                    self.closes[opened.pop()] = match.start()
+                    if match.start() != unfinished:
+                        opened.append(match.start())
+                elif char == "}":
+                    if opened:
+                        self.closes[opened.pop()] = match.start()
+                elif match.group(1) and "ite" in char and syntax.is_cite_command(match.group(1)):
+                    group = _skip_options(text, match.end() + text.startswith("*", match.end()))
+                    group = _skip_spaces(text, group)
+                    if text.startswith("{", group):
+                        _, stop, closed = _key_list(text, group)
+                        # ...but `\cite{\key}` is a group: no word came before the command.
+                        if not closed and (
+                            text[group + 1 : stop].strip() or text[stop : stop + 1] not in "\\{"
+                        ):
+                            unfinished = group
         return self.closes.get(start, -1)
 
 
-_BRACE_TOKEN = re.compile(r"\\[\s\S]|%[^\n]*|[{}]")
+_BRACE_TOKEN = re.compile(r"\\([A-Za-z@]+)|\\[\s\S]|%[^\n]*|[{}]")
 
 
 def _skip_definition(
@@ -403,7 +432,7 @@ def _skip_definition(
             return position
         defined_name = defined.group(0)
         position = defined.end()
-    if "environment" in name.lower():
+    if not defined_name.startswith("\\") and re.search("environment|colorbox|listing", name, re.I):
         defined_name = "\\begin{" + defined_name
     defined_name = defined_name.removeprefix("\\")
     definition_start = position
@@ -431,7 +460,14 @@ def _skip_definition(
         if end < 0:
             return position
         position = end + 1
-    if name in _COMMAND_DEFINITIONS:
+    if name in _XPARSE_DEFINITIONS:
+        start = _skip_spaces(text, _skip_options(text, definition_start))
+        end = braces.end(start) if text.startswith("{", start) else -1
+        if end > 0:
+            _learn(
+                learned, defined_name, text[end + 1 : position], mandatory=_mandatory(text[start + 1 : end])
+            )
+    elif name in _COMMAND_DEFINITIONS:
         # [n][default]: with a default, #1 is the optional argument and #2 the first brace group.
         options = re.findall(r"\[([^\]]*)\]", text[definition_start : text.find("{", definition_start)])
         _learn(learned, defined_name, text[definition_start:position], optional_first=len(options) > 1)
@@ -440,7 +476,7 @@ def _skip_definition(
 
 _COMMAND_DEFINITIONS = frozenset(
     {"newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "newrobustcmd", "renewrobustcmd",
-     "providerobustcmd", "newenvironment", "renewenvironment"}
+     "providerobustcmd", "newenvironment", "renewenvironment", "newtcolorbox", "renewtcolorbox"}
 )  # fmt: skip
 _CITED_PARAMETER = re.compile(r"\\([A-Za-z]*[cC]ite[A-Za-z]*)\*?\s*(?:\[[^\]]*\]\s*)*\{\s*#(\d)\s*\}")
 
@@ -460,14 +496,42 @@ def _skip_argument(text: str, position: int) -> int:
     return position
 
 
-def _learn(learned: dict[str, frozenset[int]], name: str, body: str, *, optional_first: bool) -> None:
+def _mandatory(specification: str) -> list[int]:
+    """The parameter numbers of an xparse specification's brace groups (`m`), in order: in
+    `D(){ok} d<> o m` only #4 is one. Defaults (`O{…}`, `D<>{…}`) and processors (`>{…}`) are passed."""
+    numbers, number, position = [], 0, 0
+    while (argument := _XPARSE_ARGUMENT.match(specification, position)) is not None:
+        number += 1
+        kind = argument.group(1)
+        position = argument.end()
+        if kind == "m":
+            numbers.append(number)
+        elif kind in "dDrRtT":  # delimiters (`d<>`, `t*`)
+            position += 2 if kind != "t" else 1
+        if kind in "ODReE" and specification.startswith("{", position):  # a default value
+            close = specification.find("}", position)
+            position = len(specification) if close < 0 else close + 1
+    return numbers
+
+
+def _learn(
+    learned: dict[str, frozenset[int]],
+    name: str,
+    body: str,
+    *,
+    optional_first: bool = False,
+    mandatory: list[int] | None = None,
+) -> None:
     """Which brace groups of a newly defined macro its body cites (none: it cites nothing itself)."""
-    if not optional_first and _DETOKENIZED.search(body):
+    if not optional_first and mandatory is None and _DETOKENIZED.search(body):
         learned[name] = _VERBATIM_ARGUMENT
         return
     numbers = {int(m.group(2)) for m in _CITED_PARAMETER.finditer(body) if syntax.is_cite_command(m.group(1))}
-    shift = 2 if optional_first else 1
-    groups = frozenset(n - shift for n in numbers if n - shift >= 0)
+    if mandatory is not None:
+        groups = frozenset(mandatory.index(n) for n in numbers if n in mandatory)
+    else:
+        shift = 2 if optional_first else 1
+        groups = frozenset(n - shift for n in numbers if n - shift >= 0)
     if groups or syntax.is_cite_command(name) or name in learned:
         learned[name] = groups
 

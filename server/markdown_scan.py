@@ -70,9 +70,10 @@ _BRACKETED = re.compile(r"\[[^\[\]]*@[^\[\]]*\]")
 _MYST_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}$")
 _MYST_KEY = re.compile(r"(?:\{[^{}]*\})?([^\s,;{}]+)(?:\{[^{}]*\})?")
 # pandoc: a key starts with a letter, digit or _; punctuation inside it must be followed by a word
-# character (or be a / or : before a /, as in URLs); @{…} holds anything but spaces and braces.
+# character (or be a / or : before a /, as in URLs); @{…} holds anything but spaces, its braces
+# balanced (`@{{author["server"]}}` cites `{author["server"]}`).
 _PANDOC = re.compile(
-    r"@(?<![^\W_]@)(?<![.\\]@)(?:\{([^{}\s]+)\}|(\w(?:\w|[:.#$%&\-+?<>~/](?=\w)|[:/](?=/))*))"
+    r"@(?<![^\W_]@)(?<![.\\]@)(?:\{((?:[^{}\s]|\{[^{}\s]*\})+)\}|(\w(?:\w|[:.#$%&\-+?<>~/](?=\w)|[:/](?=/))*))"
 )
 
 

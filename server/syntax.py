@@ -38,7 +38,8 @@ _NOT_CITING = frozenset(
         "nocitemeta", "APACbibcite", "APACciteatitle", "APACcitebtitle",
     }
 )  # fmt: skip
-_NOT_CITING_NAME = re.compile(r"^(?:At|Declare|if|the|blx|mk)|delim$")
+# (\newcites{ext}{Title}, multibib's, defines \citeext: a command defining others cites nothing.)
+_NOT_CITING_NAME = re.compile(r"^(?:At|Declare|if|the|blx|mk|new|renew|provide)|delim$")
 # Commands whose every brace group is a key list: biblatex's multicite commands.
 _MULTICITE = re.compile(r"^[A-Za-z]*cites$")
 # \volcite[pre]{volume}[page]{key}: keys are in the second brace group (every second in \volcites).

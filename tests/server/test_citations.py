@@ -170,7 +170,35 @@ def test_markdown_example_marker_does_not_interrupt_a_paragraph() -> None:
 
 
 def test_latex_unbraced_bracket_in_a_note_is_an_unfinished_citation() -> None:
-    # `\citep[see][` typed before `\textcolor[HTML]{DFECF7}`: LaTeX would take DFECF7 as a key, but a
-    # `[` inside an unbraced note never compiles as meant in a finished document; braced it is text.
-    text = "x \\citep[see][  This is \\textcolor[HTML]{DFECF7}{inline}. \\cite{a} \\cite[{[3]}]{b}"
-    assert [c.key for c in latex_citations(text)] == ["a", "b"]
+    # `\citep[see][` typed before `\textcolor[HTML]{DFECF7}`: the note finds no `]` of its own before
+    # the next citation, so DFECF7 is no key; brackets inside a note nest, as xparse reads them (icite).
+    text = (
+        "x \\citep[see][  This is \\textcolor[HTML]{DFECF7}{inline}. \\cite{a} \\cite[{[3]}]{b}"
+        " \\icite[\\plat{179}[a][1--4]]{Plato:Laches}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["a", "b", "Plato:Laches"]
+
+
+def test_latex_macros_defined_with_argument_specifications() -> None:
+    # xparse and tcolorbox definitions: the body cites parameter #4, the first `m` of the specification
+    # (biblatex-oxref's manual); `#4` itself is never a key. multibib's \newcites defines, cites nothing.
+    text = (
+        "\\NewTColorBox{bibexbox}{D(){ok}d<>omo}{after upper={\\fullcite[#3]{#4}}}\n"
+        "\\NewDocumentCommand{\\seecite}{s o m}{see \\cite[#2]{#3}}\n"
+        "\\newcites{article}{Articles}\n\\begin{document}\n"
+        "\\begin{bibexbox}\n<OGS \\S13.4.4>\n{C118/07}\nCase.\\end{bibexbox}\n"
+        "\\seecite*[p.~3]{knuth} \\citearticle{art}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["C118/07", "knuth", "art"]
+
+
+def test_latex_unfinished_citation_in_a_definition_hides_its_body() -> None:
+    # `\cite{` typed in a macro's body does not open a group: the body still ends where it did.
+    text = "\\providecommand{\\desc}{%\nThis\\cite{ package \\autocite{inbody}.\n}\n\\cite{after}"
+    assert [c.key for c in latex_citations(text)] == ["after"]
+
+
+def test_markdown_braced_key_holds_balanced_braces() -> None:
+    # pandoc reads `@{…}` with balanced braces inside (a Jinja template in manubot's front matter).
+    text = 'By [\\@{{author.name}}@{{author["server"]}}] and @{a{b}c}.'
+    assert [c.key for c in markdown_citations(text)] == ['{author["server"]}', "a{b}c"]

@@ -38,13 +38,18 @@ def language_of(path: Path) -> str:
 
 
 def insertion_point(text: str, language: str) -> int:
-    """After the first word of the first prose line of the body (or at the start of its first line)."""
+    """After the first word of the first prose line of the body where a citation can be typed (not
+    in code or verbatim: a chapter file has no `\\begin{document}`), or at the start of its first line."""
     body = text.find("\\begin{document}") if language == LATEX else 0
     if language == MARKDOWN and text.startswith("---"):
         body = text.find("\n---", 3) + 4
     body = text.find("\n", max(body, 0)) + 1
-    line = _PROSE_LINE.search(text, body)
-    return line.end() - 1 if line else body
+    probe = "\\cite{" if language == LATEX else "[@"
+    for line in _PROSE_LINE.finditer(text, body):
+        at = line.end() - 1
+        if cite_site_at(text[:at] + probe + text[at:], at + len(probe), language) is not None:
+            return at
+    return body
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)

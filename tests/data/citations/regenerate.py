@@ -42,6 +42,10 @@ def latex_keys(document: Path) -> list[str]:
     unicode = re.search(r"\\usepackage(?:\[[^\]]*\])?\{fontspec\}", document.read_text(errors="replace"))
     engine = "lualatex" if unicode else "pdflatex"
     with tempfile.TemporaryDirectory() as scratch:
+        # \include{chapters/one} writes chapters/one.aux beside the main .aux: the folder must exist.
+        for folder in document.parent.rglob("*"):
+            if folder.is_dir():
+                (Path(scratch) / folder.relative_to(document.parent)).mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [engine, "-interaction=nonstopmode", f"-output-directory={scratch}", document.name],
             cwd=document.parent,
@@ -50,10 +54,9 @@ def latex_keys(document: Path) -> list[str]:
             timeout=120,
             check=False,  # a document may hold errors on purpose; LaTeX goes on past them
         )
-        aux = Path(scratch) / document.with_suffix(".aux").name
         bcf = Path(scratch) / document.with_suffix(".bcf").name
         keys = []
-        if aux.exists():
+        for aux in Path(scratch).rglob("*.aux"):  # the document's, and one per \include'd file
             for group in re.findall(r"\\citation\{([^}]*)\}", aux.read_text(errors="replace")):
                 keys += [k.strip() for k in group.split(",")]
         if bcf.exists():
