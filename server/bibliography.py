@@ -86,6 +86,9 @@ class Resource:
     named: Named
     path: Path
     exists: bool
+    # The project file that names it (a chapter's root document, `_quarto.yml`), or None when the
+    # document itself does: `named`'s offsets are in that file's text then.
+    named_in: Path | None = None
 
     @property
     def is_bibtex(self) -> bool:

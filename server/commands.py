@@ -122,7 +122,7 @@ async def create_bibliography(server: PaperciteServer, snapshot: Snapshot) -> di
     """A new references.bib beside the document with every cited paper the index knows, wired in."""
     if snapshot.path is None:
         raise PaperciteError("only a document saved as a file can have a bibliography file beside it")
-    if snapshot.declared.named:
+    if server.resources(snapshot):  # named by the document or its project: add to it instead
         cited = [c.key for c in snapshot.citations()]
         return await add_to_bibliography(server, snapshot, cited)
     path = confined(snapshot.path.parent / NEW_BIBLIOGRAPHY, server.writable_roots(snapshot))

@@ -122,7 +122,12 @@ async def diagnostics_for(
 ) -> list[types.Diagnostic]:
     cited = snapshot.citations()
     check = await check_citations(server, cited, bibliography)
-    found = [render_missing_file(r, snapshot.lines) for r in bibliography.resources if not r.exists]
+    # (a file the project names is reported in the file that names it)
+    found = [
+        render_missing_file(r, snapshot.lines)
+        for r in bibliography.resources
+        if not r.exists and r.named_in is None
+    ]
     where = where_entries_go(bibliography) or ""
     lacking = set(check.not_in_bibliography)
     for citation in cited:

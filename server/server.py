@@ -6,8 +6,9 @@ import asyncio
 import functools
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from core.decoding import decode_bytes
 from core.interface import PaperLibrary
 from core.library import Library
 from core.remote import TOKEN_VARIABLE, RemoteLibrary, home_from
@@ -33,6 +35,7 @@ from server.citations import CitedKey, find_citations
 from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
+from server.project import ProjectSource, project_source
 from server.protocol import CLIENT_ERRORS, PaperciteProtocol
 from server.remote_index import REQUEST_TIMEOUT_SECONDS, RemoteIndex
 from server.settings import Settings, parse_settings
@@ -44,6 +47,10 @@ VERSION = "0.1.0"
 READY_SECONDS = 10.0
 
 T = TypeVar("T")
+# A root document or project configuration larger than this is not read (theses are under 1 MB).
+MAX_PROJECT_FILE_BYTES = 4 * 1024 * 1024
+# How long a document's project, once found (or not), is taken as known.
+PROJECT_SECONDS = 10.0
 # How long a shutdown waits for a library that is still opening before answering without it.
 SHUTDOWN_WAIT_SECONDS = 2.0
 
@@ -72,9 +79,6 @@ class Snapshot:
     @cached_property
     def declared(self) -> Declared:
         return declared_in(self.text, self.language)
-
-    # (bibliography_state, bibliography) as last resolved for this version of the document.
-    resolved: tuple[tuple[object, ...], DocumentBibliography] | None = None
 
     @property
     def path(self) -> Path | None:
@@ -106,6 +110,7 @@ class PaperciteServer(LanguageServer):
         # The context terms of the latest completion, to bold the right sentence when an item resolves.
         self.last_completion_terms: dict[str, float] = {}
         self._snapshots: dict[str, Snapshot] = {}
+        self._projects: dict[str, tuple[float, ProjectSource | None]] = {}  # uri → (when, found)
         self.watcher: asyncio.Task[None] | None = None
         self.shut_down = False
 
@@ -252,6 +257,7 @@ class PaperciteServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         self._snapshots.pop(uri, None)
+        self._projects.pop(uri, None)
 
     def editor_text(self, path: Path) -> tuple[int, str] | None:
         """(version, text) of a file open in the editor, which may differ from the disk."""
@@ -261,20 +267,59 @@ class PaperciteServer(LanguageServer):
         return (document.version or 0, document.source)
 
     def resources(self, snapshot: Snapshot) -> list[Resource]:
-        """The files the document names, looked for beside it and then in the workspace root."""
-        folders = [snapshot.path.parent] if snapshot.path else []
+        """The files the document names, looked for beside it and then in the workspace root; for
+        a document that names none and has no entries of its own, the files its project names."""
+        declared, beside, named_in = snapshot.declared, snapshot.path, None
+        if not declared.named and not declared.inline and snapshot.path is not None:
+            project = self.project_of(snapshot)
+            if project is not None:
+                declared, beside, named_in = (
+                    declared_in(project.text, project.language),
+                    project.path,
+                    project.path,
+                )
+        folders = [beside.parent] if beside else []
         root = self.workspace.root_path
         if root and Path(root) not in folders:
             folders.append(Path(root))
-        return [resolve(named, folders or [Path.cwd()]) for named in snapshot.declared.named]
+        found = [resolve(named, folders or [Path.cwd()]) for named in declared.named]
+        return [replace(resource, named_in=named_in) for resource in found] if named_in else found
 
-    def writable_roots(self, snapshot: Snapshot) -> list[Path]:
-        """The folders papercite may write in for this document: the workspace's, else its own."""
+    def project_of(self, snapshot: Snapshot) -> ProjectSource | None:
+        """The root document or configuration naming the document's bibliography, looked for again
+        at most every PROJECT_SECONDS (a search reads the folders' .tex files: not per keystroke)."""
+        now = time.monotonic()
+        found = self._projects.get(snapshot.uri)
+        if (found is None or now - found[0] > PROJECT_SECONDS) and snapshot.path is not None:
+            source = project_source(
+                snapshot.path, snapshot.text, snapshot.language, self.workspace_folders(), self.file_text
+            )
+            found = self._projects[snapshot.uri] = (now, source)
+        return found[1] if found else None
+
+    def file_text(self, path: Path) -> str | None:
+        """A project file's text as the editor has it, else from disk; None if it cannot be read
+        or is too large to be a root document or a configuration."""
+        held = self.editor_text(path)
+        if held is not None:
+            return held[1]
+        try:
+            # (a pipe or a device named as a root would never end)
+            if not path.is_file() or path.stat().st_size > MAX_PROJECT_FILE_BYTES:
+                return None
+            return decode_bytes(path.read_bytes()).text
+        except OSError:
+            return None
+
+    def workspace_folders(self) -> list[Path]:
         uris = [folder.uri for folder in self.workspace.folders.values()]
         if self.workspace.root_uri:
             uris.append(self.workspace.root_uri)
-        folders = [Path(path) for path in map(to_fs_path, uris) if path]
-        return writable_roots(folders, snapshot.path)
+        return [Path(path) for path in map(to_fs_path, uris) if path]
+
+    def writable_roots(self, snapshot: Snapshot) -> list[Path]:
+        """The folders papercite may write in for this document: the workspace's, else its own."""
+        return writable_roots(self.workspace_folders(), snapshot.path)
 
     def bibliography(self, snapshot: Snapshot) -> DocumentBibliography:
         resources = self.resources(snapshot)
