@@ -7,7 +7,8 @@ chapter cites from it. Found the way the tools that build them do:
 - LaTeX: a `% !TEX root = main.tex` comment (TeXShop, TeXstudio, LaTeX Workshop), a subfiles
   chapter's `\\documentclass[main.tex]{subfiles}`, else a `.tex` file with `\\documentclass` in the
   chapter's folder or above it (within the workspace) that `\\input`s, `\\include`s, `\\subfile`s or
-  `\\import`s the chapter — through intermediate files too.
+  `\\import`s the chapter — through intermediate files too. The root names the bibliography itself
+  or in a file it inputs (a preamble of its own); so does a root document opened itself.
 - Markdown: `_quarto.yml` (`bibliography:`), a bookdown book's `index.Rmd` front matter (beside
   `_bookdown.yml`), Jupyter Book's `_config.yml` (`bibtex_bibfiles:`), MyST's `myst.yml`
   (`project: bibliography:`), in the document's folder or above it.
@@ -15,12 +16,14 @@ chapter cites from it. Found the way the tools that build them do:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from server import syntax
+from server.bibliography import declared_in
 
 # A file's text (the editor's buffer when it is open there), or None when it cannot be read.
 Reader = Callable[[Path], "str | None"]
@@ -58,9 +61,7 @@ def project_source(
     its own) cites from, or None."""
     limit = _limit(path, list(roots))
     if language == syntax.LATEX:
-        if _is_root(text) and not _SUBFILES_CLASS.search(text) and not _MAGIC_ROOT.search(text):
-            return None  # a root document itself
-        return _latex_root(path, text, limit, read)
+        return _latex_project(path, text, limit, functools.cache(read))
     return _markdown_project(path, limit, read)
 
 
@@ -85,33 +86,56 @@ def _folders_up(path: Path, limit: Path) -> list[Path]:
 # --- LaTeX ------------------------------------------------------------------------------------
 
 
-def _latex_root(path: Path, text: str, limit: Path, read: Reader) -> ProjectSource | None:
-    named = _named_root(path, text)
-    if named is not None:
-        root_text = read(named)
-        return ProjectSource(named, root_text, syntax.LATEX) if root_text is not None else None
+def _latex_project(path: Path, text: str, limit: Path, read: Reader) -> ProjectSource | None:
+    """The root's bibliography: named in the root itself, or in a file it inputs (a preamble)."""
+    if _is_root(text) and not _SUBFILES_CLASS.search(text) and not _MAGIC_ROOT.search(text):
+        root: Path | None = path  # a root document itself
+    else:
+        root = _named_root(path, text) or _root_bringing_in(path, limit, read)
+    root_text = text if root == path else read(root) if root else None
+    if root is None or root_text is None:
+        return None
+    if declared_in(root_text, syntax.LATEX).named:
+        return ProjectSource(root, root_text, syntax.LATEX)
+    for level in _inclusion_levels({root: root_text}, read):
+        declaring = [t for _, file, _ in level if (t := read(file)) and declared_in(t, syntax.LATEX).named]
+        if declaring:
+            return ProjectSource(root, "\n".join(declaring), syntax.LATEX)
+    return None
+
+
+def _root_bringing_in(path: Path, limit: Path, read: Reader) -> Path | None:
+    """The document with a `\\documentclass`, in `path`'s folder or above, that brings it in."""
     roots = {}
     for candidate in _candidates(path, limit):
         candidate_text = read(candidate)
         if candidate_text is not None and _is_root(candidate_text):
             roots[candidate] = candidate_text
-    # What each root brings in, level by level (a part that inputs chapters), reading a level's
-    # files only when the one before did not hold the document. LaTeX reads `\\input{x}` from the
-    # folder it runs in, the root's, wherever the command is; `\\import{dir}{x}` from `dir`, and
-    # what `x` inputs from there too.
+    for level in _inclusion_levels(roots, read):
+        for root, file, _ in level:
+            if file == path:
+                return root
+    return None
+
+
+def _inclusion_levels(roots: dict[Path, str], read: Reader) -> Iterator[list[tuple[Path, Path, Path]]]:
+    """(root, file, the folder its own inclusions are read from) for what each root brings in, a
+    level at a time (a part that inputs chapters); a level's files are read only when the next
+    level is asked for. LaTeX reads `\\input{x}` from the folder it runs in, the root's, wherever
+    the command is; `\\import{dir}{x}` from `dir`, and what `x` inputs from there too."""
     frontier = [(root, root.parent, root_text) for root, root_text in roots.items()]
     seen: set[Path] = set()
     for _ in range(_MAX_DEPTH):
-        following: list[tuple[Path, Path, Path]] = []
+        level = []
         for root, base, body in frontier:
             for included, its_base in _included(base, body):
-                if included == path:
-                    return ProjectSource(root, roots[root], syntax.LATEX)
                 if included not in seen and len(seen) < _MAX_FILES:
                     seen.add(included)
-                    following.append((root, its_base, included))
-        frontier = [(root, base, read_text) for root, base, file in following if (read_text := read(file))]
-    return None
+                    level.append((root, included, its_base))
+        if not level:
+            return
+        yield level
+        frontier = [(root, base, file_text) for root, file, base in level if (file_text := read(file))]
 
 
 def _is_root(text: str) -> bool:

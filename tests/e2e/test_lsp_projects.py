@@ -95,6 +95,18 @@ async def test_a_chapter_two_levels_down_a_magic_comment_and_subfiles_find_their
     await cites_from_the_project(editor, sub.as_uri(), text, "latex")
 
 
+async def test_a_bibliography_named_in_a_preamble_the_root_inputs_serves_the_root_and_its_chapters(
+    client: LanguageClient, project: Path
+) -> None:
+    (project / "setup").mkdir()
+    (project / "setup" / "preamble.tex").write_text("\\usepackage{biblatex}\n\\addbibresource{refs.bib}\n")
+    root = "\\documentclass{book}\n\\input{setup/preamble}\n\\begin{document}\n\\include{chapters/one}\n"
+    (project / "main.tex").write_text(root + CHAPTER)
+    editor = Editor(client)
+    await cites_from_the_project(editor, (project / "main.tex").as_uri(), root + CHAPTER, "latex")
+    await cites_from_the_project(editor, (project / "chapters" / "one.tex").as_uri(), CHAPTER, "latex")
+
+
 async def test_a_chapters_missing_entry_is_added_to_the_roots_bibliography(
     client: LanguageClient, project: Path
 ) -> None:

@@ -52,39 +52,46 @@ def test_yaml_names_reads_a_key_under_its_parent() -> None:
 
 def test_a_root_is_found_by_what_it_includes_not_by_commented_out_lines(tmp_path: Path) -> None:
     chapter = write(tmp_path / "chapters" / "one.tex", CHAPTER)
-    write(tmp_path / "draft.tex", "\\documentclass{article}\n% \\input{chapters/one}\n")
+    write(tmp_path / "draft.tex", "\\documentclass{article}\n% \\input{chapters/one}\n\\bibliography{refs}\n")
     assert root_of(chapter, roots=(tmp_path,)) is None
     write(
         tmp_path / "notes.tex", "% \\documentclass{article}\n\\input{chapters/one}\n"
     )  # no class: not a root
     assert root_of(chapter, roots=(tmp_path,)) is None
-    write(tmp_path / "thesis.tex", "\\documentclass{report}\n\\include{./chapters/../chapters/one}\n")
+    write(
+        tmp_path / "thesis.tex",
+        "\\documentclass{report}\n\\include{./chapters/../chapters/one}\n\\bibliography{refs}\n",
+    )
     assert root_of(chapter, roots=(tmp_path,)) == tmp_path / "thesis.tex"
 
 
 def test_import_reads_from_the_folder_it_names_and_nested_inputs_from_there(tmp_path: Path) -> None:
     section = write(tmp_path / "parts" / "a" / "section.tex", CHAPTER)
     write(tmp_path / "parts" / "a" / "part.tex", "\\input{section}\n")
-    write(tmp_path / "main.tex", "\\documentclass{book}\n\\import{parts/a/}{part}\n")
+    write(tmp_path / "main.tex", "\\documentclass{book}\n\\import{parts/a/}{part}\n\\bibliography{refs}\n")
     assert root_of(section, roots=(tmp_path,)) == tmp_path / "main.tex"
-    write(tmp_path / "main.tex", "\\documentclass{book}\n\\input{parts/a/part}\n")  # section.tex from here
+    write(
+        tmp_path / "main.tex", "\\documentclass{book}\n\\input{parts/a/part}\n\\bibliography{refs}\n"
+    )  # section.tex from here
     assert root_of(section, roots=(tmp_path,)) is None
     nested = write(tmp_path / "parts" / "a" / "nested.tex", CHAPTER)
     write(
-        tmp_path / "parts" / "a" / "book.tex", "\\documentclass{book}\n\\import{./}{part}\n\\input{nested}\n"
+        tmp_path / "parts" / "a" / "book.tex",
+        "\\documentclass{book}\n\\import{./}{part}\n\\input{nested}\n\\bibliography{refs}\n",
     )
     assert root_of(nested, roots=(tmp_path,)) == tmp_path / "parts" / "a" / "book.tex"
 
 
 def test_the_search_stays_inside_the_workspace_folder(tmp_path: Path) -> None:
-    write(tmp_path / "main.tex", "\\documentclass{book}\n\\input{project/chapter}\n")
+    write(tmp_path / "main.tex", "\\documentclass{book}\n\\input{project/chapter}\n\\bibliography{refs}\n")
     chapter = write(tmp_path / "project" / "chapter.tex", CHAPTER)
     assert root_of(chapter, roots=(tmp_path / "project",)) is None
     assert root_of(chapter, roots=(tmp_path,)) == tmp_path / "main.tex"
 
 
 def test_a_root_document_and_a_magic_comment(tmp_path: Path) -> None:
-    write(tmp_path / "main.tex", "\\documentclass{book}\n\\input{other}\n")
+    # (a root naming no bibliography, in itself or a file it inputs, gives its chapters none)
+    write(tmp_path / "main.tex", "\\documentclass{book}\n\\input{other}\n\\bibliography{refs}\n")
     other = tmp_path / "other.tex"
     assert root_of(other, "\\documentclass{article}\n" + CHAPTER, (tmp_path,)) is None  # a root itself
     magic = "%!TeX root=../main.tex\n" + CHAPTER
@@ -100,3 +107,14 @@ def test_markdown_projects_nearest_configuration_wins(tmp_path: Path) -> None:
     assert isinstance(found, ProjectSource) and found.path == tmp_path / "book" / "_quarto.yml"
     assert "book.bib" in found.text and "top.bib" not in found.text
     assert project_source(tmp_path.parent / "elsewhere.md", "", "markdown", (tmp_path,), read) is None
+
+
+def test_a_root_naming_no_bibliography_anywhere_gives_none_and_a_preamble_it_inputs_counts(
+    tmp_path: Path,
+) -> None:
+    chapter = write(tmp_path / "chapters" / "one.tex", CHAPTER)
+    write(tmp_path / "main.tex", "\\documentclass{book}\n\\input{setup}\n\\include{chapters/one}\n")
+    assert root_of(chapter, roots=(tmp_path,)) is None
+    write(tmp_path / "setup.tex", "\\usepackage{biblatex}\n\\addbibresource{lab.bib}\n")
+    found = project_source(chapter, CHAPTER, "latex", (tmp_path,), read)
+    assert found is not None and found.path == tmp_path / "main.tex" and "lab.bib" in found.text
