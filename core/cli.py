@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from core.export import to_bibtex
 from core.interface import PaperLibrary
-from core.library import STORE_FILE, Library
+from core.library import STORE_FILE
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
 from core.remote import home_from, open_library
 from core.search import MAX_RESULTS, Hit
@@ -370,9 +370,6 @@ async def _harvest(library: PaperLibrary, args: argparse.Namespace, out: TextIO)
     from tqdm import tqdm
 
     from core.sources.harvest import harvest_arxiv, harvest_openalex
-
-    if not isinstance(library, Library):
-        raise PaperciteError("papercite harvest works on a folder; run it on the server's machine for now")
 
     with tqdm(unit=" records", disable=not sys.stderr.isatty(), file=sys.stderr, leave=False) as bar:
 

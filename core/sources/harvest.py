@@ -1,7 +1,8 @@
 """Harvests: every paper of an arXiv set over OAI-PMH, or of an OpenAlex filter by cursor paging.
 
 Each page is one write to the store, and the point to resume from (the OAI-PMH resumption token,
-the OpenAlex cursor) is stored in the same transaction. A harvest killed at any moment (Ctrl-C,
+the OpenAlex cursor) is stored in the same transaction (against a team server: just after; see
+`core.sources.marks`). A harvest killed at any moment (Ctrl-C,
 `kill -9`) has stored whole pages and the token after the last of them; run again, it goes on
 from there. Anything sent twice (a page re-read after a token expired, a day that two incremental
 runs share) meets the library's identity rules and changes nothing.
@@ -16,17 +17,16 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from core.formats.openalex import openalex_id, work_to_paper
+from core.interface import PaperLibrary
 from core.records import Paper, PaperciteError
 from core.sources import Sources, SourcesConfig
 from core.sources.arxiv import OaiPage, parse_list_records
 from core.sources.http import BadResponse
-
-if TYPE_CHECKING:
-    from core.library import Library
+from core.sources.marks import add_with_mark, load_mark
 
 # Called after each page with (records read so far, records expected in all, or None).
 Progress = Callable[[int, int | None], None]
@@ -72,22 +72,17 @@ def _state_name(kind: str, *parts: str) -> str:
     return "harvest:" + kind + ":" + ":".join(quote(part, safe="") for part in parts)
 
 
-async def _load(library: Library, name: str) -> dict[str, Any]:
-    raw = await library.store.get_meta(name)
-    return json.loads(raw) if raw else {}
-
-
 async def _store_page(
-    library: Library, papers: list[Paper], name: str, state: dict[str, Any], report: HarvestReport
+    library: PaperLibrary, papers: list[Paper], name: str, state: dict[str, Any], report: HarvestReport
 ) -> None:
-    outcome = await library.add_papers(papers, meta={name: json.dumps(state)})
+    outcome = await add_with_mark(library, papers, name, state)
     report.added += len(outcome.added)
     report.updated += len(outcome.updated)
     report.unchanged += len(outcome.unchanged)
 
 
 async def harvest_arxiv(
-    library: Library,
+    library: PaperLibrary,
     *,
     set_spec: str = "",
     category: str = "",
@@ -103,7 +98,7 @@ async def harvest_arxiv(
     explicit `date_from`/`until` starts a fresh run over those dates instead of resuming.
     """
     name = _state_name("arxiv", set_spec, category)
-    state = _ArxivState(**await _load(library, name))
+    state = _ArxivState(**await load_mark(library, name))
     report = HarvestReport()
     explicit = bool(date_from or until)
     if state.token and not explicit:
@@ -186,7 +181,7 @@ def _filed_under(categories: list[str], category: str) -> bool:
 
 
 async def harvest_openalex(
-    library: Library,
+    library: PaperLibrary,
     *,
     filter_text: str,
     max_records: int | None = None,
@@ -199,7 +194,7 @@ async def harvest_openalex(
     finished harvest run again starts over (and changes nothing that is unchanged).
     """
     name = _state_name("openalex", filter_text)
-    saved = await _load(library, name)
+    saved = await load_mark(library, name)
     report = HarvestReport()
     cursor = saved.get("cursor") or "*"
     report.resumed = cursor != "*"

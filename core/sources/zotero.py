@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +12,7 @@ from core.formats.zotero import find_database, read_zotero
 from core.interface import PaperLibrary
 from core.library import Library
 from core.records import IngestReport
-
-# Papers per request to a team server (the API takes up to 2,000).
-BATCH = 500
-MARKS_FILE = "zotero-marks.json"
+from core.sources.marks import add_with_mark, load_mark
 
 
 @dataclass(frozen=True)
@@ -44,19 +40,13 @@ async def ingest_zotero(
     In a folder's library the run's mark is stored with its last write, and items deleted in
     Zotero (emptied from the trash, or in it) since the last run leave the index unless another
     source holds them too; an item taken out of a collection stays. A team server is sent the
-    changed items in batches, and the mark is kept in this machine's cache of that server (lost,
-    the next run sends everything again, and the server finds it unchanged); deletions are not
-    sent, since only the server knows whether another member's source holds the paper.
+    changed items (see `core.sources.marks`); deletions are not sent, since only the server knows
+    whether another member's source holds the paper.
     """
     # (the keys of the items modified in that very second too: Zotero's times are whole seconds)
     database = find_database(path)
     state = f"zotero:{quote(str(database.resolve()), safe='')}:{quote(collection or '', safe='')}"
-    local = library if isinstance(library, Library) else None
-    marks = library.home / MARKS_FILE
-    if local is not None:
-        saved = json.loads(await local.store.get_meta(state) or "{}")
-    else:
-        saved = _read_marks(marks).get(state, {})
+    saved = await load_mark(library, state)
     since = str(saved.get("since", ""))
     known = frozenset(str(key) for key in saved.get("live", ()))
     items = await asyncio.to_thread(
@@ -67,36 +57,14 @@ async def ingest_zotero(
         seen=tuple(saved.get("seen", ())),
         known=known,
     )
-    mark: dict[str, object] = {
-        "since": items.newest,
-        "seen": list(items.at_newest),
-        "live": sorted(items.live),
-    }
-    report = IngestReport()
-    for start in range(0, len(items.papers), BATCH):
-        report.absorb(await library.add_papers(items.papers[start : start + BATCH]))
-    report.settle()
+    mark = {"since": items.newest, "seen": list(items.at_newest), "live": sorted(items.live)}
     removed: list[str] = []
-    if local is not None:
-        # The mark is stored with the last write: killed in between, the next run does both again.
+    if isinstance(library, Library):
+        report = await library.add_papers(items.papers)
+        # The mark goes with the last write: killed before it, the next run does both again.
         gone = [f"zotero:{key}" for key in sorted(known - items.live)]
-        removed = await local.withdraw(gone, meta={state: json.dumps(mark)})
+        removed = await library.withdraw(gone, meta={state: json.dumps(mark)})
     else:
-        _write_marks(marks, {**_read_marks(marks), state: mark})
+        report = await add_with_mark(library, items.papers, state, mark)
     read = len(items.papers) + items.skipped
     return ZoteroReport(database, report, read, items.skipped, since, removed)
-
-
-def _read_marks(path: Path) -> dict[str, dict[str, object]]:
-    try:
-        marks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return marks if isinstance(marks, dict) else {}
-
-
-def _write_marks(path: Path, marks: dict[str, dict[str, object]]) -> None:
-    with contextlib.suppress(OSError):  # a cache: without it the next run sends everything again
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(marks), encoding="utf-8")
-        partial.replace(path)

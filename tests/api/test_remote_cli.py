@@ -12,15 +12,16 @@ from pathlib import Path
 from core.remote import RemoteLibrary, open_library
 from tests.api.conftest import Team
 from tests.conftest import REPO
+from tests.fakes.sources import FakeSources, synthetic_oai_records
 from tests.fakes.zotero import ZoteroDatabase
 
 DATA = REPO / "tests" / "core" / "data"
 
 
 def cli(
-    home: str | Path, *args: str, token: str | None = None, cache: Path | None = None
+    home: str | Path, *args: str, token: str | None = None, cache: Path | None = None, **variables: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1"}
+    env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1", **variables}
     if cache is not None:  # the client's cache of the server (platformdirs' user cache folder)
         env["XDG_CACHE_HOME"] = str(cache)
     env.pop("PAPERCITE_TOKEN", None)
@@ -102,6 +103,40 @@ def test_a_zotero_library_goes_to_the_server_and_then_only_what_changed(team: Te
         "removed": [],
     }  # fmt: skip
     zotero.close()
+
+
+def test_a_harvest_goes_to_the_server_and_the_next_run_takes_only_what_is_new(
+    team: Team, tmp_path: Path
+) -> None:
+    with FakeSources() as fake:
+        fake.oai = synthetic_oai_records(250, per_day=100)  # 2024-01-01 … 2024-01-03
+
+        def harvest(token: str) -> subprocess.CompletedProcess[str]:
+            variables = fake.env() | {"PAPERCITE_ARXIV_INTERVAL": "0"}
+            return cli(
+                team.url,
+                "harvest",
+                "arxiv",
+                "--set",
+                "cs",
+                "--json",
+                token=token,
+                cache=tmp_path,
+                **variables,
+            )
+
+        refused = harvest(team.reader)
+        assert refused.returncode == 1 and "--write" in refused.stderr
+        before = json.loads(cli(team.url, "stats", "--json", token=team.reader).stdout)["papers"]
+        first = json.loads(harvest(team.writer).stdout)
+        assert (first["added"], first["complete"]) == (250, True)
+        assert (
+            json.loads(cli(team.url, "stats", "--json", token=team.reader).stdout)["papers"] == before + 250
+        )
+        second = json.loads(harvest(team.writer).stdout)
+        # The mark kept beside the server: from the last day on (inclusive), not from the start.
+        assert fake.served("oai")[-1].query["from"] == "2024-01-03"
+        assert (second["added"], second["unchanged"]) == (0, 50)
 
 
 def test_without_a_token_or_a_server_the_cli_says_what_to_do(team: Team) -> None:
