@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json as json_module
 import os
 import re
 import ssl
@@ -25,7 +26,7 @@ from core.interface import PaperLibrary, ProgressCallback
 from core.library import QUERY_TERMS, Library, default_home
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError, ParseFailure, UnknownKey
 from core.search import Hit, checked_limit, closest_keys
-from core.sources.http import retry_after_seconds
+from core.sources.http import read_bounded, retry_after_seconds
 from core.wire import hit_from_json, paper_from_json, paper_to_json, report_from_json
 
 if TYPE_CHECKING:  # aiohttp costs ~100 ms to import: a language server over a folder never needs it
@@ -41,6 +42,10 @@ READ_TIMEOUT_SECONDS = 30.0
 # An upload is parsed and indexed before the answer comes: a big file takes minutes.
 WRITE_TIMEOUT_SECONDS = 3600.0
 _CONNECTIONS = 8
+# The largest answer read: a lookup of 2000 papers with their abstracts is a few MB. More (a server
+# that never stops sending) is refused instead of filling memory.
+MAX_ANSWER_BYTES = 64 * 2**20
+MAX_ERROR_BYTES = 2**20
 # Keys one lookup names: the server's limit (api/limits.py MAX_KEYS).
 KEYS_PER_REQUEST = 2000
 
@@ -209,12 +214,31 @@ class RemoteLibrary:
                 data=data,
                 params=params,
                 timeout=aiohttp.ClientTimeout(total=seconds, connect=min(seconds, 5.0)),
+                # A redirect would carry the request's body (the text being written, an upload)
+                # to wherever it points; the home is the address to use, or it is wrong.
+                allow_redirects=False,
             ) as response:
                 if response.status >= 400:
                     raise await self._error(response)
+                if response.status >= 300:
+                    raise RemoteError(
+                        f"the server at {self.url} redirected {method} {path} to "
+                        f"{response.headers.get('Location', 'nowhere')!r}; papercite does not follow "
+                        "redirects: if that address is your papercite server, make it the home"
+                    )
+                body = await read_bounded(response, MAX_ANSWER_BYTES)
+                if body is None:
+                    raise RemoteError(
+                        f"the server at {self.url} answered {method} {path} with more than "
+                        f"{MAX_ANSWER_BYTES // 2**20} MB; refused"
+                    )
                 try:
-                    return await (response.text() if text else response.json())
-                except (aiohttp.ContentTypeError, ValueError):
+                    if text:
+                        return body.decode(response.charset or "utf-8", "replace")
+                    if response.content_type != "application/json":
+                        raise ValueError(response.content_type)
+                    return json_module.loads(body)
+                except (ValueError, LookupError, RecursionError):
                     # A proxy's page or another service at this address, not papercite's answer.
                     raise RemoteError(
                         f"the server at {self.url} answered {method} {path} with something that is not "
@@ -241,20 +265,19 @@ class RemoteLibrary:
         hostile one) is a RemoteError naming it, not a TypeError out of every face."""
         try:
             yield
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             raise RemoteError(
                 f"the server at {self.url} answered {what} in a shape papercite cannot read "
                 f"({type(error).__name__}: {error})"
             ) from None
 
     async def _error(self, response: aiohttp.ClientResponse) -> Exception:
-        import aiohttp
-
+        raw = await read_bounded(response, MAX_ERROR_BYTES) or b""
         try:
-            body = await response.json()
-        except (aiohttp.ContentTypeError, ValueError):
+            body = json_module.loads(raw)
+        except (ValueError, RecursionError):
             # A proxy's own page (nginx's 413, a 502): its status line says it; its HTML does not help.
-            text = (await response.read())[:200].decode("utf-8", "replace")
+            text = raw[:200].decode("utf-8", "replace")
             body = {} if response.content_type == "text/html" else {"error": text}
         if not isinstance(body, dict):
             body = {}
@@ -360,15 +383,20 @@ class RemoteLibrary:
 
     async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
         params = {"prefix": prefix, "limit": str(limit)}
-        return set((await self.request("GET", f"{API}/keys", params=params))["keys"])
+        answer = await self.request("GET", f"{API}/keys", params=params)
+        with self._reading("keys"):
+            return {str(key) for key in answer["keys"]}
 
     async def keys_near(self, key: str) -> list[str]:
-        return list((await self.request("GET", f"{API}/keys/near", params={"key": key}))["keys"])
+        answer = await self.request("GET", f"{API}/keys/near", params={"key": key})
+        with self._reading("keys"):
+            return [str(near) for near in answer["keys"]]
 
     async def key_of(self, paper: Paper) -> str | None:
         answer = await self.request("POST", f"{API}/papers/match", json={"papers": [paper_to_json(paper)]})
-        key = answer["keys"][0]
-        return str(key) if key is not None else None
+        with self._reading("a match"):
+            key = answer["keys"][0]
+            return str(key) if key is not None else None
 
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
         return closest_keys(key, await self.keys_near(key), limit)
@@ -379,9 +407,9 @@ class RemoteLibrary:
             return int(answer["papers"])
 
     async def stats(self) -> dict[str, Any]:
-        stats: dict[str, Any] = await self.request("GET", f"{API}/stats")
-        stats["home"] = self.url
-        return stats
+        stats = await self.request("GET", f"{API}/stats")
+        with self._reading("its statistics"):
+            return {**stats, "home": self.url}
 
     async def change_marker(self) -> int:
         answer = await self.request("GET", f"{API}/changes")
@@ -397,7 +425,8 @@ class RemoteLibrary:
         answer = await self.request(
             "POST", f"{API}/papers/remove", json={"keys": list(keys)}, timeout=WRITE_TIMEOUT_SECONDS
         )
-        return list(answer["removed"])
+        with self._reading("a removal"):
+            return [str(key) for key in answer["removed"]]
 
     async def add_papers(self, papers: Sequence[Paper]) -> IngestReport:
         answer = await self.request(
@@ -406,7 +435,8 @@ class RemoteLibrary:
             json={"papers": [paper_to_json(p) for p in papers]},
             timeout=WRITE_TIMEOUT_SECONDS,
         )
-        return report_from_json(answer)
+        with self._reading("an ingest report"):
+            return report_from_json(answer)
 
     async def ingest(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> IngestReport:
         """Upload each file (folders recursively, as a folder's library reads them); the server
@@ -430,7 +460,8 @@ class RemoteLibrary:
                     params={"name": str(file)},
                     timeout=WRITE_TIMEOUT_SECONDS,
                 )
-            part = report_from_json(answer)
+            with self._reading("an ingest report"):
+                part = report_from_json(answer)
             report.absorb(part)
             if progress:
                 progress(str(file), len(part.added) + len(part.updated) + len(part.unchanged))
@@ -439,4 +470,5 @@ class RemoteLibrary:
 
     async def reindex(self) -> int:
         answer = await self.request("POST", f"{API}/reindex", timeout=WRITE_TIMEOUT_SECONDS)
-        return int(answer["papers"])
+        with self._reading("a reindex"):
+            return int(answer["papers"])

@@ -300,7 +300,7 @@ class Client:
                     async with self._open().get(url, params=query or None) as response:
                         status = response.status
                         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                        body = await _read_bounded(response, self.config.max_body_bytes)
+                        body = await read_bounded(response, self.config.max_body_bytes)
                         if body is None:
                             raise BadResponse(
                                 f"{service.name} sent more than {self.config.max_body_bytes / 2**20:g} MB "
@@ -343,7 +343,7 @@ class Client:
         )
 
 
-async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
     """The body, or None as soon as it is known to be over `limit` bytes (declared or sent)."""
     if response.content_length is not None and response.content_length > limit:
         return None

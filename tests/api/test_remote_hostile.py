@@ -3,7 +3,7 @@ each answer becomes a RemoteError in words, never an exception from the HTTP lib
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -76,6 +76,97 @@ async def test_answers_of_the_wrong_shape_are_remote_errors() -> None:
         with pytest.raises(UnknownKey) as unknown:
             await library.get("k")
         assert unknown.value.suggestions == []
+    finally:
+        await library.close()
+        await runner.cleanup()
+
+
+async def _serve(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_a_redirect_is_not_followed_so_the_text_never_reaches_another_host() -> None:
+    """A 307 to another host was followed, with the search's body (the sentence being written)."""
+    elsewhere: list[str] = []
+
+    async def other(request: web.Request) -> web.Response:
+        elsewhere.append(await request.text())
+        return web.json_response({"hits": []})
+
+    other_runner, other_url = await _serve(other)
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"{other_url}{request.path}")
+
+    runner, url = await _serve(redirect)
+    library = RemoteLibrary(url, "pct_secret")
+    try:
+        with pytest.raises(RemoteError, match=f"redirected POST /v1/search to '{other_url}/v1/search'"):
+            await library.search("our unpublished sentence", 5)
+        assert elsewhere == []
+    finally:
+        await library.close()
+        await runner.cleanup()
+        await other_runner.cleanup()
+
+
+async def _endless(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    await response.write(b'{"change": "')
+    for _ in range(2000):  # 128 MB, as fast as loopback takes it
+        await response.write(b"9" * 65536)
+    return response
+
+
+async def test_an_answer_that_does_not_end_is_refused_past_64_mb() -> None:
+    """It was read whole: a 1.3 GB answer took 3.4 GB of memory before failing."""
+    runner, url = await _serve(_endless)
+    library = RemoteLibrary(url, "token")
+    try:
+        with pytest.raises(RemoteError, match="more than 64 MB; refused"):
+            await library.change_marker()
+    finally:
+        await library.close()
+        await runner.cleanup()
+
+
+async def _odd_kinds(request: web.Request) -> web.Response:
+    kind = request.path.rsplit("/", 1)[-1]
+    if kind == "changes":
+        return web.Response(text='{"change": 1e999}', content_type="application/json")
+    if kind == "stats":
+        return web.json_response(["a", "list"])
+    if kind == "remove":
+        return web.json_response({"removed": 5})
+    return web.json_response({"keys": 7})
+
+
+async def test_numbers_past_any_integer_and_lists_for_maps_are_remote_errors() -> None:
+    """An infinite change marker raised OverflowError; stats as a list and keys as a number a
+    TypeError out of the CLI and the language server."""
+    runner, url = await _serve(_odd_kinds)
+    library = RemoteLibrary(url, "token")
+    try:
+        with pytest.raises(RemoteError, match="the change marker in a shape"):
+            await library.change_marker()
+        with pytest.raises(RemoteError, match="its statistics in a shape"):
+            await library.stats()
+        with pytest.raises(RemoteError, match="a removal in a shape"):
+            await library.remove(["k"])
+        with pytest.raises(RemoteError, match="keys in a shape"):
+            await library.keys_with_prefix("k")
+        with pytest.raises(RemoteError, match="keys in a shape"):
+            await library.keys_near("k")
     finally:
         await library.close()
         await runner.cleanup()
