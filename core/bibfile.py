@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from core.decoding import decode
 from core.latex import text_to_latex
+from core.records import PaperciteError
 
 _ENTRY_HEADER = re.compile(r"^[ \t]*@([A-Za-z]+)\s*[{(]\s*([^,\s{}()]+)\s*,", re.MULTILINE)
 _NOT_ENTRIES = {"string", "preamble", "comment"}
@@ -23,6 +25,11 @@ _ATTEMPTS = 3
 
 class BibFileChanged(OSError):
     """The file kept changing under us; nothing was written."""
+
+
+class NotARegularFile(PaperciteError):
+    """A pipe, a device or a folder where a .bib file should be: reading it could wait forever
+    (a pipe without a writer) or never end (/dev/zero)."""
 
 
 def newline_of(text: str) -> str:
@@ -71,6 +78,8 @@ def append_entries(path: Path, entries: Sequence[str]) -> int:
     for _ in range(_ATTEMPTS):
         try:
             before: os.stat_result | None = path.stat()
+            if not stat.S_ISREG(before.st_mode):  # (stat follows a symlink to its target)
+                raise NotARegularFile(f"{path} is not a regular file; papercite adds entries only to files")
             data = path.read_bytes()
         except FileNotFoundError:
             before, data = None, b""

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from core.bibfile import BibFileChanged, append_entries, appended_text, defined_keys, newline_of
+from core.bibfile import (
+    BibFileChanged,
+    NotARegularFile,
+    append_entries,
+    appended_text,
+    defined_keys,
+    newline_of,
+)
 from core.formats import parse_file
 from core.records import Paper
 
@@ -93,3 +102,19 @@ def test_newline_of() -> None:
     assert newline_of("a\r\nb\n") == "\r\n"
     assert newline_of("a\nb\r\n") == "\n"
     assert newline_of("") == "\n"
+
+
+def test_a_pipe_named_like_a_bib_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """Adding to refs.bib that is a pipe waited for a writer forever (the editor's command never
+    answered); it is refused by name, and the pipe stays a pipe."""
+    pipe = tmp_path / "refs.bib"
+    os.mkfifo(pipe)
+    # Should the refusal be missing, a writer comes after a while, so the test fails rather than hangs.
+    timer = threading.Timer(3, lambda: os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)))
+    timer.start()
+    try:
+        with pytest.raises(NotARegularFile, match=r"refs\.bib is not a regular file"):
+            append_entries(pipe, ["@misc{a, title = {A}}\n"])
+    finally:
+        timer.cancel()
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
