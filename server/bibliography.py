@@ -69,6 +69,7 @@ class Declared:
 
     named: tuple[Named, ...] = ()
     inline: tuple[InlineEntry, ...] = ()
+    ignored: int = 0  # files named past MAX_NAMED
 
     @cached_property
     def searchable(self) -> MemoryIndex:
@@ -191,7 +192,7 @@ def _yaml_references(block: str, offset: int) -> list[InlineEntry]:
 def declared_in(text: str, language: str) -> Declared:
     declared = _latex_declared(text) if language == syntax.LATEX else _markdown_declared(text)
     if len(declared.named) > MAX_NAMED:
-        return Declared(declared.named[:MAX_NAMED], declared.inline)
+        return Declared(declared.named[:MAX_NAMED], declared.inline, len(declared.named) - MAX_NAMED)
     return declared
 
 

@@ -24,6 +24,7 @@ from core.library import Library
 from core.remote import TOKEN_VARIABLE, RemoteLibrary, home_from
 from server import syntax
 from server.bibliography import (
+    MAX_NAMED,
     BibliographyCache,
     Declared,
     DocumentBibliography,
@@ -113,6 +114,8 @@ class PaperciteServer(LanguageServer):
         self._projects: dict[str, tuple[float, ProjectSource | None]] = {}  # uri → (when, found)
         self.watcher: asyncio.Task[None] | None = None
         self.shut_down = False
+        # Documents already told that papercite reads only the first MAX_NAMED bibliography files.
+        self._told_too_many: set[str] = set()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band failures (an unreadable message, a failed notification): log, and say it plainly.
@@ -322,6 +325,14 @@ class PaperciteServer(LanguageServer):
         return writable_roots(self.workspace_folders(), snapshot.path)
 
     def bibliography(self, snapshot: Snapshot) -> DocumentBibliography:
+        if snapshot.declared.ignored and snapshot.uri not in self._told_too_many:
+            self._told_too_many.add(snapshot.uri)
+            name = snapshot.path.name if snapshot.path else snapshot.uri
+            self._tell(
+                f"papercite: {name} names {MAX_NAMED + snapshot.declared.ignored} bibliography files; "
+                f"papercite reads the first {MAX_NAMED}",
+                True,
+            )
         resources = self.resources(snapshot)
         files = [self.bibliographies.file(r.path) for r in resources if r.exists]
         return DocumentBibliography(snapshot.declared, resources, files)

@@ -168,3 +168,21 @@ async def test_a_document_citing_an_unknown_key_200000_times_shows_the_first_100
     open_document(client, uri, "\\cite{nosuchkey} " * 200_000, "latex")
     found = await diagnostics_when(client, uri, lambda found: len(found) > 0, seconds=60)
     assert len(found) == 1000 and found[-1].range.start.character == 17 * 999 + len("\\cite{")
+
+
+async def test_a_document_naming_too_many_bibliography_files_is_told_once(client: LanguageClient) -> None:
+    """Past the first 100 files named, the rest were passed over without a word."""
+    uri = "file:///hostile/many-bibs.tex"
+    names = ",".join(f"refs{n}" for n in range(150))
+    client.messages.clear()
+    open_document(client, uri, f"\\bibliography{{{names}}}\nsparse KV cache \\cite{{", "latex")
+    for _ in range(3):
+        await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=22),
+            )
+        )
+    await diagnostics_when(client, uri, lambda found: len(found) > 0)
+    told = [m.message for m in client.messages if "bibliography files" in m.message]
+    assert told == ["papercite: many-bibs.tex names 150 bibliography files; papercite reads the first 100"]
