@@ -77,9 +77,10 @@ def append_entries(path: Path, entries: Sequence[str]) -> int:
         return 0
     for _ in range(_ATTEMPTS):
         try:
-            before: os.stat_result | None = path.stat()
-            if not stat.S_ISREG(before.st_mode):  # (stat follows a symlink to its target)
+            found = path.stat()
+            if not stat.S_ISREG(found.st_mode):  # (stat follows a symlink to its target)
                 raise NotARegularFile(f"{path} is not a regular file; papercite adds entries only to files")
+            before: os.stat_result | None = found
             data = path.read_bytes()
         except FileNotFoundError:
             before, data = None, b""

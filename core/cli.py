@@ -423,8 +423,8 @@ async def _run_library_command(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = out or sys.stdout
-    home = home_from(args.home)
     try:
+        home = home_from(args.home)
         if args.command in ("serve", "token"):
             if not isinstance(home, Path):
                 print(

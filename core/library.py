@@ -23,6 +23,7 @@ from core.records import (
     EmptyQuery,
     IngestReport,
     Paper,
+    PaperciteError,
     ParseFailure,
     ParseWarning,
     UnknownKey,
@@ -130,7 +131,12 @@ class Library:
     async def open(cls, home: Path | None = None, *, seed: bool = True) -> Library:
         """Open (creating if needed) a home; a fresh one is filled from the embedded seed corpus."""
         home = home or default_home()
-        home.mkdir(parents=True, exist_ok=True)
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # (mkdir's own words for it: a traceback)
+            raise PaperciteError(f"the home {home} is a file; the home must be a folder") from None
+        except OSError as error:
+            raise PaperciteError(f"cannot make the home folder {home}: {error.strerror or error}") from None
         store = await Store.open(home / STORE_FILE)
         library = cls(home, store, PaperIndex(home / INDEX_DIR))
         try:

@@ -81,10 +81,31 @@ def home_from(value: str | Path | None) -> str | Path:
     would fold its `//`."""
     given = value if value not in (None, "") else os.environ.get("PAPERCITE_HOME")
     if is_url(given):
-        return str(given).rstrip("/")
+        return server_url(str(given))
     if given:
         return Path(given).expanduser()
     return default_home()
+
+
+def server_url(url: str) -> str:
+    """A server's address, checked before anything is sent: a host, a port that can be, and no
+    user name or password (the token is what papercite sends; a URL's password would be shown in
+    every message naming the server)."""
+    url = url.strip()
+    shown = re.sub(r"//[^/]*@", "//", url)  # never the password, in any message
+    if shown != url:
+        raise PaperciteError(
+            f"the server address {shown!r} holds a user name or password; leave them out and give "
+            f"the server's token in {TOKEN_VARIABLE} (or the editor's token setting)"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError as error:
+        raise PaperciteError(f"the server address {url!r} cannot be read: {error}") from None
+    if not parts.hostname or parts.query or parts.fragment:
+        raise PaperciteError(f"the server address {url!r} must be http(s)://HOST[:PORT][/PATH], nothing more")
+    return url.rstrip("/")
 
 
 async def open_library(

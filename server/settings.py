@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.records import PaperciteError
 from core.remote import home_from
 from server import syntax
 
@@ -34,7 +35,10 @@ def _parse(name: str, value: Any) -> Any:
     if name == "home":
         if not isinstance(value, str) or not value.strip():
             raise ValueError("must be a folder path or a papercite server's URL")
-        return home_from(value.strip())
+        try:
+            return home_from(value.strip())
+        except PaperciteError as error:
+            raise ValueError(str(error)) from None
     if name == "token":
         if not isinstance(value, str) or not value.strip():
             raise ValueError("must be a token made with `papercite token create`")

@@ -116,3 +116,19 @@ def test_files_in_a_folder_that_are_not_bibliographies_are_skipped(home: Path, t
     assert "added 1, updated 0, unchanged 0, failed 0, skipped 1 other files" in result.stdout
     report = json.loads(run_cli(home, "ingest", "--json", str(folder)).stdout)
     assert [Path(p).name for p in report["skipped"]] == ["README.md"]
+
+
+def test_a_home_that_is_a_file_or_an_unreadable_address_fails_plainly(tmp_path: Path) -> None:
+    """A file as --home was mkdir's FileExistsError traceback; a home URL with a password, a port
+    past 65535 or no host a ValueError traceback from the HTTP library."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a home")
+    for home, said in [
+        (str(a_file), "is a file; the home must be a folder"),
+        ("https://ada:s3cret@papers.example.org", "holds a user name or password"),
+        ("http://127.0.0.1:99999", "Port out of range"),
+        ("http://", "must be http(s)://HOST"),
+    ]:
+        result = run_cli(tmp_path, "--home", home, "stats")
+        assert result.returncode == 1 and said in result.stderr and "Traceback" not in result.stderr
+        assert "s3cret" not in result.stderr

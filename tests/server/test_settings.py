@@ -41,3 +41,12 @@ def test_a_server_url_is_a_home_and_its_token_is_never_echoed() -> None:
     assert problems == [
         "papercite: setting 'token' must be a token made with `papercite token create`; using None"
     ]
+
+
+def test_a_server_address_with_a_password_or_no_host_is_refused_without_echoing_it() -> None:
+    """'http://ada:s3cret@host' became a home: every request failed with aiohttp's ValueError,
+    and messages naming the server showed the password."""
+    for given in ("https://ada:s3cret@papers.example.org", "http://", "http://127.0.0.1:99999"):
+        settings, [problem] = parse_settings({"home": given})
+        assert settings.home is None and "s3cret" not in problem, problem
+        assert "server address" in problem
