@@ -121,6 +121,25 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--bibtex", action="store_true", help="print a BibTeX entry")
     fmt.add_argument("--json", action="store_true", help="print the record as JSON")
 
+    export = commands.add_parser(
+        "export", help="BibTeX or CSL-JSON of papers by key, or of every paper documents cite"
+    )
+    export.add_argument("keys", nargs="*", metavar="KEY")
+    export.add_argument(
+        "--cited",
+        nargs="+",
+        default=[],
+        metavar="DOCUMENT",
+        help="the papers these LaTeX or Markdown documents cite (with the files a LaTeX one inputs)",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="add the entries FILE lacks (created if missing) instead of printing; .json means CSL-JSON",
+    )
+    export.add_argument("--format", choices=["bibtex", "csl-json"], help="default: BibTeX, or FILE's")
+
     remove = commands.add_parser("remove", help="remove papers by key")
     remove.add_argument("keys", nargs="+", metavar="KEY")
 
@@ -315,6 +334,25 @@ async def _show(library: PaperLibrary, args: argparse.Namespace, out: TextIO) ->
     return EXIT_OK
 
 
+async def _export(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
+    from core.export_command import export, format_of
+
+    if not args.keys and not args.cited:
+        raise PaperciteError("name keys to export, or documents with --cited")
+    output = Path(args.output) if args.output else None
+    result = await export(
+        library, args.keys, [Path(d) for d in args.cited], format_of(output, args.format), output
+    )
+    for problem in [*result.problems, *result.unknown]:
+        print(f"papercite: {problem}", file=sys.stderr)
+    if output is None:
+        out.write(result.text)
+    else:
+        already = f" ({len(result.present)} already there)" if result.present else ""
+        print(f"{output}: added {len(result.written)} entries{already}", file=out)
+    return EXIT_ERROR if result.problems or result.unknown else EXIT_OK
+
+
 async def _remove(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
     removed = await library.remove(args.keys)
     print(f"removed {len(removed)}: {', '.join(removed)}", file=out)
@@ -406,6 +444,7 @@ _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO]
     "harvest": _harvest,
     "search": _search,
     "show": _show,
+    "export": _export,
     "remove": _remove,
     "stats": _stats,
     "reindex": _reindex,

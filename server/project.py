@@ -118,6 +118,12 @@ def _root_bringing_in(path: Path, limit: Path, read: Reader) -> Path | None:
     return None
 
 
+def brought_in(root: Path, text: str, read: Reader) -> list[Path]:
+    """Every file the LaTeX document `root` brings in (chapters, parts, a preamble), in order."""
+    read = functools.cache(read)
+    return [file for level in _inclusion_levels({root: text}, read) for _, file, _ in level]
+
+
 def _inclusion_levels(roots: dict[Path, str], read: Reader) -> Iterator[list[tuple[Path, Path, Path]]]:
     """(root, file, the folder its own inclusions are read from) for what each root brings in, a
     level at a time (a part that inputs chapters); a level's files are read only when the next
