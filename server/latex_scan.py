@@ -109,13 +109,21 @@ def latex_citations(text: str) -> list[CitedKey]:
             position = _skip_inline_verbatim(text, position, name)
         elif name == "begin":
             environment = _ENVIRONMENT.match(text, position)
-            if environment and "begin{" + environment.group(1) in learned:
-                end = environment.end()
-                position = _citation(text, end, "", found, learned["begin{" + environment.group(1)])
+            groups = learned.get("begin{" + environment.group(1)) if environment else None
+            if groups is _VERBATIM_ARGUMENT:  # an environment \excludecomment made a comment
+                end = text.find("\\end{" + environment.group(1) + "}", position) if environment else -1
+                position = length if end < 0 else end
+            elif groups is not None and environment:
+                position = _citation(text, environment.end(), "", found, groups)
             else:
                 position = _skip_verbatim_environment(text, position)
         elif name in _LATEX_DEFINITIONS or name in _TEX_DEFINITIONS:
             position = _skip_definition(text, position, name, learned, braces)
+        elif name == "excludecomment":  # the comment package: \begin{name}…\end{name} is skipped
+            excluded = _ENVIRONMENT.match(text, position)
+            if excluded:
+                learned["begin{" + excluded.group(1)] = _VERBATIM_ARGUMENT
+                position = excluded.end()
         elif name == "iffalse":
             if conditionals is None:
                 conditionals = _PRIMITIVE_IFS | set(re.findall(r"\\newif\s*\\(if[A-Za-z@]+)", text))
@@ -478,7 +486,7 @@ _COMMAND_DEFINITIONS = frozenset(
     {"newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "newrobustcmd", "renewrobustcmd",
      "providerobustcmd", "newenvironment", "renewenvironment", "newtcolorbox", "renewtcolorbox"}
 )  # fmt: skip
-_CITED_PARAMETER = re.compile(r"\\([A-Za-z]*[cC]ite[A-Za-z]*)\*?\s*(?:\[[^\]]*\]\s*)*\{\s*#(\d)\s*\}")
+_CITED_PARAMETER = re.compile(r"\\([A-Za-z@]+)\*?\s*(?:\[[^\]]*\]\s*)*\{\s*#(\d)\s*\}")
 
 
 # A macro that detokenizes its argument (`\\newcommand*{\\code}[1]{\\detokenize{#1}}`) shows it as written.
@@ -526,7 +534,13 @@ def _learn(
     if not optional_first and mandatory is None and _DETOKENIZED.search(body):
         learned[name] = _VERBATIM_ARGUMENT
         return
-    numbers = {int(m.group(2)) for m in _CITED_PARAMETER.finditer(body) if syntax.is_cite_command(m.group(1))}
+    # A parameter in the keys of a cite command, or of a macro defined earlier to cite its first group
+    # (`\newcommand\mycite[1]{\my@cite{#1}}` after `\def\my@cite#1{\cite{#1}}`).
+    numbers = {
+        int(m.group(2))
+        for m in _CITED_PARAMETER.finditer(body)
+        if 0 in learned.get(m.group(1), ()) or syntax.is_cite_command(m.group(1))
+    }
     if mandatory is not None:
         groups = frozenset(mandatory.index(n) for n in numbers if n in mandatory)
     else:

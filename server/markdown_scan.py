@@ -34,6 +34,8 @@ _FENCE_INFO = re.compile(
     r"[ \t]*(?:\S+|\{[ \t]*(?:(?:[#.=][^\s{}]+|[\w.:-]+=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}]+))[ \t]*)*\})?[ \t]*$"
 )
 _BEGIN = re.compile(r"\s*\\begin\{([A-Za-z*]+)\}")
+# HTML whose content pandoc passes through unread, blank lines and all (and a processing instruction).
+_RAW_HTML = re.compile(r"\s*<(?:(script|pre|style|textarea)(?=[\s>]|$)|(\?))", re.I)
 # YAML front matter: its double-quoted strings have escapes of their own.
 _FRONT_MATTER = re.compile(r"---[ \t]*\r?\n.*?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)", re.S)
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
@@ -56,7 +58,8 @@ _INLINE = re.compile(
     # Raw TeX, which pandoc passes through unread: an environment, or a command with its arguments.
     r"|(?P<environment>\\begin\{(?P<env>[A-Za-z*]+)\}.*?\\end\{(?P=env)\})"
     r"|(?P<tex>\\[A-Za-z]+\*?(?:\s*\[[^\[\]\n]*\])*(?:\s*\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})*)"
-    r"|(?P<comment><!--.*?-->)"
+    r"|(?P<comment><!--.*?-->|<\?.*?\?>)"
+    r"|(?P<raw><(?P<rawtag>(?i:script|pre|style|textarea))(?=[\s>])[^>]*>.*?</(?P=rawtag)\s*>)"
     r"|(?P<autolink><[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>|<[^\s<>@]+@[^\s<>]+>)"
     r"|(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)"
     r"|(?P<math>\$\$.+?\$\$|\$(?=\S)(?:[^$\\\n]|\\.|\n(?!\n))*?(?<=\S)\$(?!\d))"
@@ -69,11 +72,11 @@ _INLINE_START = re.compile(r"[\\`<$\]]")
 _BRACKETED = re.compile(r"\[[^\[\]]*@[^\[\]]*\]")
 _MYST_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}$")
 _MYST_KEY = re.compile(r"(?:\{[^{}]*\})?([^\s,;{}]+)(?:\{[^{}]*\})?")
-# pandoc: a key starts with a letter, digit or _; punctuation inside it must be followed by a word
-# character (or be a / or : before a /, as in URLs); @{…} holds anything but spaces, its braces
-# balanced (`@{{author["server"]}}` cites `{author["server"]}`).
+# pandoc: a key starts with a letter, digit, _ or * (`@*`, as in nocite); punctuation inside it must
+# be followed by a word character (or be a / or : before a /, as in URLs); @{…} holds anything but
+# spaces, its braces balanced (`@{{author["server"]}}` cites `{author["server"]}`).
 _PANDOC = re.compile(
-    r"@(?<![^\W_]@)(?<![.\\]@)(?:\{((?:[^{}\s]|\{[^{}\s]*\})+)\}|(\w(?:\w|[:.#$%&\-+?<>~/](?=\w)|[:/](?=/))*))"
+    r"@(?<![^\W_]@)(?<![.\\]@)(?:\{((?:[^{}\s]|\{[^{}\s]*\})+)\}|([\w*](?:\w|[:.#$%&\-+?<>~/](?=\w)|[:/](?=/))*))"
 )
 
 
@@ -155,6 +158,7 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     lists: list[int] = []  # the content columns of the open list items
     fences: list[tuple[str, int, bool, int]] = []  # (character, length, body is prose, column) of open fences
     in_comment = False
+    raw_html = ""  # what ends the raw HTML a block opened (`</pre`, `?>`), lower-cased
     unclosed_fences: dict[tuple[str, int], int] = {}  # (fence, column) → a position with no closer after it
     environment = ""  # the raw TeX environment a block opened (pandoc passes it through, blank lines and all)
     depth = 0
@@ -164,7 +168,13 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     offset = 0
     for line in text.splitlines(keepends=True):
         start, offset = offset, offset + len(line)
-        if line[:1].isalpha() and not in_comment and not environment and not (fences and not fences[-1][2]):
+        if (
+            line[:1].isalpha()
+            and not in_comment
+            and not environment
+            and not raw_html
+            and not (fences and not fences[-1][2])
+        ):
             # Most lines: prose starting at the margin (ends any list after a blank line).
             if previous_blank:
                 lists.clear()
@@ -179,6 +189,10 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         if in_comment:
             visible = False
             in_comment = "-->" not in content
+        elif raw_html:
+            visible = False
+            if raw_html in content.lower():
+                raw_html = ""
         elif environment:
             visible = False
             depth += content.count("\\begin{" + environment + "}") - content.count(
@@ -254,6 +268,11 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                     elif content.lstrip().startswith("<!--") and indent < base + 4:
                         visible = False
                         in_comment = "-->" not in content
+                    elif indent < base + 4 and (raw := _RAW_HTML.match(content)):
+                        visible = False
+                        raw_html = "?>" if raw.group(2) else "</" + raw.group(1).lower()
+                        if raw_html in content.lower()[raw.end() :]:
+                            raw_html = ""
                     elif chunk_start < 0 and _REFERENCE_DEFINITION.match(content):
                         visible = False
         previous_blank = False

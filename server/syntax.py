@@ -76,6 +76,8 @@ def key_groups(name: str) -> tuple[int, int | None]:
         return (1, None) if name.endswith("s") else (1, 1)
     if _MULTICITE.match(name):
         return 0, None
+    if name.startswith(("foreign", "hybrid")):  # \foreigntextcquote{language}[pre][post]{key}…
+        return 1, 1
     return 0, 0
 
 

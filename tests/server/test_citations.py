@@ -202,3 +202,30 @@ def test_markdown_braced_key_holds_balanced_braces() -> None:
     # pandoc reads `@{…}` with balanced braces inside (a Jinja template in manubot's front matter).
     text = 'By [\\@{{author.name}}@{{author["server"]}}] and @{a{b}c}.'
     assert [c.key for c in markdown_citations(text)] == ['{author["server"]}', "a{b}c"]
+
+
+def test_latex_comment_environments_chained_macros_and_foreign_quotes() -> None:
+    # \excludecomment makes an environment a comment; a macro citing through one defined before it
+    # (with @ in its name) cites; \foreigntextcquote's first group is a language, not a key.
+    text = (
+        "\\excludecomment{hideme}\n\\makeatletter\n\\def\\my@cite#1{\\cite{#1}}\n"
+        "\\newcommand\\mycite[1]{\\my@cite{#1}}\n\\makeatother\n"
+        "\\begin{hideme}\n\\cite{hidden}\n\\end{hideme}\n"
+        "\\mycite{chained} \\foreigntextcquote{german}[p.~3]{quoted}{Text}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["chained", "quoted"]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("<pre>\n@p1\n\n@p2 after a blank line\n</pre>\n\nAfter @ok.", ["ok"]),
+        ("Para\n<script>\nvar a = '@s';\n</script>\n", []),
+        ("Inline <style>.a{content:'@st'}</style> and <textarea>@ta</textarea> @ok.", ["ok"]),
+        ('<?php echo "@php"; ?>\n\n<div>\n@indiv\n</div>', ["indiv"]),
+        ("All: @* and [@*, p. 3].\n", ["*", "*"]),
+    ],
+)
+def test_markdown_raw_html_and_nocite_star(text: str, keys: list[str]) -> None:
+    # pandoc passes <pre>, <script>, <style>, <textarea> and processing instructions through unread.
+    assert [c.key for c in markdown_citations(text)] == keys

@@ -32,9 +32,12 @@ MARKDOWN_SUFFIXES = {".md", ".qmd", ".rmd", ".markdown"}
 QUARTO_CROSSREF = re.compile(r"^(?:fig|tbl|sec|eq|lst|thm|lem|cor|prp|cnj|def|exm|exr|rem|alg)-")
 MYST_KEY = re.compile(r"(?:\{[^{}]*\})?([^\s,;{}]+)(?:\{[^{}]*\})?")
 # MyST directives whose body is Markdown (the others hold code, math or options).
+# (sphinx-design's cards and tabs, sphinx-proof's and sphinx-exercise's directives, glossaries too.)
 MYST_PROSE = {"note", "warning", "tip", "important", "caution", "attention", "danger", "error", "hint",
               "seealso", "admonition", "topic", "sidebar", "epigraph", "figure", "table", "list-table",
-              "dropdown", "margin", "card", "tab-item", "tab-set"}  # fmt: skip
+              "dropdown", "margin", "card", "tab-item", "tab-set", "grid-item-card", "pull-quote",
+              "highlights", "glossary", "prf:theorem", "prf:proof", "prf:lemma", "prf:definition",
+              "exercise", "solution", "versionadded", "versionchanged", "deprecated", "container", "div"}  # fmt: skip
 
 
 def latex_keys(document: Path) -> list[str]:
