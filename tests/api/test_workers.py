@@ -22,6 +22,7 @@ import pytest
 
 from api.app import WORKER_HEADER
 from api.launch import TeamServer, make_token
+from api.workers import RATE_FILE
 
 SEARCH = {"query": "speculative decoding with a sparse KV cache", "k": 3}
 
@@ -284,3 +285,19 @@ def test_a_second_server_on_the_same_port_is_refused_by_name(workers: Workers, t
     )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{workers.server.port}: Address already in use" in done.stderr
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_its_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    make_token(home, "reader")
+    (home / RATE_FILE).mkdir()  # where the workers' shared rate limits must be a file
+    done = subprocess.run(
+        [sys.executable, "-m", "core.cli", "--home", str(home), "serve", "--port", "0", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert (
+        "IsADirectoryError" in done.stderr and "ended before serving (exit code 1); stopping" in done.stderr
+    )
