@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pytest
 from tests.conftest import REPO
 from tests.e2e.conftest import PHOTONIC
 from tests.fakes.sources import FakeSources
+from tests.team_server import TeamServer, make_token
 
 DRIVER = Path(__file__).parent / "vscode"
 EXTENSION = REPO / "editors" / "vscode"
@@ -75,13 +78,25 @@ def free_port() -> int:
 class VSCode:
     """One code-server on loopback with its own user data, extensions and papercite home."""
 
-    def __init__(self, root: Path, tools: dict[str, str], vsix: Path, settings: dict[str, object]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        tools: dict[str, str],
+        vsix: Path,
+        settings: dict[str, object],
+        machine: dict[str, object],
+    ) -> None:
         self.root, self.tools = root, tools
         self.workspace = root / "workspace"
         self.workspace.mkdir()
         self.user_data = root / "user-data"
         (self.user_data / "User").mkdir(parents=True)
         (self.user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=1))
+        # papercite.path and papercite.home belong to the machine that runs the server: in code-server
+        # (a remote window) they are Remote settings, which live here.
+        self.machine_settings = self.user_data / "Machine" / "settings.json"
+        self.machine_settings.parent.mkdir()
+        self.machine_settings.write_text(json.dumps(machine, indent=1))
         self.env = {
             **os.environ,
             "XDG_CONFIG_HOME": str(root / "config"),
@@ -106,7 +121,7 @@ class VSCode:
         assert "successfully installed" in installed.stdout, installed.stdout + installed.stderr
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self) -> str:
+    def start(self) -> int:
         port = free_port()
         self.log = (self.root / "code-server.log").open("w")
         self.process = subprocess.Popen(
@@ -131,7 +146,7 @@ class VSCode:
                 break
             assert self.process.poll() is None, (self.root / "code-server.log").read_text()
             subprocess.run(["sleep", "0.1"], check=True)
-        return f"http://127.0.0.1:{port}/?folder={self.workspace}"
+        return port
 
     def stop(self) -> None:
         if self.process is not None:
@@ -160,7 +175,7 @@ class VSCode:
             env=env,
             capture_output=True,
             text=True,
-            timeout=240,
+            timeout=300,
         )
         report = json.loads(out.read_text()) if out.exists() else {"error": run.stdout + run.stderr}
         if report.get("error"):
@@ -186,7 +201,6 @@ def keep(shots: Path, name: str) -> None:
 @pytest.fixture
 def vscode(tmp_path: Path, tools: dict[str, str], vsix: Path) -> Iterator[VSCode]:
     settings = {
-        "papercite.path": papercite_executable(),
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
         "security.workspace.trust.enabled": False,
@@ -196,7 +210,7 @@ def vscode(tmp_path: Path, tools: dict[str, str], vsix: Path) -> Iterator[VSCode
         "git.enabled": False,
         "editor.hover.delay": 100,
     }
-    editor = VSCode(tmp_path, tools, vsix, settings)
+    editor = VSCode(tmp_path, tools, vsix, settings, {"papercite.path": papercite_executable()})
     # The web services a DOI is looked up in, as the language server started by VS Code sees them.
     sources = FakeSources.with_samples().start()
     editor.env.update(sources.env())
@@ -205,6 +219,21 @@ def vscode(tmp_path: Path, tools: dict[str, str], vsix: Path) -> Iterator[VSCode
     finally:
         editor.stop()
         sources.stop()
+
+
+@pytest.fixture
+def team() -> Iterator[tuple[TeamServer, str]]:
+    """A team's `papercite serve` on loopback, and a token it accepts."""
+    home = Path(tempfile.mkdtemp(prefix="papercite-vscode-team-")) / "home"
+    token = make_token(home, "vscode")
+    server = TeamServer(home).start()
+    try:
+        yield server, token
+    finally:
+        if server.process is not None:
+            server.process.send_signal(signal.SIGCONT)  # a failed run may leave it stopped
+        server.stop()
+        shutil.rmtree(home.parent, ignore_errors=True)
 
 
 def rows(result: dict[str, object]) -> list[str]:
@@ -218,7 +247,7 @@ NEW_PAPER = (
 
 
 def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
-    vscode: VSCode, request: pytest.FixtureRequest
+    vscode: VSCode, team: tuple[TeamServer, str], request: pytest.FixtureRequest
 ) -> None:
     ws = vscode.workspace
     bib = ws / "refs.bib"
@@ -246,18 +275,42 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
         "We draft tokens from a sparse KV cache in hierarchical speculative decoding.\n\n"
         "Looped transformers align loop iterations with reasoning steps\n"
     )
-    url = vscode.start()
+    # Quarto without the Quarto extension: VS Code calls the file Plain Text.
+    (ws / "report.qmd").write_text(
+        '---\ntitle: "Report"\nbibliography: refs.bib\n---\n\n'
+        "Speculative decoding with a sparse KV cache speeds up long-context generation\n"
+    )
+    # A folder of Markdown notes only: VS Code starts the extension once a note is open.
+    drafts = vscode.root / "drafts"
+    drafts.mkdir()
+    (drafts / "draft.md").write_text(
+        "# Draft\n\nWe draft tokens from a sparse KV cache in hierarchical speculative decoding\n"
+    )
+    server, token = team
+    port = vscode.start()
     results = vscode.drive(
-        url,
+        f"http://127.0.0.1:{port}/?folder={drafts}",
         [
-            # Once the extension is active (its status bar item shows), the first keystrokes right
-            # after opening a file, while the server may still be starting, get papercite's items.
-            {"op": "visible", "selector": '[id$="papercite.status"]', "timeout": 60000},
+            # The first keystrokes right after opening a file, while VS Code is still loading the
+            # extension (or it the server), get papercite's items.
+            {"op": "open", "name": "draft.md"},
+            {"op": "goto", "line": 3, "end": True},
+            {"op": "type", "text": " [@"},
+            {"op": "suggest", "until": "triforce", "timeout": 40000},
+            {"op": "press", "keys": ["Escape"]},
+            # The workspace, in a new window: again the first keystrokes after opening a file.
+            {"op": "navigate", "url": f"http://127.0.0.1:{port}/?folder={ws}"},
             {"op": "open", "name": "paper.tex"},
             {"op": "goto", "line": 3, "end": True},
             {"op": "type", "text": "~\\cite{"},
-            {"op": "suggest", "until": "triforce"},
+            {"op": "suggest", "until": "triforce", "timeout": 40000},
             {"op": "press", "keys": ["Escape"]},
+            # papercite: Search papers… inside the citation being written, with Enter pressed as
+            # soon as the words are typed (before the search has caught up with them).
+            {"op": "type", "text": "relay,"},
+            {"op": "press", "keys": ["Escape"]},
+            {"op": "command", "title": "papercite: Search papers"},
+            {"op": "quickpick", "value": "hierarchical speculative decoding sparse KV cache", "accept": True},
             {"op": "status", "until": "179 papers"},
             {"op": "goto", "line": 4, "column": 24},
             {"op": "hover", "until": "RELAY"},
@@ -308,6 +361,12 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             {"op": "save"},
             {"op": "read", "path": str(md)},
             {"op": "read", "path": str(bib)},
+            # Quarto, with no Quarto extension installed.
+            {"op": "open", "name": "report.qmd"},
+            {"op": "goto", "line": 6, "end": True},
+            {"op": "type", "text": " [@"},
+            {"op": "suggest", "until": "triforce"},
+            {"op": "press", "keys": ["Escape"]},
             # papercite: Add paper by DOI or arXiv link… (pasted BibTeX), then the index's status.
             {"op": "command", "title": "papercite: Add paper by DOI or arXiv link"},
             {"op": "quickpick", "value": NEW_PAPER, "accept": True},
@@ -319,14 +378,42 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             {"op": "status", "until": "181 papers"},
             {"op": "command", "title": "papercite: Show index status"},
             {"op": "notifications", "until": "(connected)"},
+            # A team server as the home: the token it asks for goes into VS Code's secret storage
+            # from the message's own button; the status bar follows the server away and back.
+            {
+                "op": "write",
+                "path": str(vscode.machine_settings),
+                "text": json.dumps({"papercite.path": papercite_executable(), "papercite.home": server.url}),
+            },
+            {
+                "op": "notification_button",
+                "until": "did not accept the token",
+                "button": "Set team server token",
+                "timeout": 30000,
+            },
+            {"op": "quickpick", "value": token, "accept": True},
+            {
+                "op": "status",
+                "until": f"179 papers in team server {server.url} (connected)",
+                "timeout": 30000,
+            },
+            {"op": "signal", "pid": server.process.pid if server.process else 0, "signal": "SIGSTOP"},
+            {"op": "status", "until": f"team server {server.url} is not reachable", "timeout": 30000},
+            {"op": "signal", "pid": server.process.pid if server.process else 0, "signal": "SIGCONT"},
+            {
+                "op": "status",
+                "until": f"179 papers in team server {server.url} (connected)",
+                "timeout": 30000,
+            },
         ],
         request.node.name,
     )
     by_op: dict[str, list[dict[str, object]]] = {}
     for result in results:
         by_op.setdefault(str(result["op"]), []).append(result)
-    tex_completion, md_completion = (rows(r) for r in by_op["suggest"])
+    draft_completion, tex_completion, md_completion, qmd_completion = (rows(r) for r in by_op["suggest"])
     # The right paper first, its title visible on its row (the seed corpus has no years) …
+    assert draft_completion[0].startswith("triforce"), draft_completion
     assert tex_completion[0].startswith("triforce"), tex_completion
     assert "TriForce: Lossless Acceleration" in tex_completion[0], tex_completion
     assert "TriForce" not in tex_completion[1], tex_completion
@@ -334,6 +421,7 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     assert md_completion[0].startswith("mine2031photonic2031 · in refs.bib · Annealing Schedules"), (
         md_completion
     )
+    assert qmd_completion[0].startswith("triforce"), qmd_completion
     hover = str(by_op["hover"][0]["text"])
     assert "RELAY" in hover and "Looped Transformers" in hover, hover
     problems = rows(by_op["problems"][0])
@@ -343,9 +431,17 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     actions = rows(by_op["lightbulb"][0])
     assert len([a for a in actions if a.startswith("Cite papers for this sentence: ")]) == 3, actions
     bib_after, tex_after, bib_undone, md_after, bib_last = (str(r["text"]) for r in by_op["read"])
-    assert bib_after.startswith("% my references\n\n" + PHOTONIC) and bib_after.count("{relay,") == 1
+    mine = "% my references\n\n" + PHOTONIC
+    # The search's pick went into the key list being typed, and its entry into the .bib; the light
+    # bulb's citation added relay's.
+    assert r"hierarchical speculative decoding~\cite{relay,triforce}" in tex_after, tex_after
     assert r"reasoning step~\cite{relay}." in tex_after
-    assert bib_undone == "% my references\n\n" + PHOTONIC
+    assert bib_after.startswith(mine) and bib_after.count("{relay,") == 1, bib_after
+    assert bib_after.count("{triforce,") == 1, bib_after
+    # Undo in the open .bib took the light bulb's entry out (the search's was written to the file
+    # while it was closed).
+    assert bib_undone.startswith(mine) and "{relay," not in bib_undone, bib_undone
+    assert bib_undone.count("{triforce,") == 1, bib_undone
     where = by_op["where"][0]
     assert where["tab"] == "refs.bib" and str(where["cursor"]).startswith("Ln 3,"), where
     # The key binding's sentence and the search's pick, in Pandoc's syntax; both entries in the .bib.
@@ -355,13 +451,13 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     )
     assert bib_last.count("{triforce,") == 1 and bib_last.count("{relay,") == 1, bib_last
     statuses = [[f"{row['aria']} {row['text']}" for row in r["rows"]] for r in by_op["status"]]  # type: ignore[attr-defined]
+    expected = ["179 papers", "180 papers", "181 papers", "(connected)", "is not reachable", "(connected)"]
     assert [
-        any(f"{n} papers" in row for row in status)
-        for n, status in zip((179, 180, 181), statuses, strict=True)
-    ] == [
-        True,
-        True,
-        True,
-    ], statuses
+        any(wanted in row for row in status) for wanted, status in zip(expected, statuses, strict=True)
+    ] == [True] * len(expected), statuses
     shown = rows(by_op["notifications"][-1])
     assert any("papercite: 181 papers in " in row for row in shown), shown
+    # The token is in VS Code's secret storage only: in no settings file, log or output channel.
+    for file in vscode.user_data.rglob("*"):
+        if file.is_file():
+            assert token.encode() not in file.read_bytes(), file

@@ -16,6 +16,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from tests.conftest import REPO
 
 EXTENSION = REPO / "editors" / "vscode"
@@ -64,6 +66,7 @@ def test_the_vsix_holds_the_bundled_extension_ready_to_publish() -> None:
         names = set(vsix.namelist())
         manifest = json.loads(vsix.read("extension/package.json"))
         bundle = vsix.read("extension/out/extension.js").decode()
+        readme = vsix.read("extension/readme.md").decode()
     assert manifest["main"] == "./out/extension.js"
     # One bundled file holds the extension and its language client; no node_modules travel.
     assert "vscode-languageclient" in bundle or "LanguageClient" in bundle
@@ -75,4 +78,15 @@ def test_the_vsix_holds_the_bundled_extension_ready_to_publish() -> None:
         "extension/readme.md",
     } <= names
     assert manifest["icon"] == "images/icon.png" and manifest["license"] == "MIT"
+    # The README's picture of completion is an image (an unbalanced [ in its alt text once made it
+    # a line of text and a link), and the .vsix holds it.
+    images = [
+        child.attrs["src"]
+        for token in MarkdownIt().parse(readme)
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "image"
+    ]
+    assert images == ["images/completion.png"], images
+    assert {f"extension/{image}" for image in images} <= names
     assert {"citation", "bibtex", "latex", "markdown"} <= set(manifest["keywords"])

@@ -26,6 +26,7 @@ def cite_at(marked: str, language: str, key: str = "triforce", myst: bool = Fals
         ("decoding|.", MARKDOWN, False, "decoding [@triforce]."),
         ("(|)", MARKDOWN, False, "([@triforce])"),
         ("decoding |.", MARKDOWN, True, "decoding {cite}`triforce`."),
+        ("decoding|.", MARKDOWN, True, "decoding {cite}`triforce`."),
         # Into the enclosing citation: an empty key list, or after the key typed there.
         (r"see \citep[p.~3]{|}.", LATEX, False, r"see \citep[p.~3]{triforce}."),
         (r"see \cite{relay|}.", LATEX, False, r"see \cite{relay,triforce}."),

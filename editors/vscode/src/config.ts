@@ -41,8 +41,31 @@ export const STARTUP_WAIT_MS = 10000;
 // The settings the server itself reads (server/settings.py); the others are the extension's.
 const SERVER_SETTINGS = ["maxItems", "contextWindow", "languages", "diagnostics"] as const;
 
-export function documentSelector(): { scheme: string; language: string }[] {
-  return LANGUAGES.map((language) => ({ scheme: "file", language }));
+// Files papercite reads by their extension whatever language VS Code gives them: without the Quarto
+// or R extensions a .qmd or .Rmd is Plain Text, and would otherwise get no completion at all.
+export const FILE_PATTERNS = ["**/*.{qmd,Qmd,QMD,rmd,Rmd,RMD,rnw,Rnw,RNW}"];
+
+export type Selector = { scheme: string; language: string } | { scheme: string; pattern: string };
+
+export function documentSelector(): Selector[] {
+  return [
+    ...LANGUAGES.map((language) => ({ scheme: "file", language })),
+    ...FILE_PATTERNS.map((pattern) => ({ scheme: "file", pattern })),
+  ];
+}
+
+// The text before the cursor ends inside a citation being typed: LaTeX's `\cite{` (any \…cite…
+// command, with its [..] and <..> arguments) and its key list, Pandoc's `[@`, `@` and `; @`, MyST's
+// {cite}`. A completion typed there before the extension was running (VS Code loads it only once
+// the file is open) is asked for again when it starts.
+const TYPED_CITATION = [
+  /\\[A-Za-z]*[cC]ite[A-Za-z]*\*?(?:\[[^\]\n]*\]|<[^>\n]*>)*\{[^{}\\%\n]*$/,
+  /(?:^|[\s\[(;-])@[\w:.#$%&\-+?<>~/]*$/,
+  /\{cite(?::[a-z]+)?\}`[^`]*$/,
+];
+
+export function typedCitation(beforeCursor: string): boolean {
+  return TYPED_CITATION.some((pattern) => pattern.test(beforeCursor));
 }
 
 // The papercite executable: papercite.path, else PATH, else ~/.local/bin, else the Python
@@ -124,12 +147,20 @@ export interface Status {
   error?: string;
 }
 
+// A team server's refusal of the token, in the server's words (core/remote.py): the way out in
+// VS Code is the Set team server token command, not the PAPERCITE_TOKEN variable the words name.
+export function isTokenRefusal(message: string): boolean {
+  return /did not accept the token|token is needed/i.test(message);
+}
+
 // The status bar's text and tooltip for what `papercite.status` answered.
 export function statusText(status: Status | undefined): { text: string; tooltip: string } {
   if (!status) return { text: "$(warning) papercite", tooltip: "papercite: the language server is not running" };
   const where = status.home ? (isUrl(status.home) ? `team server ${status.home}` : status.home) : "the default index";
   if (!status.connected) {
-    return { text: "$(warning) papercite", tooltip: `papercite: ${where} is not reachable: ${status.error ?? ""}` };
+    const error = status.error ?? "";
+    const hint = isTokenRefusal(error) ? " (papercite: Set team server token)" : "";
+    return { text: "$(warning) papercite", tooltip: `papercite: ${where} is not reachable: ${error}${hint}` };
   }
   const papers = `${(status.papers ?? 0).toLocaleString("en")} papers`;
   return { text: `$(book) ${papers}`, tooltip: `papercite: ${papers} in ${where} (connected)` };

@@ -11,28 +11,35 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
+  MessageType,
   ServerOptions,
+  ShowMessageNotification,
+  State,
 } from "vscode-languageclient/node";
 import {
   Found,
   INSTALL_COMMAND,
-  LANGUAGES,
   STARTUP_WAIT_MS,
   Settings,
   TRIGGER_CHARACTERS,
   Status,
   documentSelector,
   initializationOptions,
+  isTokenRefusal,
   needsRestart,
   onPath,
   scriptBeside,
   serverCommand,
   serverSettings,
   statusText,
+  typedCitation,
 } from "./config";
 import { searchAndCite } from "./search";
 
 const TOKEN_SECRET = "papercite.token";
+// How often the status bar asks the index how many papers it holds and whether a team server
+// answers (a count: cheap at a million papers), so that it never tells of a state long gone.
+const STATUS_POLL_MS = 15000;
 
 let client: LanguageClient | undefined;
 // Settles when the client has started (or failed to); undefined before the first start.
@@ -41,6 +48,13 @@ let ready = false;
 let statusItem: vscode.StatusBarItem;
 let output: vscode.OutputChannel;
 let secrets: vscode.SecretStorage;
+// How the running server was found (serverCommand's `how`), or undefined when none was.
+let foundBy: string | undefined;
+
+// A document papercite cites in (not a .bib: the selector holds BibTeX only to keep its edits seen).
+function serves(document: vscode.TextDocument): boolean {
+  return document.languageId !== "bibtex" && vscode.languages.match(documentSelector(), document) > 0;
+}
 
 function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration("papercite");
@@ -95,6 +109,17 @@ async function findServer(settings: Settings): Promise<ReturnType<typeof serverC
   return first ?? serverCommand(settings, process.env, await pythonInterpreter());
 }
 
+// The Settings editor at one setting. papercite.path and papercite.home belong to the machine that
+// runs the server: in a remote window (code-server, SSH, WSL, containers) they are listed under
+// Remote, not User, where the plain Open Settings would show "No Settings Found".
+async function openSetting(query: string): Promise<void> {
+  if (vscode.env.remoteName) {
+    await vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query });
+  } else {
+    await vscode.commands.executeCommand("workbench.action.openSettings", query);
+  }
+}
+
 async function notFound(): Promise<void> {
   const open = "Open setting";
   const copy = "Copy install command";
@@ -105,17 +130,26 @@ async function notFound(): Promise<void> {
     open,
     copy,
   );
-  if (choice === open) await vscode.commands.executeCommand("workbench.action.openSettings", "papercite.path");
+  if (choice === open) await openSetting("papercite.path");
   if (choice === copy) await vscode.env.clipboard.writeText(INSTALL_COMMAND);
 }
 
-async function start(): Promise<void> {
+// Starts the server; `starting` settles once it runs (true) or cannot (false), and is set at once, so
+// that a completion asked for while the server is still being looked for waits for it too.
+function start(): Promise<boolean> {
+  const run = startClient();
+  starting = run;
+  return run;
+}
+
+async function startClient(): Promise<boolean> {
   const settings = readSettings();
   const server = await findServer(settings);
+  foundBy = server?.how;
   if (!server) {
     showStatus(undefined);
     void notFound();
-    return;
+    return false;
   }
   output.appendLine(`papercite: starting ${server.command} ${server.args.join(" ")} (found by ${server.how})`);
   const serverOptions: ServerOptions = { command: server.command, args: server.args, options: { env: server.env } };
@@ -136,25 +170,48 @@ async function start(): Promise<void> {
       },
     },
   };
-  client = new LanguageClient("papercite", "papercite", serverOptions, clientOptions);
-  const started = client.start();
-  starting = started.then(
-    () => true,
-    () => false,
-  );
+  const started = new LanguageClient("papercite", "papercite", serverOptions, clientOptions);
+  client = started;
+  // The server's messages, with a way out where VS Code has one; each may tell of a team server
+  // gone or back, so the status bar is read again.
+  started.onNotification(ShowMessageNotification.type, (params) => {
+    void showServerMessage(params.type, params.message);
+    void refreshStatus();
+  });
+  // A server that stopped for good (it crashed again and again) is said so in the status bar.
+  started.onDidChangeState((event) => {
+    if (client !== started) return;
+    if (event.newState === State.Stopped) showStatus(undefined);
+    else if (event.newState === State.Running) void refreshStatus();
+  });
   try {
-    await started;
+    await started.start();
   } catch (error) {
     showStatus(undefined);
     const message = `papercite could not start '${server.command} ${server.args.join(" ")}': ${error}. Set "papercite.path" to the papercite executable.`;
-    void vscode.window.showErrorMessage(message);
-    return;
+    void vscode.window.showErrorMessage(message, "Open setting").then((choice) => {
+      if (choice) void openSetting("papercite.path");
+    });
+    return false;
   }
   ready = true;
   // The index may still be opening (a first use seeds it): ask again a few times before saying so.
-  for (let tries = 0; tries < 10 && !(await refreshStatus()); tries++) {
+  for (let tries = 0; tries < 10 && client === started && !(await refreshStatus()); tries++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  return true;
+}
+
+async function showServerMessage(type: MessageType, message: string): Promise<void> {
+  const tokenItem = "Set team server token";
+  const items = isTokenRefusal(message) ? [tokenItem] : [];
+  const show =
+    type === MessageType.Error
+      ? vscode.window.showErrorMessage
+      : type === MessageType.Warning
+        ? vscode.window.showWarningMessage
+        : vscode.window.showInformationMessage;
+  if ((await show(message, ...items)) === tokenItem) await setToken();
 }
 
 async function restart(): Promise<void> {
@@ -165,6 +222,25 @@ async function restart(): Promise<void> {
     await stopping.stop().catch(() => undefined);
   }
   await start();
+}
+
+// The Python extension's interpreter changed: a server found through it, or not found at all, is
+// looked for again.
+async function watchPythonInterpreter(context: vscode.ExtensionContext): Promise<void> {
+  const python = vscode.extensions.getExtension("ms-python.python");
+  if (!python) return;
+  try {
+    const api = python.isActive ? python.exports : await python.activate();
+    const changes = api?.environments?.onDidChangeActiveEnvironmentPath;
+    if (typeof changes !== "function") return;
+    context.subscriptions.push(
+      changes(() => {
+        if (!foundBy || foundBy === "the Python extension's interpreter") void restart();
+      }),
+    );
+  } catch (error) {
+    output.appendLine(`papercite: could not follow the Python extension's interpreter: ${error}`);
+  }
 }
 
 // Runs one of the server's workspace/executeCommand commands; undefined if there is no server.
@@ -184,14 +260,18 @@ function showStatus(status: Status | undefined): void {
 }
 
 async function refreshStatus(): Promise<Status | undefined> {
+  const asked = client;
   let status: Status | undefined;
   try {
-    status = client?.isRunning() ? ((await serverCommandCall<Status>("papercite.status")) ?? undefined) : undefined;
+    status = asked?.isRunning()
+      ? ((await asked.sendRequest(ExecuteCommandRequest.type, { command: "papercite.status", arguments: [] })) as Status)
+      : undefined;
   } catch (error) {
     output.appendLine(`papercite: the index status could not be read: ${error}`);
   }
-  showStatus(status);
-  return status;
+  // A restart while this was asked: the new server's status is on its way.
+  if (asked === client) showStatus(status ?? undefined);
+  return status ?? undefined;
 }
 
 async function indexStatus(): Promise<void> {
@@ -202,7 +282,7 @@ async function indexStatus(): Promise<void> {
   const tokenItem = "Set team server token";
   const choice = await vscode.window.showInformationMessage(tooltip, restartItem, settingsItem, tokenItem);
   if (choice === restartItem) await restart();
-  if (choice === settingsItem) await vscode.commands.executeCommand("workbench.action.openSettings", "papercite");
+  if (choice === settingsItem) await openSetting("papercite");
   if (choice === tokenItem) await setToken();
 }
 
@@ -274,11 +354,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusItem,
     startupCompletion(),
     vscode.commands.registerCommand("papercite.restart", restart),
-    vscode.commands.registerCommand("papercite.searchPapers", () => searchAndCite(serverCommandCall, LANGUAGES)),
+    vscode.commands.registerCommand("papercite.searchPapers", () => searchAndCite(serverCommandCall, serves)),
     vscode.commands.registerCommand("papercite.citeSentence", citeSentence),
     vscode.commands.registerCommand("papercite.addPaperByLink", addPaper),
     vscode.commands.registerCommand("papercite.showStatus", indexStatus),
     vscode.commands.registerCommand("papercite.setToken", setToken),
+    statusPoll(),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (needsRestart((section) => event.affectsConfiguration(section))) void restart();
       else if (event.affectsConfiguration("papercite") && client?.isRunning()) {
@@ -288,7 +369,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
-  await start();
+  const running = start();
+  askAgainForTypedCitation();
+  void watchPythonInterpreter(context);
+  await running;
+}
+
+// VS Code loads the extension only once a LaTeX or Markdown file is open, and with other extensions
+// loading at the same time that can take seconds: a `\cite{` or `[@` typed meanwhile asked no
+// papercite provider. Ask again now; the startup provider waits for the server.
+function askAgainForTypedCitation(): void {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !serves(editor.document)) return;
+  const cursor = editor.selection.active;
+  const before = editor.document.lineAt(cursor.line).text.slice(0, cursor.character);
+  if (editor.selection.isEmpty && typedCitation(before)) {
+    void vscode.commands.executeCommand("editor.action.triggerSuggest");
+  }
+}
+
+function statusPoll(): vscode.Disposable {
+  const timer = setInterval(() => {
+    if (ready && vscode.window.state.focused) void refreshStatus();
+  }, STATUS_POLL_MS);
+  return { dispose: () => clearInterval(timer) };
 }
 
 export async function deactivate(): Promise<void> {

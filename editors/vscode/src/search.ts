@@ -33,9 +33,9 @@ export function renderHit(hit: SearchHit): PaperItem {
   };
 }
 
-export async function searchAndCite(call: Call, languages: string[]): Promise<void> {
+export async function searchAndCite(call: Call, serves: (document: vscode.TextDocument) => boolean): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  const document = editor && languages.includes(editor.document.languageId) ? editor.document : undefined;
+  const document = editor && serves(editor.document) ? editor.document : undefined;
   const pick = vscode.window.createQuickPick<PaperItem>();
   pick.title = document ? "papercite: Search papers to cite" : "papercite: Search papers";
   pick.placeholder = "What the paper is about: words of its title or abstract, an author, a year";
@@ -44,19 +44,31 @@ export async function searchAndCite(call: Call, languages: string[]): Promise<vo
   const selected = editor?.document.getText(editor.selection).trim();
   let latest = 0;
   let timer: NodeJS.Timeout | undefined;
+  // The query the rows on show were found for, and the search for what is typed now.
+  let shownFor = "";
+  let pending: Promise<PaperItem[]> = Promise.resolve([]);
   const search = (value: string) => {
     const query = value.trim();
     const asked = ++latest;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (!query) {
       pick.items = [];
       pick.busy = false;
+      shownFor = "";
+      pending = Promise.resolve([]);
       return;
     }
     pick.busy = true;
-    void call<SearchHit[]>("papercite.search", query, 20, document?.uri.toString()).then((hits) => {
-      if (asked !== latest) return; // a newer search is on its way
-      pick.items = (hits ?? []).map(renderHit);
-      pick.busy = false;
+    pending = call<SearchHit[]>("papercite.search", query, 20, document?.uri.toString()).then((hits) => {
+      const items = (hits ?? []).map(renderHit);
+      if (asked === latest) {
+        // (an older answer than the newest search is not shown)
+        pick.items = items;
+        pick.busy = false;
+        shownFor = query;
+      }
+      return items;
     });
   };
   pick.onDidChangeValue((value) => {
@@ -64,8 +76,18 @@ export async function searchAndCite(call: Call, languages: string[]): Promise<vo
     timer = setTimeout(() => search(value), DEBOUNCE_MS);
   });
   const chosen = new Promise<PaperItem | undefined>((resolve) => {
-    pick.onDidAccept(() => {
-      resolve(pick.selectedItems[0]);
+    pick.onDidAccept(async () => {
+      const query = pick.value.trim();
+      if (query && query !== shownFor) {
+        // Enter typed before the rows caught up with the words (typing outruns the search): the
+        // rows on show are another query's, so the best paper for what was typed is cited.
+        if (timer || latest === 0) search(query);
+        const asked = latest;
+        const items = await pending;
+        resolve(asked === latest ? items[0] : pick.selectedItems[0]);
+      } else {
+        resolve(pick.selectedItems[0]);
+      }
       pick.hide();
     });
     pick.onDidHide(() => resolve(undefined));
@@ -84,5 +106,14 @@ export async function searchAndCite(call: Call, languages: string[]): Promise<vo
     return;
   }
   const position = editor.selection.active;
-  await call("papercite.cite", document.uri.toString(), { line: position.line, character: position.character }, item.key);
+  const cited = await call<{ inserted: string; added: string[] }>(
+    "papercite.cite",
+    document.uri.toString(),
+    { line: position.line, character: position.character },
+    item.key,
+  );
+  if (cited) {
+    const entry = cited.added.length ? ", its entry added to the bibliography" : "";
+    vscode.window.setStatusBarMessage(`papercite: cited ${item.key}${entry}`, 5000);
+  }
 }

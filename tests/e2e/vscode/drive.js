@@ -86,6 +86,13 @@ async function chooseAction(page, title) {
   throw new Error(`no action starts with ${JSON.stringify(title)}`);
 }
 
+async function openWorkbench(page, url) {
+  await page.goto(url);
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 60000 });
+  // The workbench takes keys once its editor area is there.
+  await page.locator(".part.editor").waitFor({ state: "visible", timeout: 60000 });
+}
+
 const OPS = {
   // Open a workspace file by name through Quick Open, and wait for its editor.
   async open(page, step) {
@@ -205,6 +212,28 @@ const OPS = {
   async read(page, step) {
     return { text: fs.readFileSync(step.path, "utf8") };
   },
+  // Load another folder's window (`url`), as File: Open Folder does: a new extension host.
+  async navigate(page, step) {
+    await openWorkbench(page, step.url);
+    return {};
+  },
+  // Write a file as another program would (settings.json, edited by hand or synced).
+  async write(page, step) {
+    fs.writeFileSync(step.path, step.text);
+    return {};
+  },
+  // Send a process a signal: SIGSTOP makes a server stop answering, as a dropped network does.
+  async signal(page, step) {
+    process.kill(step.pid, step.signal);
+    return {};
+  },
+  // Click a button of the notification toast that holds `until`.
+  async notification_button(page, step) {
+    const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: step.until }).first();
+    await toast.waitFor({ state: "visible", timeout: step.timeout || STEP_TIMEOUT });
+    await toast.locator(".monaco-button", { hasText: step.button }).first().click();
+    return {};
+  },
   // The whole window, or one part of it (`selector`).
   async screenshot(page, step, shots) {
     const file = path.join(shots, `${step.name}.png`);
@@ -234,10 +263,7 @@ async function main() {
   page.setDefaultTimeout(STEP_TIMEOUT);
   let index = -1;
   try {
-    await page.goto(process.env.PAPERCITE_VSCODE_URL);
-    await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 60000 });
-    // The workbench takes keys once its editor area is there.
-    await page.locator(".part.editor").waitFor({ state: "visible", timeout: 60000 });
+    await openWorkbench(page, process.env.PAPERCITE_VSCODE_URL);
     for (index = 0; index < steps.length; index++) {
       const step = steps[index];
       const started = Date.now();
@@ -257,7 +283,11 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
+module.exports = { OPS };

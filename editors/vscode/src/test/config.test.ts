@@ -1,16 +1,19 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
+  FILE_PATTERNS,
   LANGUAGES,
   WORKSPACE_FILES,
   documentSelector,
   initializationOptions,
+  isTokenRefusal,
   needsRestart,
   onPath,
   scriptBeside,
   serverCommand,
   serverSettings,
   statusText,
+  typedCitation,
 } from "../config";
 import * as manifest from "../../package.json";
 
@@ -50,8 +53,15 @@ test("PATH is searched in order, with Windows' extensions on Windows", () => {
 });
 
 test("LaTeX, Markdown, Quarto, MyST and BibTeX files are served, and start the extension", () => {
-  assert.deepEqual(documentSelector().map((s) => s.language), LANGUAGES);
-  assert.ok(documentSelector().every((s) => s.scheme === "file"));
+  const selector = documentSelector();
+  assert.deepEqual(selector.flatMap((s) => ("language" in s ? [s.language] : [])), LANGUAGES);
+  // Quarto, R Markdown and Sweave files by their name too: without their extensions VS Code calls
+  // them Plain Text.
+  assert.deepEqual(selector.flatMap((s) => ("pattern" in s ? [s.pattern] : [])), FILE_PATTERNS);
+  for (const extension of ["qmd", "Rmd", "rmd", "Rnw"]) {
+    assert.ok(FILE_PATTERNS.some((pattern) => new RegExp(`[{,]${extension}[,}]`).test(pattern)), extension);
+  }
+  assert.ok(selector.every((s) => s.scheme === "file"));
   for (const language of LANGUAGES) {
     assert.ok(manifest.activationEvents.includes(`onLanguage:${language}`), language);
   }
@@ -120,4 +130,35 @@ test("the status bar says how many papers and where, or that something is wrong"
     "papercite: team server https://p.example.org is not reachable: refused",
   );
   assert.equal(statusText(undefined).text, "$(warning) papercite");
+});
+
+test("a citation typed before the extension ran is recognised, and nothing else", () => {
+  for (const typed of [
+    "decoding~\\cite{",
+    "decoding~\\citep[see][p.~3]{",
+    "\\parencite<e.g.>{relay, tri",
+    "\\cite{relay,",
+    "decoding [@",
+    "decoding [see @relay; @",
+    "as @",
+    "[-@",
+    "drafts {cite}`",
+    "drafts {cite:p}`relay,",
+  ]) {
+    assert.ok(typedCitation(typed), typed);
+  }
+  for (const typed of ["decoding", "\\cite{relay} and", "mail bob@", "\\section{", "{cite}`relay` and", ""]) {
+    assert.ok(!typedCitation(typed), typed);
+  }
+});
+
+test("a team server refusing the token points at the command that sets it", () => {
+  const refused =
+    "the papercite server at https://p.example.org did not accept the token (a valid token is needed (Authorization: Bearer …)); set PAPERCITE_TOKEN to a token made on the server with `papercite token create NAME`";
+  assert.ok(isTokenRefusal(refused));
+  assert.ok(!isTokenRefusal("cannot reach the papercite server at https://p.example.org: Connection refused"));
+  assert.match(
+    statusText({ connected: false, home: "https://p.example.org", error: refused }).tooltip,
+    /\(papercite: Set team server token\)$/,
+  );
 });
