@@ -376,6 +376,11 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             {"op": "quickpick", "value": "https://doi.org/10.1145/3404835.3463238", "accept": True},
             {"op": "notifications", "until": "added lin2021pyserini"},
             {"op": "status", "until": "181 papers"},
+            # … and cited where the cursor is, from the message's button.
+            {"op": "notification_button", "until": "added lin2021pyserini", "button": "Cite it here"},
+            {"op": "wait", "ms": 500},
+            {"op": "save"},
+            {"op": "read", "path": str(ws / "report.qmd")},
             {"op": "command", "title": "papercite: Show index status"},
             {"op": "notifications", "until": "(connected)"},
             # A team server as the home: the token it asks for goes into VS Code's secret storage
@@ -430,7 +435,7 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     ), problems
     actions = rows(by_op["lightbulb"][0])
     assert len([a for a in actions if a.startswith("Cite papers for this sentence: ")]) == 3, actions
-    bib_after, tex_after, bib_undone, md_after, bib_last = (str(r["text"]) for r in by_op["read"])
+    bib_after, tex_after, bib_undone, md_after, bib_last, qmd_after = (str(r["text"]) for r in by_op["read"])
     mine = "% my references\n\n" + PHOTONIC
     # The search's pick went into the key list being typed, and its entry into the .bib; the light
     # bulb's citation added relay's.
@@ -455,6 +460,8 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     assert [
         any(wanted in row for row in status) for wanted, status in zip(expected, statuses, strict=True)
     ] == [True] * len(expected), statuses
+    # The paper added by its DOI, cited into the citation the cursor was in.
+    assert qmd_after.endswith("long-context generation [@lin2021pyserini]\n"), qmd_after
     shown = rows(by_op["notifications"][-1])
     assert any("papercite: 181 papers in " in row for row in shown), shown
     # The token is in VS Code's secret storage only: in no settings file, log or output channel.

@@ -306,8 +306,16 @@ async function addPaper(): Promise<void> {
   if (!result) return; // the server said why
   const keys = [...result.added, ...result.updated, ...result.unchanged];
   const verb = result.added.length ? "added" : result.updated.length ? "updated" : "already had";
-  void vscode.window.showInformationMessage(`papercite: ${verb} ${keys.join(", ")}`);
   await refreshStatus();
+  // The paper just added is most often the one to cite where the cursor is.
+  const editor = vscode.window.activeTextEditor;
+  const citeItem = "Cite it here";
+  const items = editor && serves(editor.document) && keys.length === 1 ? [citeItem] : [];
+  const choice = await vscode.window.showInformationMessage(`papercite: ${verb} ${keys.join(", ")}`, ...items);
+  if (choice === citeItem && editor && !editor.document.isClosed) {
+    const { line, character } = editor.selection.active;
+    await serverCommandCall("papercite.cite", editor.document.uri.toString(), { line, character }, keys[0]);
+  }
 }
 
 async function setToken(): Promise<void> {
@@ -380,7 +388,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 // papercite provider. Ask again now; the startup provider waits for the server.
 function askAgainForTypedCitation(): void {
   const editor = vscode.window.activeTextEditor;
-  if (!editor || !serves(editor.document)) return;
+  // (version 1: nothing typed since the file was opened — a cursor restored inside a citation
+  // from the last session is left alone)
+  if (!editor || !serves(editor.document) || editor.document.version < 2) return;
   const cursor = editor.selection.active;
   const before = editor.document.lineAt(cursor.line).text.slice(0, cursor.character);
   if (editor.selection.isEmpty && typedCitation(before)) {
