@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from api.limits import DEFAULT_MAX_BODY_MB
 from tests.conftest import REPO, free_port
-from tests.e2e.conftest import complete, open_document, position_of
+from tests.e2e.conftest import PHOTONIC, complete, open_document, position_of
 from tests.e2e.fake_slack import FakeSlack, command_body, sign
 from tests.e2e.test_lsp import CAPABILITIES
 from tests.e2e.test_slack import FORM, SECRET
@@ -246,7 +247,14 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory, slack: FakeSlack) -> Iterator[Team]:
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def team(
+    tmp_path_factory: pytest.TempPathFactory, slack: FakeSlack, certificates: Certificates
+) -> Iterator[Team]:
     folder = tmp_path_factory.mktemp("proxied")
     home = folder / "home"
     tokens = make_token(home, "writer", write=True), make_token(home, "reader"), make_token(home, "flooder")
@@ -257,7 +265,7 @@ def team(tmp_path_factory: pytest.TempPathFactory, slack: FakeSlack) -> Iterator
     }
     extra = ("--max-body-mb", str(MAX_BODY_MB), "--rate", str(RATE))
     server = TeamServer(home, extra=extra, env=env).start()
-    yield Team(server, *tokens, make_certificates(folder / "tls"))
+    yield Team(server, *tokens, certificates)
     server.stop()
 
 
@@ -501,3 +509,44 @@ def test_serving_beyond_loopback_warns_and_points_at_the_proxy_configurations(tm
     quiet = TeamServer(home).start()  # on loopback: no warning
     quiet.stop()
     assert "warning: serving" not in quiet.output()
+
+
+@pytest.mark.parametrize("name", ["nginx", "caddy"])
+async def test_papercite_restarting_behind_the_proxy_is_said_once_and_the_editor_recovers(
+    name: str, certificates: Certificates, tmp_path: Path
+) -> None:
+    """The proxy stays up and answers 502 while papercite is down: the editor says so once (no
+    proxy page in the message), completes from the document's .bib, and comes back with the server."""
+    home = tmp_path / "home"
+    token = make_token(home, "me")
+    server = TeamServer(home).start()
+    running = start_proxy(name, tmp_path / name, server.port, certificates)
+    (tmp_path / "refs.bib").write_text(PHOTONIC)
+    text, position = position_of(SENTENCE + "\\bibliography{refs}\n")
+    uri = (tmp_path / "doc.tex").as_uri()
+    try:
+        async with editor(running, token, tmp_path) as client:
+            open_document(client, uri, text, "latex")
+            assert (await complete(client, uri, position))[0].label == "triforce"
+            server.stop(signal.SIGKILL)
+            assert [i.label for i in await complete(client, uri, position)] == ["mine2031photonic"]
+            warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
+            assert len(warnings) == 1, warnings
+            assert f"cannot reach the papercite server at {running.url}: 502 Bad Gateway." in warnings[0]
+            server.start()
+
+            async def back() -> bool:
+                if not any(
+                    m.type == types.MessageType.Info and "is back" in m.message for m in client.messages
+                ):
+                    return False
+                return (await complete(client, uri, position))[0].label == "triforce"
+
+            deadline = time.monotonic() + 20
+            while not await back():
+                assert time.monotonic() < deadline, client.messages
+                await asyncio.sleep(0.1)
+            assert len([m for m in client.messages if m.type == types.MessageType.Warning]) == 1
+    finally:
+        running.stop()
+        server.stop()
