@@ -99,8 +99,10 @@ def latex_citations(text: str) -> list[CitedKey]:
                 position = line_end if end < 0 else end + 1
             continue
         if name in learned:
-            if learned[name] is _VERBATIM_ARGUMENT:
-                position = _skip_argument(text, position)
+            groups = learned[name]
+            if groups and min(groups) < 0:  # arguments shown as written, or thrown away
+                for _ in range(-min(groups)):
+                    position = _skip_argument(text, position)
             else:
                 position = _citation(text, position, name, found, learned[name])
         elif ("ite" in name or "cquote" in name) and syntax.is_cite_command(name):
@@ -109,16 +111,17 @@ def latex_citations(text: str) -> list[CitedKey]:
             position = _skip_inline_verbatim(text, position, name)
         elif name == "begin":
             environment = _ENVIRONMENT.match(text, position)
-            groups = learned.get("begin{" + environment.group(1)) if environment else None
-            if groups is _VERBATIM_ARGUMENT:  # an environment \excludecomment made a comment
-                end = text.find("\\end{" + environment.group(1) + "}", position) if environment else -1
-                position = length if end < 0 else end
-            elif groups is not None and environment:
-                position = _citation(text, environment.end(), "", found, groups)
-            else:
-                position = _skip_verbatim_environment(text, position)
+            if environment:
+                defined = learned.get("begin{" + environment.group(1))
+                # (_VERBATIM_ARGUMENT: defined here as verbatim, or made a comment by \excludecomment)
+                if defined is _VERBATIM_ARGUMENT or environment.group(1) in syntax.VERBATIM_ENVIRONMENTS:
+                    position = _skip_verbatim_environment(text, environment, found)
+                elif defined is not None:
+                    position = _citation(text, environment.end(), "", found, defined)
+        elif name in _VERBATIM_DEFINITIONS:
+            position = _learn_verbatim_environment(text, position, name, learned)
         elif name in _LATEX_DEFINITIONS or name in _TEX_DEFINITIONS:
-            position = _skip_definition(text, position, name, learned, braces)
+            position = _skip_definition(text, position, name, learned, braces, found)
         elif name == "excludecomment":  # the comment package: \begin{name}…\end{name} is skipped
             excluded = _ENVIRONMENT.match(text, position)
             if excluded:
@@ -219,7 +222,7 @@ def _optional_end(text: str, start: int, close: str) -> int:
             if depth < 0:
                 return -1
         elif char == "\\":
-            if _CITE_INSIDE.match(text, position):
+            if depth == 0 and _CITE_INSIDE.match(text, position):
                 return -1
             position += 1
         elif char == "%":
@@ -372,12 +375,53 @@ def _skip_inline_verbatim(text: str, position: int, name: str) -> int:
     return line_end if end < 0 else end + 1
 
 
-def _skip_verbatim_environment(text: str, position: int) -> int:
-    match = _ENVIRONMENT.match(text, position)
-    if match is None or match.group(1) not in syntax.VERBATIM_ENVIRONMENTS:
-        return position
-    end = text.find(f"\\end{{{match.group(1)}}}", match.end())
+def _skip_verbatim_environment(text: str, environment: re.Match[str], found: list[CitedKey]) -> int:
+    """To the `\\end` of a verbatim environment; its options are read (`\\begin{lstlisting}[caption=…]`)."""
+    position = environment.end()
+    if text.startswith("[", position) and "comment" not in environment.group(1):
+        end = _optional_end(text, position, "]")
+        if end > 0:
+            if "ite" in text[position:end]:
+                found.extend(
+                    CitedKey(c.key, c.start + position, c.end + position)
+                    for c in latex_citations(text[position:end])
+                )
+            position = end + 1
+    end = text.find(f"\\end{{{environment.group(1)}}}", position)
     return len(text) if end < 0 else end
+
+
+# Commands defining verbatim environments: listings', fancyvrb's, minted's (`\\newminted{python}{…}`
+# makes `pythoncode`), and tcolorbox's listings that only list (by default they typeset the text too).
+_VERBATIM_DEFINITIONS = frozenset({"lstnewenvironment", "DefineVerbatimEnvironment", "newminted", "newtcblisting",
+                                   "renewtcblisting", "NewTCBListing", "DeclareTCBListing"})  # fmt: skip
+
+
+def _learn_verbatim_environment(
+    text: str, position: int, name: str, learned: dict[str, frozenset[int]]
+) -> int:
+    """Learn the environment a verbatim definition names; the definition's own groups are read on."""
+    options = _skip_options(text, position)
+    named = _ENVIRONMENT.match(text, _skip_spaces(text, options))
+    if named is None:
+        return position
+    environment = named.group(1)
+    if name == "newminted":  # \newminted[name]{language}{options}
+        given = re.match(r"\s*\[([A-Za-z@*]+)\]", text[position:options])
+        environment = given.group(1) if given else environment + "code"
+    elif "tcb" in name.lower():  # the box's options (after its specification): by default it
+        # typesets its body as text too; only `listing only` keeps it a listing
+        settings, after = "", named.end()
+        for _ in range(2):
+            start = _skip_spaces(text, _skip_options(text, after))
+            end = _group_end(text, start) if text.startswith("{", start) else -1
+            if end < 0:
+                break
+            settings, after = settings + text[start:end], end + 1
+        if "listing only" not in settings:
+            return named.end()
+    learned["begin{" + environment] = learned["begin{" + environment + "*"] = _VERBATIM_ARGUMENT
+    return named.end()
 
 
 class _BraceTable:
@@ -419,11 +463,17 @@ _BRACE_TOKEN = re.compile(r"\\([A-Za-z@]+)|\\[\s\S]|%[^\n]*|[{}]")
 
 
 def _skip_definition(
-    text: str, position: int, name: str, learned: dict[str, frozenset[int]], braces: _BraceTable
+    text: str,
+    position: int,
+    name: str,
+    learned: dict[str, frozenset[int]],
+    braces: _BraceTable,
+    found: list[CitedKey],
 ) -> int:
     """Past a macro definition's name, parameters and body(ies); if its body is not closed, past its
     name only (a definition being typed hides nothing after it). A macro whose body cites one of
-    its arguments (`\\newcommand{\\seecite}[1]{see \\citet{#1}}`) is learned: its uses cite."""
+    its arguments (`\\newcommand{\\seecite}[1]{see \\citet{#1}}`) is learned: its uses cite. Keys
+    a body names itself (`\\newcommand{\\bert}{BERT~\\cite{devlin2019}}`) are cited if the macro is used."""
     if text.startswith("*", position):
         position += 1
     position = _skip_options(text, position)
@@ -457,7 +507,8 @@ def _skip_definition(
         end = braces.end(body)
         if end < 0:
             return position
-        _learn(learned, defined_name, text[body:end], optional_first=False)
+        _learn(learned, defined_name, text[body:end], parameters=text.count("#", position, body))
+        _cited_in_body(text, body, end, defined_name, found)
         return end + 1
     for _ in range(_LATEX_DEFINITIONS[name]):
         position = _skip_options(text, position)
@@ -478,18 +529,42 @@ def _skip_definition(
     elif name in _COMMAND_DEFINITIONS:
         # [n][default]: with a default, #1 is the optional argument and #2 the first brace group.
         options = re.findall(r"\[([^\]]*)\]", text[definition_start : text.find("{", definition_start)])
-        _learn(learned, defined_name, text[definition_start:position], optional_first=len(options) > 1)
+        _learn(
+            learned,
+            defined_name,
+            text[definition_start:position],
+            optional_first=len(options) > 1,
+            parameters=int(options[0]) if options and options[0].strip().isdecimal() else 0,
+        )
+    if name in _COMMAND_DEFINITIONS or name in _XPARSE_DEFINITIONS:
+        _cited_in_body(text, definition_start, position, defined_name, found)
     return position
+
+
+def _cited_in_body(text: str, start: int, end: int, defined_name: str, found: list[CitedKey]) -> None:
+    """The keys a definition's body cites by name, where they stand, if the macro is used after it."""
+    if "ite" not in text[start:end] or defined_name[:1] in "#\\":
+        return
+    if defined_name.startswith("begin{"):
+        use = re.compile(re.escape("\\" + defined_name) + r"\}")
+    else:
+        use = re.compile(re.escape("\\" + defined_name) + r"(?![A-Za-z@])")
+    if use.search(text, end) is None:
+        return
+    found.extend(CitedKey(c.key, c.start + start, c.end + start) for c in latex_citations(text[start:end]))
 
 
 _COMMAND_DEFINITIONS = frozenset(
     {"newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "newrobustcmd", "renewrobustcmd",
      "providerobustcmd", "newenvironment", "renewenvironment", "newtcolorbox", "renewtcolorbox"}
 )  # fmt: skip
-_CITED_PARAMETER = re.compile(r"\\([A-Za-z@]+)\*?\s*(?:\[[^\]]*\]\s*)*\{\s*#(\d)\s*\}")
+_CITED_PARAMETER = re.compile(
+    r"\\([A-Za-z@]+)\*?\s*(?:\[[^\]]*\]\s*)*\{(?:[^{}#]*,)?\s*#(\d)\s*(?:,[^{}]*)?\}"
+)
 
 
-# A macro that detokenizes its argument (`\\newcommand*{\\code}[1]{\\detokenize{#1}}`) shows it as written.
+# A macro that detokenizes its argument (`\\newcommand*{\\code}[1]{\\detokenize{#1}}`) shows it as written;
+# one whose body uses none of its n arguments (`\\newcommand{\\hide}[1]{}`) throws them away: {-n}.
 _VERBATIM_ARGUMENT: frozenset[int] = frozenset({-1})
 _DETOKENIZED = re.compile(r"\\(?:detokenize|unexpanded|string)\b[^#]{0,40}#1")
 
@@ -529,10 +604,14 @@ def _learn(
     *,
     optional_first: bool = False,
     mandatory: list[int] | None = None,
+    parameters: int = 0,
 ) -> None:
     """Which brace groups of a newly defined macro its body cites (none: it cites nothing itself)."""
     if not optional_first and mandatory is None and _DETOKENIZED.search(body):
         learned[name] = _VERBATIM_ARGUMENT
+        return
+    if 0 < parameters < 10 and not optional_first and "#" not in body.partition("{")[2]:
+        learned[name] = frozenset({-parameters})
         return
     # A parameter in the keys of a cite command, or of a macro defined earlier to cite its first group
     # (`\newcommand\mycite[1]{\my@cite{#1}}` after `\def\my@cite#1{\cite{#1}}`).

@@ -229,3 +229,39 @@ def test_latex_comment_environments_chained_macros_and_foreign_quotes() -> None:
 def test_markdown_raw_html_and_nocite_star(text: str, keys: list[str]) -> None:
     # pandoc passes <pre>, <script>, <style>, <textarea> and processing instructions through unread.
     assert [c.key for c in markdown_citations(text)] == keys
+
+
+def test_latex_macro_throwing_its_argument_away() -> None:
+    # `\newcommand{\hide}[1]{}` or `\def\comment#1{}` drops what it is given: nothing in it is cited.
+    text = (
+        "\\newcommand{\\hide}[1]{}\n\\long\\def\\comment#1{}\n\\newcommand{\\todo}[1]{\\textbf{#1}}\n"
+        "\\hide{\\cite{h1}} \\comment{\\cite{h2}} \\todo{see \\cite{shown}}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["shown"]
+
+
+def test_latex_keys_a_macro_body_names_are_cited_where_it_is_used() -> None:
+    # `\newcommand{\bert}{BERT~\cite{devlin2019}}`: LaTeX cites devlin2019 each time \bert is used;
+    # a macro never used cites nothing, and a parameter is still no key.
+    text = (
+        "\\newcommand{\\bert}{BERT~\\citep{devlin2019}}\n\\newcommand{\\unused}{\\cite{never}}\n"
+        "\\newcommand{\\gptcite}[1]{\\cite{brown2020,#1}}\n\\begin{document}\n"
+        "\\bert{} is strong; so is GPT~\\gptcite{radford2019}. \\bertlarge\n"
+    )
+    found = latex_citations(text)
+    assert [c.key for c in found] == ["devlin2019", "brown2020", "radford2019"]
+    assert all(text[c.start : c.end] == c.key for c in found)
+
+
+def test_latex_verbatim_environments_defined_in_the_document() -> None:
+    # listings', fancyvrb's and minted's definitions make verbatim environments; a tcolorbox listing
+    # only when `listing only` (by default it typesets its body too); a listing's options are read.
+    text = (
+        "\\lstnewenvironment{code}[1][]{}{}\n\\DefineVerbatimEnvironment{MyVerb}{Verbatim}{}\n"
+        "\\newminted{python}{}\n\\newtcblisting{onlylist}{listing only}\n\\newtcblisting{both}{colback=white}\n"
+        "\\begin{code}\\cite{l1}\\end{code} \\begin{MyVerb}\\cite{l2}\\end{MyVerb}\n"
+        "\\begin{pythoncode}\\cite{l3}\\end{pythoncode} \\begin{onlylist}\\cite{l4}\\end{onlylist}\n"
+        "\\begin{both}\\cite{shown}\\end{both}\n"
+        "\\begin{lstlisting}[caption={From \\cite{caption}}]\n\\cite{l5}\n\\end{lstlisting}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["shown", "caption"]

@@ -19,7 +19,11 @@ from server.context import cite_site_at
 from server.syntax import LATEX, MARKDOWN
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "citations"
-DOCUMENTS = sorted(p for p in CORPUS.rglob("*.*") if p.parent != CORPUS)
+DOCUMENTS = sorted(
+    p
+    for p in CORPUS.rglob("*.*")
+    if p.parent != CORPUS and p.suffix.lower() in {".tex", ".md", ".qmd", ".rmd"}
+)
 # What is typed, and the key it holds so far.
 UNFINISHED = [
     ("\\cite{", None),

@@ -3,7 +3,7 @@
     python tests/data/citations/regenerate.py
 
 LaTeX: one pdflatex run per document (no bibliography pass is needed: citations are written as LaTeX
-reads them), then the keys of the `\\citation{…}` lines of the `.aux` (natbib, apacite, plain LaTeX)
+reads them; a file with no \\documentclass is a chapter, read with the document that inputs it), then the keys of the `\\citation{…}` lines of the `.aux` (natbib, apacite, plain LaTeX)
 or the `<bcf:citekey>` elements of the `.bcf` (biblatex with biber). Markdown: `pandoc -f markdown
 -t json`, every `Cite` element, the document's metadata included; keys of Quarto cross-references
 (`@fig-…`, `@tbl-…`, `@sec-…`, `@eq-…`) are dropped, as Quarto resolves them itself. MyST roles
@@ -123,6 +123,8 @@ def main() -> None:
     for document in sorted(HERE.rglob("*")):
         suffix = document.suffix.lower()
         if suffix in LATEX_SUFFIXES:
+            if "\\documentclass" not in document.read_text(errors="replace"):
+                continue  # a chapter: its keys are those of the document that inputs it
             keys = latex_keys(document)
         elif suffix in MARKDOWN_SUFFIXES and document.name != "README.md":
             text = document.read_text(encoding="utf-8")
