@@ -298,9 +298,14 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
             {"op": "type", "text": " [@"},
             {"op": "suggest", "until": "triforce", "timeout": 40000},
             {"op": "press", "keys": ["Escape"]},
-            # The workspace, in a new window: again the first keystrokes after opening a file.
+            # The workspace, in a new window: the key of Cite papers for the current sentence right
+            # after opening a file, while the server may still be starting, gets its menu.
             {"op": "navigate", "url": f"http://127.0.0.1:{port}/?folder={ws}"},
             {"op": "open", "name": "paper.tex"},
+            {"op": "goto", "line": 6, "column": 10},
+            {"op": "press", "keys": ["Control+Alt+C"]},
+            {"op": "lightbulb_menu", "until": "Cite papers for this sentence: relay", "timeout": 40000},
+            {"op": "press", "keys": ["Escape"]},
             {"op": "goto", "line": 3, "end": True},
             {"op": "type", "text": "~\\cite{"},
             {"op": "suggest", "until": "triforce", "timeout": 40000},
@@ -433,6 +438,8 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     assert any(
         "Unknown citation key 'trifroce'" in row and "did you mean triforce?" in row for row in problems
     ), problems
+    first_menu = rows(by_op["lightbulb_menu"][0])
+    assert first_menu[0].startswith("Cite papers for this sentence: relay"), first_menu
     actions = rows(by_op["lightbulb"][0])
     assert len([a for a in actions if a.startswith("Cite papers for this sentence: ")]) == 3, actions
     bib_after, tex_after, bib_undone, md_after, bib_last, qmd_after = (str(r["text"]) for r in by_op["read"])

@@ -243,9 +243,19 @@ async function watchPythonInterpreter(context: vscode.ExtensionContext): Promise
   }
 }
 
+// Whether the server runs, waiting (bounded) for one that is starting: a command run right after
+// opening a file, like a completion typed then, is for the server about to answer.
+async function serverReady(): Promise<boolean> {
+  if (!ready && starting) {
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STARTUP_WAIT_MS));
+    await Promise.race([starting, timeout]);
+  }
+  return !!client?.isRunning();
+}
+
 // Runs one of the server's workspace/executeCommand commands; undefined if there is no server.
 export async function serverCommandCall<T>(command: string, ...args: unknown[]): Promise<T | undefined> {
-  if (!client || !client.isRunning()) {
+  if (!(await serverReady()) || !client) {
     void vscode.window.showWarningMessage("papercite: the language server is not running.");
     return undefined;
   }
@@ -287,7 +297,9 @@ async function indexStatus(): Promise<void> {
 }
 
 async function citeSentence(): Promise<void> {
-  // The server's "Cite papers for this sentence" code actions, in VS Code's own menu.
+  // The server's "Cite papers for this sentence" code actions, in VS Code's own menu (VS Code says
+  // there are none if the server has not registered its provider yet).
+  await serverReady();
   await vscode.commands.executeCommand("editor.action.codeAction", { kind: "refactor.rewrite", apply: "never" });
 }
 
