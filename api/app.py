@@ -73,6 +73,11 @@ async def errors(request: web.Request, handler: routes.Handler) -> web.StreamRes
         return error_response(413, "too_large", f"the body is over this server's limit of {limit} MB")
     except web.HTTPException:
         raise
+    except ConnectionResetError:
+        # The client went away mid-request (an upload abandoned): nothing broken, and the answer
+        # (nginx's 499) reaches no one; a traceback would only alarm whoever reads the log.
+        log.info("%s %s: the client closed the connection", request.method, request.path)
+        return error_response(499, "client_closed", "the client closed the connection")
     except Exception as error:
         response = response_for(error)
         if response is not None:

@@ -3,8 +3,11 @@ never a 500."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import socket
+import struct
 
 import aiohttp
 import pytest
@@ -93,3 +96,22 @@ async def test_a_lookup_of_more_keys_than_one_request_takes_is_sent_in_parts(tea
     async with RemoteLibrary(team.url, team.reader) as library:
         found = await library.get_many(keys)
     assert list(found) == ["triforce"]
+
+
+async def test_an_upload_abandoned_midway_is_noted_in_a_line_not_a_traceback(team: Team) -> None:
+    before = team.server.output().count("Traceback")
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", team.server.port)) as client:
+            client.sendall(
+                f"POST /v1/ingest?name=big.bib HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {team.writer}\r\n"
+                "Content-Length: 10000000\r\n\r\n".encode()
+                + b"@misc{a, title={Half an Upload}}\n" * 2000
+            )
+            await asyncio.sleep(0.2)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset
+    await asyncio.sleep(0.5)
+    async with aiohttp.ClientSession() as http, http.get(f"{team.url}/healthz") as answer:
+        assert answer.status == 200
+    log = team.server.output()
+    assert log.count("the client closed the connection") >= 3
+    assert log.count("Traceback") == before
