@@ -11,7 +11,7 @@ from aiohttp.typedefs import Middleware
 
 from api import openapi, routes
 from api.errors import error_response, response_for
-from api.limits import DEFAULT_MAX_BODY_MB, Rate, RateLimit, retry_after
+from api.limits import BODY_IDLE_SECONDS, DEFAULT_MAX_BODY_MB, Rate, RateLimit, retry_after
 from core.library import Library
 from core.tokens import READ, WRITE, TokenCheck
 
@@ -28,6 +28,7 @@ class Limits:
     max_body_bytes: int = DEFAULT_MAX_BODY_MB * 1024 * 1024
     rate: float = 100.0
     burst: float = 200.0
+    body_idle_seconds: float = BODY_IDLE_SECONDS
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -111,6 +112,7 @@ def build_application(
     application.on_response_prepare.append(_name_worker)
     application[routes.LIBRARY] = library
     application[routes.MAX_BODY] = limits.max_body_bytes
+    application[routes.BODY_IDLE] = limits.body_idle_seconds
     application.add_routes(
         [web.get(HEALTH_PATH, health), web.get(OPENAPI_PATH, openapi_document), *routes.routes()]
     )

@@ -14,6 +14,10 @@ class BadRequest(Exception):
     """A request the API cannot read: the message names the field and what it must be."""
 
 
+class BodyTimeout(Exception):
+    """The request's body stopped arriving."""
+
+
 def error_response(status: int, code: str, message: str, **details: Any) -> web.Response:
     return web.json_response({"error": message, "code": code, **details}, status=status)
 
@@ -24,6 +28,8 @@ def response_for(error: Exception) -> web.Response | None:
         return error_response(404, "unknown_key", str(error), key=error.key, suggestions=error.suggestions)
     if isinstance(error, EmptyQuery):
         return error_response(400, "empty_query", str(error))
+    if isinstance(error, BodyTimeout):
+        return error_response(408, "timeout", str(error))
     if isinstance(error, (BadRequest, WireError)):
         return error_response(400, "bad_request", str(error))
     if isinstance(error, StoreLocked):

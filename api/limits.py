@@ -17,6 +17,9 @@ MAX_TERMS = 2000
 MAX_QUERY_CHARS = 100_000
 # An upload: a large .bib is a few MB; the arXiv snapshot (GBs) is ingested on the server itself.
 DEFAULT_MAX_BODY_MB = 64
+# A body that stops arriving for this long is given up: a client that announced a body (a length,
+# or chunks) and sent no more held its request open for ever. A slow upload still sends every second.
+BODY_IDLE_SECONDS = 30.0
 # Per token: an editor sends one request per keystroke in a citation (four when a typed key
 # matches few papers), so bursts of 200 and 100 a second leave typing untouched.
 DEFAULT_RATE = 100.0

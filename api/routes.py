@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from api.errors import BadRequest
+from api.errors import BadRequest, BodyTimeout
 from api.limits import MAX_KEYS, MAX_QUERY_CHARS, MAX_RESULTS, MAX_TERMS
 from core.export import to_bibtex
 from core.library import Library
@@ -22,6 +23,7 @@ from core.wire import hit_to_json, paper_from_json, paper_to_json, report_to_jso
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LIBRARY: web.AppKey[Library] = web.AppKey("library", Library)
 MAX_BODY: web.AppKey[int] = web.AppKey("max_body", int)
+BODY_IDLE: web.AppKey[float] = web.AppKey("body_idle", float)
 TOKEN = "papercite.token"  # the request's Token, set by the access middleware
 _UNSAFE = re.compile(r"[^\w.+-]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -54,10 +56,26 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
+async def _body(request: web.Request) -> AsyncIterator[bytes]:
+    """The body as it arrives, up to the server's limit; one that stops arriving is given up."""
+    size, limit, idle = 0, request.app[MAX_BODY], request.app[BODY_IDLE]
+    while True:
+        try:
+            chunk = await asyncio.wait_for(request.content.readany(), idle)
+        except asyncio.TimeoutError:
+            raise BodyTimeout(f"the body stopped arriving for {idle:g} s; send it again") from None
+        if not chunk:
+            return
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        yield chunk
+
+
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         # JSON is UTF-8 whatever charset the Content-Type names (RFC 8259).
-        raw = await request.read()
+        raw = b"".join([chunk async for chunk in _body(request)])
         body = json.loads(raw)
         if b"\\u" in raw:
             body = _without_surrogates(body)
@@ -213,13 +231,9 @@ async def ingest(request: web.Request) -> web.Response:
     with tempfile.TemporaryDirectory(prefix="papercite-upload-") as folder:
         safe = _UNSAFE.sub("_", Path(name).name)[:100]
         path = Path(folder) / (safe if safe.strip(".") else "upload")
-        # Streamed to disk, so the body-size limit is counted here rather than by aiohttp.
-        size, limit = 0, request.app[MAX_BODY]
+        # Streamed to disk, so the body-size limit is counted as it comes rather than by aiohttp.
         with path.open("wb") as file:
-            async for chunk in request.content.iter_chunked(1 << 16):
-                size += len(chunk)
-                if size > limit:
-                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+            async for chunk in _body(request):
                 file.write(chunk)
         report = await _library(request).ingest([path], shown_as={path: name})
     return web.json_response(report_to_json(report))

@@ -8,6 +8,8 @@ import gzip
 import json
 import socket
 import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -115,3 +117,47 @@ async def test_an_upload_abandoned_midway_is_noted_in_a_line_not_a_traceback(tea
     log = team.server.output()
     assert log.count("the client closed the connection") >= 3
     assert log.count("Traceback") == before
+
+
+@pytest.fixture
+async def impatient(tmp_path: Path) -> AsyncIterator[tuple[int, str]]:
+    """The API in this process, giving up on a body after one second without a byte."""
+    from aiohttp import web
+
+    from api.app import Limits, build_application
+    from core.library import STORE_FILE, Library
+    from core.tokens import TokenCheck, create_token
+
+    library = await Library.open(tmp_path / "home")
+    token = create_token(tmp_path / "home" / STORE_FILE, "writer", write=True)
+    application = build_application(
+        library, TokenCheck(tmp_path / "home" / STORE_FILE), Limits(body_idle_seconds=1)
+    )
+    runner = web.AppRunner(application)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield site._server.sockets[0].getsockname()[1], token  # type: ignore[union-attr]
+    await runner.cleanup()
+    await library.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "framing"),
+    [
+        ("/v1/search", b"Content-Length: 1000\r\n\r\n{"),
+        ("/v1/ingest", b"Transfer-Encoding: chunked\r\n\r\n5\r\n@misc\r\n"),
+    ],
+    ids=["length-never-met", "chunks-never-ended"],
+)
+async def test_a_body_that_stops_arriving_gets_408(
+    impatient: tuple[int, str], path: str, framing: bytes
+) -> None:
+    """A body announced and never finished held its request open for ever (no answer at all)."""
+    port, token = impatient
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n".encode() + framing)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(4000), 20)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408") and b"stopped arriving" in answer
