@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from api.app import Limits, build_application
 from api.limits import Rate
@@ -20,6 +21,23 @@ SLACK_EVENTS_PATH = "/slack/events"
 SLACK_VARIABLES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
 # Requests are logged without their headers: the token travels in one.
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
+
+
+class MalformedRequestsInOneLine(logging.Filter):
+    """aiohttp logs each request it cannot parse (a line over 8 KB, a broken header) at ERROR with
+    a traceback: any client could fill the log with them. They are the client's: one line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = f"{record.getMessage()}: {str(error).strip()[:200]}", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequestsInOneLine())
 
 
 def is_loopback(host: str) -> bool:
@@ -92,6 +110,7 @@ def serve(
     home: Path, host: str, port: int, limits: Limits, *, access_log: bool = False, workers: int = 1
 ) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
+    quiet_malformed_requests()
     warning = plain_http_warning(host)
     if warning:
         print(warning, file=sys.stderr, flush=True)

@@ -36,7 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from api.app import Limits
-from api.serve import ACCESS_LOG_FORMAT, application_for, warn_if_no_tokens
+from api.serve import ACCESS_LOG_FORMAT, application_for, quiet_malformed_requests, warn_if_no_tokens
 from api.shared_rate import SharedRateLimit
 from core.library import Library
 from core.records import PaperciteError
@@ -183,6 +183,7 @@ def run_worker(settings: WorkerSettings, ready: Connection) -> None:
         stream=sys.stderr,
         format=f"papercite: worker {settings.number}: %(levelname)s %(message)s",
     )
+    quiet_malformed_requests()
     _stop_with_parent()
     asyncio.run(_serve(settings, ready))
 

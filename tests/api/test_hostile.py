@@ -161,3 +161,22 @@ async def test_a_body_that_stops_arriving_gets_408(
     answer = await asyncio.wait_for(reader.read(4000), 20)
     writer.close()
     assert answer.startswith(b"HTTP/1.1 408") and b"stopped arriving" in answer
+
+
+async def test_requests_aiohttp_cannot_parse_are_one_line_each_in_the_log(team: Team) -> None:
+    """A request line over 8 KB or a broken header was logged at ERROR with a traceback, so any
+    client could fill the server's log."""
+    before = team.server.output().count("Traceback")
+    for request in [
+        b"GET /v1/keys/near?key=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n",
+    ]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", team.server.port)
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(200), 10)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0]
+    await asyncio.sleep(0.5)
+    logged = team.server.output()
+    assert "Error handling request from 127.0.0.1: " in logged and logged.count("Traceback") == before
