@@ -37,6 +37,7 @@ from core.sources.http import (
     Service,
     SourceError,
     SourcesConfig,
+    json_answer,
 )
 
 if TYPE_CHECKING:
@@ -202,12 +203,7 @@ class Sources:
 
 
 def _parse_openalex_work(body: bytes) -> dict[str, object]:
-    import json
-
-    try:
-        record = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadResponse(f"OpenAlex sent a malformed answer ({error})") from None
+    record = json_answer(body, "OpenAlex")
     if not isinstance(record, dict) or "id" not in record:
         raise BadResponse("OpenAlex's answer is not a work")
     return record

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -12,7 +11,7 @@ from urllib.parse import quote
 from core.identifiers import split_arxiv_doi
 from core.latex import latex_to_text
 from core.records import Paper
-from core.sources.http import BadResponse
+from core.sources.http import BadResponse, json_answer
 
 _TYPES = {
     "journal-article": "article", "proceedings-article": "inproceedings", "book-chapter": "incollection",
@@ -87,10 +86,7 @@ def _year(message: dict[str, Any]) -> int | None:
 
 def parse_work(body: bytes) -> dict[str, Any]:
     """The `message` of a `/works/{doi}` answer; BadResponse if it is not one."""
-    try:
-        answer = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadResponse(f"Crossref sent a malformed answer ({error})") from None
+    answer = json_answer(body, "Crossref")
     if not isinstance(answer, dict) or not isinstance(answer.get("message"), dict):
         raise BadResponse("Crossref's answer has no work in it")
     return answer["message"]

@@ -14,7 +14,6 @@ records changed since that day (`from`, inclusive, so the boundary day is read t
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from core.interface import PaperLibrary
 from core.records import Paper, PaperciteError
 from core.sources import Sources, SourcesConfig
 from core.sources.arxiv import OaiPage, parse_list_records
-from core.sources.http import BadResponse
+from core.sources.http import BadResponse, json_answer
 from core.sources.marks import add_with_mark, load_mark
 
 # Called after each page with (records read so far, records expected in all, or None).
@@ -245,10 +244,7 @@ async def harvest_openalex(
 
 
 def _parse_works_page(body: bytes) -> tuple[list[Any], dict[str, Any]]:
-    try:
-        answer = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadResponse(f"OpenAlex sent a malformed page ({error})") from None
+    answer = json_answer(body, "OpenAlex")
     if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
         raise BadResponse("OpenAlex's answer is not a page of works")
     meta = answer.get("meta")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 from core.records import PaperciteError
@@ -354,6 +354,17 @@ async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | 
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_answer(body: bytes, service: str) -> Any:
+    """A JSON body; BadResponse for anything `json` refuses: not JSON, not UTF-8, nested past
+    Python's recursion limit, or a number of more than 4300 digits (the last two raised
+    RecursionError and ValueError out of `papercite add`)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)[:200]
+        raise BadResponse(f"{service} sent a malformed answer ({reason})") from None
 
 
 def _said(body: bytes) -> str:

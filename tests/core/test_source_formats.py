@@ -179,3 +179,18 @@ def test_an_answer_declaring_entities_is_refused_before_parsing(body: bytes, enc
         parse_atom(body)
     with pytest.raises(BadResponse, match="document type declaration"):
         parse_list_records(body)
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"message": ' + b"9" * 5000 + b"}"], ids=["deeply-nested", "5000-digits"]
+)
+def test_json_that_python_refuses_is_a_malformed_answer(body: bytes) -> None:
+    """Nesting past the recursion limit and numbers past 4300 digits raised RecursionError and
+    ValueError out of `papercite add` (a traceback, and the other identifiers were not added)."""
+    from core.sources import _parse_openalex_work
+    from core.sources.crossref import parse_work
+    from core.sources.harvest import _parse_works_page
+
+    for parse in (parse_work, _parse_openalex_work, _parse_works_page):
+        with pytest.raises(BadResponse, match="malformed answer"):
+            parse(body)
