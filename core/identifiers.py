@@ -86,6 +86,13 @@ def _normalise(kind: Kind, raw: str, text: str) -> Identifier:
     return Identifier("openalex", raw.upper(), text)
 
 
+def _usable_doi(doi: str) -> bool:
+    """No registered DOI has a `.` or `..` path segment, and in a lookup's address one climbs out of
+    the service's /works/ (`https://doi.org/10.1234/../../admin` posted in Slack made the bot ask
+    for the mirror's /admin)."""
+    return not any(part in (".", "..") for part in doi.rstrip(_TRAILING).split("/"))
+
+
 def find_identifiers(text: str) -> list[Found]:
     """Every DOI, arXiv id or link, and OpenAlex id in running text (a Slack message, a draft),
     in order, each once. Bare numbers like `2404.11912` are not taken: in prose they are too
@@ -102,6 +109,8 @@ def find_identifiers(text: str) -> list[Found]:
                     stripped = stripped[:-1].rstrip(_TRAILING)
                 end -= len(raw) - len(stripped)
                 raw = stripped
+                if not _usable_doi(raw):
+                    continue
             if any(start < other.end and other.start < end for other in spans):
                 continue  # a link already claimed these characters
             spans.append(Found(_normalise(kind, raw, text[start:end]), start, end))
@@ -136,7 +145,7 @@ def parse_identifier(text: str) -> Identifier:
     if bare:
         return _normalise("openalex", bare.group(1), text)
     whole = _WHOLE_DOI.match(stripped)
-    if whole:
+    if whole and _usable_doi(whole.group(1)):
         return _normalise("doi", whole.group(1), text)
     found = find_identifiers(stripped)
     if len(found) == 1 and found[0].start == 0 and found[0].end >= len(stripped.rstrip(_TRAILING)):

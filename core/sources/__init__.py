@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from core.formats.openalex import work_to_paper as openalex_work_to_paper
 from core.identifiers import Found, Identifier, InvalidIdentifier, find_identifiers, parse_identifier
@@ -153,7 +154,8 @@ class Sources:
         """`work` is a W id or `doi:…`, as OpenAlex's singleton route takes them."""
         record = await self.client.fetch(
             self.openalex,
-            f"{self.config.openalex_url.rstrip('/')}/works/{work}",
+            # Quoted as Crossref's are: a DOI's `?`, `#` or `%` would otherwise end the path.
+            f"{self.config.openalex_url.rstrip('/')}/works/{quote(work, safe=':/')}",
             None,
             _parse_openalex_work,
             cache=True,

@@ -117,3 +117,10 @@ def test_fuzz_messages_give_identifiers_or_nothing(text: str) -> None:
     assert len(found) <= 10 and all(isinstance(item, str) and item for item in found)
     command = identifiers_in_command(text)
     assert command is None or (command and len(command) <= 10)
+
+
+def test_a_posted_link_is_only_ever_an_identifier_never_an_address_to_fetch() -> None:
+    """Links people post lead to lookups at the configured services by identifier; one whose DOI
+    would climb out of the service's /works/ is no identifier at all."""
+    text = "<https://doi.org/10.1234/../../admin> and <http://127.0.0.1:8080/internal|a link> and <https://arxiv.org/abs/2404.11912v2>"
+    assert identifiers_in_message(text) == ["https://arxiv.org/abs/2404.11912v2"]

@@ -230,3 +230,16 @@ async def test_the_library_call_returns_stored_papers_and_errors(fake: FakeSourc
         assert (await library.get(paper.key)).abstract.startswith("An abstract about strings")
     finally:
         await library.close()
+
+
+def test_a_doi_can_neither_climb_out_of_works_nor_add_to_the_query(fake: FakeSources, home: Path) -> None:
+    """A link like https://doi.org/10.1234/../../admin (posted in Slack, say) made papercite ask the
+    configured Crossref for /admin; a DOI holding `?` reached OpenAlex as a query of its own."""
+    code, report, _ = add(home, "https://doi.org/10.1234/../../admin", "doi:10.9999/x?filter=evil")
+    assert code == 1 and report["papers"] == []
+    [invalid] = [e for e in report["errors"] if e["kind"] == "invalid"]
+    assert invalid["id"] == "https://doi.org/10.1234/../../admin"
+    assert all("admin" not in r.path for r in fake.requests)
+    asked = fake.served("openalex")
+    assert asked and all("filter" not in r.query for r in asked)
+    assert asked[0].path.endswith("/works/doi:10.9999/x?filter=evil")
