@@ -97,8 +97,19 @@ class VSCode:
         self.machine_settings = self.user_data / "Machine" / "settings.json"
         self.machine_settings.parent.mkdir()
         self.machine_settings.write_text(json.dumps(machine, indent=1))
+        # The extension host gets this environment, not the user's login shell's (VS Code's server
+        # reads that unless VSCODE_CLI=1): no papercite on PATH or in ~/.local/bin, so that the
+        # server is found only where the test says.
+        path = [
+            folder
+            for folder in os.environ.get("PATH", "").split(os.pathsep)
+            if folder and not (Path(folder) / "papercite").exists()
+        ]
         self.env = {
             **os.environ,
+            "HOME": str(root),
+            "PATH": os.pathsep.join(path),
+            "VSCODE_CLI": "1",
             "XDG_CONFIG_HOME": str(root / "config"),
             "XDG_DATA_HOME": str(root / "data"),
             "PAPERCITE_HOME": str(root / "papercite-home"),
@@ -415,6 +426,20 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
                 "until": f"179 papers in team server {server.url} (connected)",
                 "timeout": 30000,
             },
+            # No papercite anywhere (papercite.path unset, none on PATH or in ~/.local/bin, no Python
+            # extension): a message says how to install it, and its button opens the setting, under
+            # Remote in code-server.
+            {"op": "write", "path": str(vscode.machine_settings), "text": "{}"},
+            {"op": "notifications", "until": "was not found", "timeout": 30000},
+            {
+                "op": "notification_button",
+                "until": "was not found",
+                "button": "Open setting",
+                "timeout": 30000,
+            },
+            {"op": "rows", "selector": ".settings-editor .setting-item-title", "until": "Path"},
+            {"op": "rows", "selector": ".settings-editor .settings-tabs-widget .action-label.checked"},
+            {"op": "status", "until": "not running"},
         ],
         request.node.name,
     )
@@ -463,14 +488,32 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     )
     assert bib_last.count("{triforce,") == 1 and bib_last.count("{relay,") == 1, bib_last
     statuses = [[f"{row['aria']} {row['text']}" for row in r["rows"]] for r in by_op["status"]]  # type: ignore[attr-defined]
-    expected = ["179 papers", "180 papers", "181 papers", "(connected)", "is not reachable", "(connected)"]
+    expected = [
+        "179 papers",
+        "180 papers",
+        "181 papers",
+        "(connected)",
+        "is not reachable",
+        "(connected)",
+        "not running",
+    ]
     assert [
         any(wanted in row for row in status) for wanted, status in zip(expected, statuses, strict=True)
     ] == [True] * len(expected), statuses
     # The paper added by its DOI, cited into the citation the cursor was in.
     assert qmd_after.endswith("long-context generation [@lin2021pyserini]\n"), qmd_after
-    shown = rows(by_op["notifications"][-1])
+    shown = rows(by_op["notifications"][-2])
     assert any("papercite: 181 papers in " in row for row in shown), shown
+    # Not found: the message names the install command, and the setting is shown where it applies
+    # (under Remote, in code-server).
+    not_found = [row for row in rows(by_op["notifications"][-1]) if "was not found" in row]
+    assert not_found and "pipx install papercite" in not_found[0], not_found
+    setting, tab = (rows(r) for r in by_op["rows"])
+    assert any(row.startswith("Papercite: Path") for row in setting), setting
+    assert tab and tab[0].startswith("Remote"), tab
+    # The output channel: how the server was found, and no setting it was sent that it does not know.
+    output = "".join(file.read_text() for file in vscode.user_data.glob("logs/**/*papercite*.log"))
+    assert "(found by papercite.path)" in output and "unknown setting" not in output, output
     # The token is in VS Code's secret storage only: in no settings file, log or output channel.
     for file in vscode.user_data.rglob("*"):
         if file.is_file():

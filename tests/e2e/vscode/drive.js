@@ -234,6 +234,10 @@ const OPS = {
     await toast.locator(".monaco-button", { hasText: step.button }).first().click();
     return {};
   },
+  // The visible elements matching `selector` (their aria-label and text), once one holds `until`.
+  async rows(page, step) {
+    return { rows: await waitForRows(page, step.selector, step) };
+  },
   // The whole window, or one part of it (`selector`).
   async screenshot(page, step, shots) {
     const file = path.join(shots, `${step.name}.png`);
