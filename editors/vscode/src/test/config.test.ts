@@ -162,3 +162,10 @@ test("a team server refusing the token points at the command that sets it", () =
     /\(papercite: Set team server token\)$/,
   );
 });
+
+test("a workspace cannot choose the executable papercite runs until it is trusted", () => {
+  const trust = manifest.capabilities.untrustedWorkspaces;
+  assert.equal(trust.supported, "limited");
+  assert.deepEqual(trust.restrictedConfigurations, ["papercite.path", "papercite.home"]);
+  assert.equal(manifest.capabilities.virtualWorkspaces.supported, false);
+});
