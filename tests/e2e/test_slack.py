@@ -47,14 +47,6 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def bot(slack: FakeSlack, sources: FakeSources) -> Iterator[str]:
     """`papercite slack --http` on a free port; yields its base URL."""
     port = free_port()

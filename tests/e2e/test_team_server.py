@@ -28,14 +28,6 @@ from tests.team_server import TeamServer, make_token
 SENTENCE = "We draft with a sparse KV cache in hierarchical speculative decoding~\\cite{|}.\n"
 
 
-@pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 class Team:
     def __init__(self, server: TeamServer, writer: str, reader: str) -> None:
         self.server, self.writer, self.reader = server, writer, reader
