@@ -78,6 +78,9 @@ def latex_citations(text: str) -> list[CitedKey]:
     short_verb = _short_verb_characters(text)
     conditionals: frozenset[str] | set[str] | None = None  # TeX's and the document's \newif ones
     braces = _BraceTable(text)
+    if text.count("\\begin{document}") > 1:
+        learned.update(dict.fromkeys(_example_environments(text), _VERBATIM_ARGUMENT))
+    documents = 0  # \begin{document} read and not yet ended (a listing may show a whole document)
     search = _SPECIAL.search
     if short_verb:
         search = re.compile(_SPECIAL.pattern + "|[" + re.escape(short_verb) + "]").search
@@ -105,12 +108,13 @@ def latex_citations(text: str) -> list[CitedKey]:
                     position = _skip_argument(text, position)
             else:
                 position = _citation(text, position, name, found, learned[name])
-        elif ("ite" in name or "cquote" in name) and syntax.is_cite_command(name):
+        elif ("ite" in name or name in syntax.OTHER_CITE_COMMANDS) and syntax.is_cite_command(name):
             position = _citation(text, position, name, found)
         elif name in _INLINE_VERBATIM:
             position = _skip_inline_verbatim(text, position, name)
         elif name == "begin":
             environment = _ENVIRONMENT.match(text, position)
+            documents += text.startswith("{document}", position)
             if environment:
                 defined = learned.get("begin{" + environment.group(1))
                 # (_VERBATIM_ARGUMENT: defined here as verbatim, or made a comment by \excludecomment)
@@ -132,7 +136,32 @@ def latex_citations(text: str) -> list[CitedKey]:
                 conditionals = _PRIMITIVE_IFS | set(re.findall(r"\\newif\s*\\(if[A-Za-z@]+)", text))
             position = _skip_false_branch(text, position, conditionals)
         elif name == "end" and text.startswith("{document}", position):
-            break  # LaTeX reads nothing after \end{document}
+            documents -= 1
+            if documents <= 0:
+                break  # LaTeX reads nothing after \end{document}
+    return found
+
+
+_ENVIRONMENT_TOKEN = re.compile(r"\\(begin|end)\s*\{([A-Za-z@*]+)\}")
+_COMMENTED = re.compile(r"(?<!\\)%[^\n]*$")
+
+
+def _example_environments(text: str) -> set[str]:
+    """Environments that show a whole document (a second `\\begin{document}` inside one): whatever
+    package defines them, they are listings."""
+    found: set[str] = set()
+    open_environments: list[str] = []
+    for token in _ENVIRONMENT_TOKEN.finditer(text):
+        kind, name = token.groups()
+        line = text[text.rfind("\n", 0, token.start()) + 1 : token.start()]
+        if line.endswith("\\string") or _COMMENTED.search(line):
+            continue
+        if kind == "begin":
+            if name == "document" and "document" in open_environments and open_environments[-1] != "document":
+                found.add("begin{" + open_environments[-1])
+            open_environments.append(name)
+        elif name in open_environments:
+            del open_environments[len(open_environments) - 1 - open_environments[::-1].index(name) :]
     return found
 
 

@@ -21,11 +21,14 @@ EXTENSIONS = {
 }  # fmt: skip
 
 # LaTeX, natbib, biblatex, apacite: every command whose name holds "cite" takes keys in braces
-# (\cite \citep \parencite \footcitetext \citeA \volcite …); csquotes' quote-and-cite commands too.
+# (\cite \citep \parencite \footcitetext \citeA \volcite …); and a few that do not say so:
+# csquotes' quote-and-cite commands, bibentry's \bibentry{key} (an entry printed in the text), and
+# abnTeX2's and biblatex-abnt's \apud{cited}{citing} (a work cited as quoted in another).
 _CITE_NAME = re.compile(r"^[A-Za-z]*[cC]ite[A-Za-z]*$")
-_CSQUOTES = frozenset(
-    {"textcquote", "blockcquote", "foreigntextcquote", "foreignblockcquote", "hybridblockcquote"}
-)
+OTHER_CITE_COMMANDS = frozenset(
+    {"textcquote", "blockcquote", "foreigntextcquote", "foreignblockcquote", "hybridblockcquote", "bibentry",
+     "apud", "Apud", "textapud", "Textapud", "apudonline"}
+)  # fmt: skip
 # ...except those that configure citations or define cite commands and take no keys (natbib's
 # \setcitestyle{numbers}, \citetext{priv. comm.}, biblatex's \DeclareCiteCommand, \AtEveryCitekey{…},
 # \ifciteseen, \multicitedelim, counters like \thecitecount): none writes a \citation to the .aux.
@@ -65,7 +68,7 @@ VERBATIM_ENVIRONMENTS = (
 
 
 def is_cite_command(name: str) -> bool:
-    if name in _CSQUOTES:
+    if name in OTHER_CITE_COMMANDS:
         return True
     return bool(_CITE_NAME.match(name)) and name not in _NOT_CITING and not _NOT_CITING_NAME.search(name)
 
@@ -78,6 +81,8 @@ def key_groups(name: str) -> tuple[int, int | None]:
         return 0, None
     if name.startswith(("foreign", "hybrid")):  # \foreigntextcquote{language}[pre][post]{key}…
         return 1, 1
+    if "apud" in name:
+        return 0, 1
     return 0, 0
 
 

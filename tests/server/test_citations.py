@@ -265,3 +265,14 @@ def test_latex_verbatim_environments_defined_in_the_document() -> None:
         "\\begin{lstlisting}[caption={From \\cite{caption}}]\n\\cite{l5}\n\\end{lstlisting}"
     )
     assert [c.key for c in latex_citations(text)] == ["shown", "caption"]
+
+
+def test_latex_a_listing_showing_a_whole_document_and_commands_not_named_cite() -> None:
+    # A second \begin{document} inside an environment (a package's example listing) is shown, not read:
+    # its \end{document} does not end the document. \bibentry and abnTeX2's \apud{cited}{citing} cite.
+    text = (
+        "\\documentclass{article}\n\\begin{document}\nIntro \\cite{a}.\n\\begin{ltxexample}\n"
+        "\\documentclass{article}\n\\begin{document}\n\\cite{shown}\n\\end{document}\n\\end{ltxexample}\n"
+        "Later \\bibentry{b} and \\apud[p.~3]{c}{d}.\n\\end{document}\n\\cite{after}"
+    )
+    assert [c.key for c in latex_citations(text)] == ["a", "b", "c", "d"]
