@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import pytest
 
 from api.app import WORKER_HEADER
 from api.launch import TeamServer, make_token
-from api.workers import RATE_FILE
+from api.workers import RATE_FILE, CannotServe, bind
 
 SEARCH = {"query": "speculative decoding with a sparse KV cache", "k": 3}
 
@@ -301,3 +302,24 @@ def test_a_worker_that_cannot_start_stops_the_server_with_its_error(tmp_path: Pa
     assert (
         "IsADirectoryError" in done.stderr and "ended before serving (exit code 1); stopping" in done.stderr
     )
+
+
+def test_each_worker_gets_its_own_socket_on_one_port_or_all_share_one() -> None:
+    own = bind("127.0.0.1", 0, 3, reuse_port=True)
+    shared = bind("127.0.0.1", 0, 3, reuse_port=False)
+    try:
+        assert len({sockets[0].fileno() for sockets in own}) == 3
+        assert len({sockets[0].getsockname() for sockets in own}) == 1
+        assert len({sockets[0].fileno() for sockets in shared}) == 1 and len(shared) == 3
+        port = own[0][0].getsockname()[1]
+        # The port is taken, by a group of its own or by any other listener: refused by name.
+        for reuse_port in (True, False):
+            with pytest.raises(
+                CannotServe, match=re.escape(f"cannot listen on 127.0.0.1:{port}: Address already in use")
+            ):
+                bind("127.0.0.1", port, 2, reuse_port=reuse_port)
+        with pytest.raises(CannotServe, match=re.escape("cannot listen on no-such-host.invalid:80")):
+            bind("no-such-host.invalid", 80, 2, reuse_port=True)
+    finally:
+        for sock in {sock for group in (*own, *shared) for sock in group}:
+            sock.close()
