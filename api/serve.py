@@ -107,7 +107,14 @@ def warn_if_no_tokens(home: Path) -> None:
 
 
 def serve(
-    home: Path, host: str, port: int, limits: Limits, *, access_log: bool = False, workers: int = 1
+    home: Path,
+    host: str,
+    port: int,
+    limits: Limits,
+    *,
+    access_log: bool = False,
+    workers: int = 1,
+    worker_timeout: float | None = None,
 ) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
     quiet_malformed_requests()
@@ -115,9 +122,17 @@ def serve(
     if warning:
         print(warning, file=sys.stderr, flush=True)
     if workers > 1:
-        from api.workers import serve_with_workers
+        from api.workers import DEFAULT_WORKER_TIMEOUT, serve_with_workers
 
-        return serve_with_workers(home, host, port, limits, workers=workers, access_log=access_log)
+        return serve_with_workers(
+            home,
+            host,
+            port,
+            limits,
+            workers=workers,
+            access_log=access_log,
+            worker_timeout=worker_timeout or DEFAULT_WORKER_TIMEOUT,
+        )
     log.info("serving %s on http://%s:%d/v1/", home, host, port)
     web.run_app(
         application_for(home, limits),

@@ -10,8 +10,9 @@ the home's write lock one at a time (core/lock.py), and every worker sees the ot
 the store's change marker within half a second (`Library.refresh`). Per-token rate limits are
 shared through a file in the home (api/shared_rate.py).
 
-The parent restarts a worker that ends, stops them all on SIGTERM or SIGINT, and each worker stops
-by itself when the parent is gone, `kill -9` included.
+The parent restarts a worker that ends or stops answering (its event loop sends a beat every
+second; one silent for `--worker-timeout` seconds is killed and replaced), stops them all on SIGTERM
+or SIGINT, and each worker stops by itself when the parent is gone, `kill -9` included.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ STOP_SECONDS = 30.0
 MOST_RESTART_SECONDS = 30.0
 # A worker that served this long before it ended had no trouble starting: restart it at once.
 STEADY_SECONDS = 60.0
+# A serving worker's event loop tells the parent it is alive this often...
+BEAT_SECONDS = 1.0
+# ... and one silent this long is stuck (a request holding its event loop, a stopped process): no
+# request of the API holds the loop for more than a fraction of a second (searches take ms; ingest
+# and lookups run on threads), so a minute is far beyond any.
+DEFAULT_WORKER_TIMEOUT = 60.0
 
 
 class CannotServe(PaperciteError):
@@ -134,6 +141,13 @@ class WorkerSettings:
     access_log: bool
 
 
+async def _beat(beats: Connection) -> None:
+    """Tell the parent, every BEAT_SECONDS, that this event loop still turns."""
+    while True:
+        beats.send_bytes(b"")
+        await asyncio.sleep(BEAT_SECONDS)
+
+
 def _stop_with_parent() -> None:
     """When the parent is gone (even by kill -9), stop as on SIGTERM; if that hangs, end anyway.
     The sentinel, a pipe, is ready when the parent ends (as for the ingest's parsing workers)."""
@@ -151,7 +165,7 @@ def _stop_with_parent() -> None:
     threading.Thread(target=watch, name="papercite-parent-watch", daemon=True).start()
 
 
-async def _serve(settings: WorkerSettings, ready: Connection) -> None:
+async def _serve(settings: WorkerSettings, beats: Connection) -> None:
     limits = settings.limits
     rate = SharedRateLimit(settings.home / RATE_FILE, limits.rate, limits.burst)
     runner = web.AppRunner(
@@ -168,15 +182,16 @@ async def _serve(settings: WorkerSettings, ready: Connection) -> None:
     try:
         for sock in settings.sockets:
             await web.SockSite(runner, sock, backlog=BACKLOG, shutdown_timeout=STOP_SECONDS).start()
-        ready.send(os.getpid())
-        ready.close()
+        beats.send(os.getpid())
+        beating = asyncio.create_task(_beat(beats))
         await stop.wait()
+        beating.cancel()
     finally:
         await runner.cleanup()
         rate.close()
 
 
-def run_worker(settings: WorkerSettings, ready: Connection) -> None:
+def run_worker(settings: WorkerSettings, beats: Connection) -> None:
     """A worker process's entry point."""
     logging.basicConfig(
         level=logging.INFO,
@@ -185,7 +200,7 @@ def run_worker(settings: WorkerSettings, ready: Connection) -> None:
     )
     quiet_malformed_requests()
     _stop_with_parent()
-    asyncio.run(_serve(settings, ready))
+    asyncio.run(_serve(settings, beats))
 
 
 # --- the parent -----------------------------------------------------------------------------------
@@ -194,8 +209,10 @@ def run_worker(settings: WorkerSettings, ready: Connection) -> None:
 @dataclass
 class _Running:
     process: BaseProcess
-    ready: Connection
+    beats: Connection  # its pid once it serves, then a beat every BEAT_SECONDS
     serving_since: float | None = None
+    last_beat: float = 0.0
+    killed_silent: bool = False
 
 
 def _how_it_ended(code: int | None) -> str:
@@ -210,8 +227,16 @@ def _how_it_ended(code: int | None) -> str:
 class Supervisor:
     """Starts the workers, restarts those that end, and stops them all when asked."""
 
-    def __init__(self, home: Path, sockets: list[list[socket.socket]], limits: Limits, access_log: bool):
+    def __init__(
+        self,
+        home: Path,
+        sockets: list[list[socket.socket]],
+        limits: Limits,
+        access_log: bool,
+        worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+    ):
         self.home = home
+        self.worker_timeout = worker_timeout
         self.sockets = sockets
         self.limits = limits
         self.access_log = access_log
@@ -232,6 +257,19 @@ class Supervisor:
         send.close()
         self.running[number] = _Running(process, receive)
 
+    def _read_beats(self, number: int, worker: _Running) -> None:
+        try:
+            while worker.beats.poll():
+                if worker.serving_since is None:
+                    pid = worker.beats.recv()
+                    worker.serving_since = time.monotonic()
+                    log.info("worker %d (pid %s) serving", number, pid)
+                else:
+                    worker.beats.recv_bytes()
+                worker.last_beat = time.monotonic()
+        except (EOFError, OSError):
+            pass  # it has ended: its sentinel says so
+
     def _ask_to_stop(self, number: int, frame: FrameType | None) -> None:
         self.stop_signal = number
 
@@ -240,7 +278,7 @@ class Supervisor:
         worker.process.join()
         how = _how_it_ended(worker.process.exitcode)
         del self.running[number]
-        worker.ready.close()
+        worker.beats.close()
         if starting and worker.serving_since is None:
             log.error("worker %d ended before serving (%s); stopping", number, how)
             return 1
@@ -267,14 +305,16 @@ class Supervisor:
             for number in range(1, workers + 1):
                 self.start(number)
             while self.stop_signal is None:
-                timeout = None
-                if self.restart_at:
-                    timeout = max(0.0, min(self.restart_at.values()) - time.monotonic())
+                deadlines = list(self.restart_at.values())
+                deadlines += [
+                    w.last_beat + self.worker_timeout
+                    for w in self.running.values()
+                    if w.serving_since and not w.killed_silent
+                ]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
                 waiting: list[Any] = [wake_read]
                 for worker in self.running.values():
-                    waiting.append(worker.process.sentinel)
-                    if worker.serving_since is None:
-                        waiting.append(worker.ready)
+                    waiting += [worker.process.sentinel, worker.beats]
                 ready = multiprocessing.connection.wait(waiting, timeout)
                 if wake_read in ready:
                     try:
@@ -283,14 +323,8 @@ class Supervisor:
                     except BlockingIOError:
                         pass
                 for number, worker in list(self.running.items()):
-                    if worker.serving_since is None and worker.ready in ready:
-                        try:
-                            pid = worker.ready.recv()
-                        except EOFError:
-                            pass  # it ended before it served: its sentinel says so
-                        else:
-                            worker.serving_since = time.monotonic()
-                            log.info("worker %d (pid %s) serving", number, pid)
+                    if worker.beats in ready:
+                        self._read_beats(number, worker)
                     if worker.process.sentinel in ready:
                         failed = self._ended(number, worker, starting)
                         if failed is not None:
@@ -303,6 +337,17 @@ class Supervisor:
                     starting = False
                     log.info("all %d workers serving", workers)
                 now = time.monotonic()
+                for number, worker in self.running.items():
+                    silent = now - worker.last_beat
+                    if worker.serving_since and silent > self.worker_timeout and not worker.killed_silent:
+                        log.warning(
+                            "worker %d (pid %s) has not answered for %.0f s; killing it",
+                            number,
+                            worker.process.pid,
+                            silent,
+                        )
+                        worker.process.kill()  # its end is booked, and a new one started, as any other
+                        worker.killed_silent = True
                 for number, due in list(self.restart_at.items()):
                     if due <= now:
                         del self.restart_at[number]
@@ -329,7 +374,7 @@ class Supervisor:
                 log.warning("worker pid %s did not stop in time; killing it", worker.process.pid)
                 worker.process.kill()
                 worker.process.join()
-            worker.ready.close()
+            worker.beats.close()
         self.running.clear()
 
 
@@ -341,7 +386,14 @@ async def _prepare(home: Path) -> None:
 
 
 def serve_with_workers(
-    home: Path, host: str, port: int, limits: Limits, *, workers: int, access_log: bool
+    home: Path,
+    host: str,
+    port: int,
+    limits: Limits,
+    *,
+    workers: int,
+    access_log: bool,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> int:
     if sys.platform == "win32":
         raise CannotServe(
@@ -359,7 +411,7 @@ def serve_with_workers(
     if not reuse_port:
         log.info("the workers share one listening socket here: connections may spread unevenly among them")
     try:
-        return Supervisor(home, sockets, limits, access_log).run(workers)
+        return Supervisor(home, sockets, limits, access_log, worker_timeout).run(workers)
     finally:
         for sock in {sock for own in sockets for sock in own}:
             sock.close()

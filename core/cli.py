@@ -170,6 +170,12 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="processes answering on the same address (default 1; more for more cores)",
     )
+    serve.add_argument(
+        "--worker-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --workers: replace a worker silent this long (default 60)",
+    )
 
     token = commands.add_parser("token", help="make, list and revoke the tokens `serve` accepts")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -506,7 +512,15 @@ def _serve(home: Path, args: argparse.Namespace) -> int:
     limits = Limits(
         max_body_bytes=args.max_body_mb * 1024 * 1024, rate=args.rate, burst=max(2 * args.rate, 1)
     )
-    return serve(home, args.host, args.port, limits, access_log=args.access_log, workers=args.workers)
+    return serve(
+        home,
+        args.host,
+        args.port,
+        limits,
+        access_log=args.access_log,
+        workers=args.workers,
+        worker_timeout=args.worker_timeout,
+    )
 
 
 async def _token(home: Path, args: argparse.Namespace, out: TextIO) -> int:

@@ -238,6 +238,28 @@ def test_a_killed_worker_is_restarted_and_sigterm_stops_them_all() -> None:
     assert "stopping (SIGTERM)" in server.output()
 
 
+def test_a_worker_that_stops_answering_is_replaced() -> None:
+    """A stopped process keeps its socket but answers nothing, as a worker whose event loop is stuck:
+    its beats stop, and after --worker-timeout it is killed and another takes its place."""
+    server = start_workers("--worker-timeout", "2").server
+    assert server.process is not None
+    try:
+        before = workers_answering(server.url, 2)
+        stuck = min(before)
+        os.kill(stuck, signal.SIGSTOP)
+        deadline = time.monotonic() + 30
+        while (
+            f"(pid {stuck}) ended: killed by SIGKILL" not in server.output() and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        assert f"(pid {stuck}) has not answered for" in server.output()
+        assert f"(pid {stuck}) ended: killed by SIGKILL; starting another" in server.output()
+        answering = workers_answering(server.url, 2)
+        assert stuck not in answering and len(answering) == 2
+    finally:
+        server.stop()
+
+
 def test_killing_the_parent_leaves_no_worker_behind() -> None:
     started = start_workers()
     server = started.server
