@@ -98,6 +98,9 @@ def find_identifiers(text: str) -> list[Found]:
     in order, each once. Bare numbers like `2404.11912` are not taken: in prose they are too
     often something else; write `arXiv:2404.11912` or a link."""
     spans: list[Found] = []
+    # Characters a link already claimed; kept as bytes rather than compared span by span, which
+    # took 0.7 s for a 40,000-character Slack message of DOIs (every span against every other).
+    claimed = bytearray(len(text))
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
             start, end = match.span()
@@ -111,8 +114,9 @@ def find_identifiers(text: str) -> list[Found]:
                 raw = stripped
                 if not _usable_doi(raw):
                     continue
-            if any(start < other.end and other.start < end for other in spans):
+            if any(claimed[start:end]):
                 continue  # a link already claimed these characters
+            claimed[start:end] = b"\x01" * (end - start)
             spans.append(Found(_normalise(kind, raw, text[start:end]), start, end))
     spans.sort(key=lambda found: found.start)
     seen: set[Identifier] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from core.identifiers import InvalidIdentifier, find_identifiers, parse_identifier, split_arxiv_doi
@@ -77,3 +79,14 @@ def test_arxiv_dois_are_arxiv_ids() -> None:
     assert split_arxiv_doi("10.48550/arXiv.2404.11912") == ("", "2404.11912")
     assert split_arxiv_doi("10.1145/ABC") == ("10.1145/abc", "")
     assert split_arxiv_doi("") == ("", "")
+
+
+def test_a_message_of_thousands_of_links_finds_each_once_in_order() -> None:
+    """Each link claims its characters, so the DOI inside a doi.org link or an arXiv link is not
+    found a second time, over a 40,000-character message as over a short one."""
+    links = [f"https://doi.org/10.1234/{n} https://arxiv.org/abs/2404.{n:05d}v2" for n in range(700)]
+    found = find_identifiers(" ".join(links))
+    assert [f.identifier.value for f in found] == [
+        value for n in range(700) for value in (f"10.1234/{n}", f"2404.{n:05d}")
+    ]
+    assert all(earlier.end <= later.start for earlier, later in itertools.pairwise(found))
