@@ -37,13 +37,21 @@ USAGE = (
 )
 
 
+# Explicit bidirectional overrides, embeddings and isolates: an unclosed one in a title reorders
+# what follows it on the line (the key, the next words) as a channel sees it, without changing what
+# is copied. Text from papers is shown without them; marks (U+200E/F) and joiners stay.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_HAS_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def escape(text: str) -> str:
     """mrkdwn's three control characters: the one escaper for every string of ours Slack renders.
 
     Slack reads `<!channel>`, `<!here>`, `<@U…>` and `<url|label>` only between `<` and `>`, so with
     those escaped, text from papers, queries or users can neither ping anyone nor forge a link.
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_BIDI_CONTROLS) if _HAS_BIDI_CONTROL.search(text) else text
 
 
 def clip(text: str, limit: int) -> str:

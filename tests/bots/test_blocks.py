@@ -133,3 +133,25 @@ def test_the_sharer_is_named_only_by_a_real_user_id(user: str, shown: str) -> No
 )
 def test_only_plain_web_addresses_are_linked(url: str, linked: bool) -> None:
     assert blocks.title_link(Paper(key="k", title="T", url=url)).startswith("*<") is linked
+
+
+def test_bidirectional_overrides_in_a_title_do_not_reach_the_channel() -> None:
+    """A title with an unclosed right-to-left override (U+202E) showed the rest of its line reversed
+    in the channel: the key after it, or a file name spoofed as 'gnp.exe'."""
+    spoof = Paper(
+        key="spoof2024", title="Holiday photos \u202egnp.exe", abstract="An \u2067isolate\u2069 here."
+    )
+    hit, terms = Hit(spoof, 1.0, 1), text_terms("photos")
+    rendered = json.dumps(
+        [
+            blocks.results_message([hit], terms, "photos", 0, has_more=False),
+            blocks.shared_message(hit, terms, "U123"),
+            blocks.paper_message(spoof),
+        ]
+    )
+    assert "\\u202e" not in rendered and "\\u2067" not in rendered and "\\u2069" not in rendered
+    assert "Holiday photos gnp.exe" in rendered
+    # Joiners and marks that scripts and emoji need stay.
+    assert blocks.escape("\u0645\u200c\u06cc \U0001f469\u200d\U0001f52c \u200f") == (
+        "\u0645\u200c\u06cc \U0001f469\u200d\U0001f52c \u200f"
+    )
