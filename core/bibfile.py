@@ -68,6 +68,16 @@ def _body_codec(encoding: str, data: bytes) -> str:
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
+def file_to_write(path: Path) -> Path:
+    """The file a write to `path` goes to: a symlink's target (replacing the link itself with a
+    regular file cut it from the bibliography it pointed to), which must be a regular file if it
+    exists (a pipe would be waited on for ever, /dev/zero read for ever, a folder is no file)."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise NotARegularFile(f"{path} is not a regular file; papercite adds entries only to files")
+    return target
+
+
 def append_entries(path: Path, entries: Sequence[str]) -> int:
     """Append BibTeX entries to `path` (created if missing) atomically; returns the bytes added.
 
@@ -75,6 +85,7 @@ def append_entries(path: Path, entries: Sequence[str]) -> int:
     """
     if not entries:
         return 0
+    path = file_to_write(path)
     for _ in range(_ATTEMPTS):
         try:
             found = path.stat()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.bibfile import append_entries, defined_keys
+from core.bibfile import append_entries, defined_keys, file_to_write
 from core.csl import to_csl
 from core.decoding import decode, decode_bytes
 from core.export import to_bibtex
@@ -43,6 +43,7 @@ async def export(
     library: PaperLibrary, keys: Sequence[str], documents: Sequence[Path], fmt: str, output: Path | None
 ) -> Export:
     result = Export()
+    output = file_to_write(output) if output is not None else None
     wanted = list(dict.fromkeys([*keys, *cited_keys(documents, result.problems)]))
     wanted = [key for key in wanted if key != _WILDCARD]
     defined = _defined_in(output, fmt) if output is not None else set()
@@ -113,8 +114,9 @@ def _defined_in(output: Path, fmt: str) -> set[str]:
 def _csl_items(path: Path) -> list[object]:
     try:
         items = json.loads(decode(path.read_bytes())[0]) if path.exists() else []
-    except ValueError as error:
-        raise PaperciteError(f"{path} is not CSL-JSON papercite can add to: {error}") from None
+    except (ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise PaperciteError(f"{path} is not CSL-JSON papercite can add to: {reason}") from None
     if not isinstance(items, list):
         raise PaperciteError(f"{path} is not CSL-JSON papercite can add to: not a list of items")
     return items

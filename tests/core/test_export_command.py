@@ -4,6 +4,7 @@ that read them (bibtexparser, pandoc's citeproc, papercite's own ingest)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -120,3 +121,30 @@ def test_what_cannot_be_exported_is_named(home: Path, tmp_path: Path) -> None:
     refused = run_cli(home, "export", "triforce", "-o", str(broken))
     assert refused.returncode == 1 and "not CSL-JSON papercite can add to" in refused.stderr
     assert broken.read_text() == '{"not": "a list"}'
+
+
+def test_an_output_that_is_a_link_is_written_through_and_one_that_is_no_file_is_refused(
+    home: Path, tmp_path: Path
+) -> None:
+    """-o refs.bib where refs.bib links to a shared bibliography replaced the link with a file of
+    its own (the shared one never saw the entry); -o a pipe waited for ever, -o a folder was a
+    traceback, and -o a CSL-JSON file nested 100,000 deep a RecursionError."""
+    shared = tmp_path / "shared" / "lab.bib"
+    shared.parent.mkdir()
+    shared.write_text("@misc{old, title = {Old}}\n")
+    (tmp_path / "refs.bib").symlink_to(shared)
+    done = run_cli(home, "export", "triforce", "-o", str(tmp_path / "refs.bib"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "refs.bib").is_symlink() and "@misc{old" in shared.read_text()
+    assert "triforce" in shared.read_text()
+
+    os.mkfifo(tmp_path / "pipe.bib")
+    (tmp_path / "folder.bib").mkdir()
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    for name, said in [
+        ("pipe.bib", "is not a regular file"),
+        ("folder.bib", "is not a regular file"),
+        ("deep.json", "is not CSL-JSON papercite can add to: nested too deeply"),
+    ]:
+        done = run_cli(home, "export", "triforce", "-o", str(tmp_path / name), timeout=30)
+        assert done.returncode == 1 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
