@@ -99,7 +99,14 @@ def _snapshot(server: PaperciteServer, uri: object) -> Snapshot:
     return snapshot
 
 
+# A message shown to the user: errors may quote what the editor sent (a command's arguments, an
+# identifier), which a client can make a megabyte long.
+MAX_MESSAGE_CHARS = 500
+
+
 def _tell(server: PaperciteServer, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
     server.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
 

@@ -305,3 +305,13 @@ async def test_a_server_that_searched_exits_without_a_warning(wire: Wire) -> Non
     await wire.send(notification("exit"))
     assert await wire.exit_code() == 0
     assert "blocked" not in wire.stderr()
+
+
+async def test_a_command_with_a_megabyte_argument_is_refused_in_a_short_message(wire: Wire) -> None:
+    """The refusal quoted the arguments whole: a window message of a million characters."""
+    await wire.initialized()
+    for n, command in enumerate(("papercite.cite", "papercite.addPaper")):
+        params = {"command": command, "arguments": ["x" * 1_000_000]}
+        assert (await wire.call(10 + n, "workspace/executeCommand", params))["result"] is None
+    shown = [m["params"]["message"] for m in wire.received if m.get("method") == "window/showMessage"]
+    assert len(shown) == 2 and all(len(m) <= 500 and m.startswith("papercite: ") for m in shown)
