@@ -322,6 +322,9 @@ class Supervisor:
                             pass
                     except BlockingIOError:
                         pass
+                if self.stop_signal is not None:
+                    # Ctrl-C reaches the workers too: their ends now are no reason to start others.
+                    break
                 for number, worker in list(self.running.items()):
                     if worker.beats in ready:
                         self._read_beats(number, worker)

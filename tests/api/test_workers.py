@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from api.app import WORKER_HEADER
-from api.launch import TeamServer, make_token
+from api.launch import TeamServer, free_port, make_token
 from api.workers import RATE_FILE, CannotServe, bind
 
 SEARCH = {"query": "speculative decoding with a sparse KV cache", "k": 3}
@@ -345,3 +345,35 @@ def test_each_worker_gets_its_own_socket_on_one_port_or_all_share_one() -> None:
     finally:
         for sock in {sock for group in (*own, *shared) for sock in group}:
             sock.close()
+
+
+def test_ctrl_c_stops_every_worker_and_starts_none(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole process group: the workers' ends are no failures."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [
+        sys.executable,
+        "-m",
+        "core.cli",
+        "--home",
+        str(tmp_path / "home"),
+        "serve",
+        "--port",
+        str(port),
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--workers", "2"], stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "all 2 workers serving" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        below = descendants(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        assert not gone_within(below, 10)
+        assert "stopping (SIGINT)" in log.read_text() and "starting another" not in log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
