@@ -71,7 +71,16 @@ _INLINE_VERBATIM = frozenset({"verb", "Verb", "lstinline", "mintinline", "url", 
 
 
 def latex_citations(text: str) -> list[CitedKey]:
-    found: list[CitedKey] = []
+    found = _scan(text, _Found())
+    # `\\cite{` typed inside an argument before its last word (`\\title{A Study of Something\\cite{
+    # Interesting}`) takes the argument's `}`: then the document has more `{` than its unfinished key
+    # lists account for, and only then is each citation checked for a `}` taken from an argument.
+    if text.count("{") - text.count("}") > found.unfinished:
+        found = _scan(text, _Found(_OpenBraces(text)))
+    return found
+
+
+def _scan(text: str, found: _Found) -> _Found:
     learned: dict[str, frozenset[int]] = {}  # macros defined here: name → brace groups that are keys
     position = 0
     length = len(text)
@@ -303,8 +312,77 @@ def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
         position = match.end()
 
 
+class _Found(list[CitedKey]):
+    """The keys found, how many key lists were left unfinished, and (when a `}` may have been taken
+    from an argument) the braces open in each paragraph."""
+
+    def __init__(self, paragraph: _OpenBraces | None = None) -> None:
+        super().__init__()
+        self.unfinished = 0
+        self.paragraph = paragraph
+
+
+class _OpenBraces:
+    """How many `{` the paragraph has left open at a position, counted on as the scan moves forward."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = self.open = 0
+
+    def open_at(self, position: int) -> int:
+        text = self.text
+        if position < self.position:
+            self.position = self.open = 0
+        blank = text.rfind("\n\n", self.position, position)
+        if blank >= 0:
+            self.position, self.open = blank, 0
+        self.open += text.count("{", self.position, position) - text.count("}", self.position, position)
+        self.position = position
+        return self.open
+
+
+# How far around a citation the argument it sits in is looked for (a title, a caption, a footnote).
+_ARGUMENT_WINDOW = 3000
+_BRACE = re.compile(r"[{}]")
+# An argument's `{`: after a command (and its options), another argument, or a space (a bare group).
+_ARGUMENT_BEFORE = re.compile(r"(?:\\[A-Za-z@]+\*?|[}\s]|^)\s*(?:\[[^\]]*\]\s*)*$")
+_KEY_GROUP_BEFORE = re.compile(r"\\[A-Za-z]*[cC]ite[A-Za-z]*\*?\s*(?:\[[^\]]*\]\s*)*$")
+
+
+def _closes_an_outer_group(text: str, start: int, end: int) -> bool:
+    """Whether the `}` ending the key list opened at `start` closes the argument the citation sits in:
+    the innermost group open before it (not an unfinished key list's) never closes after it."""
+    paragraph = max(
+        text.rfind("\n\n", max(0, start - _ARGUMENT_WINDOW), start),
+        start - _ARGUMENT_WINDOW,
+        0,
+    )
+    opened: list[int] = []
+    for brace in _BRACE.finditer(text, paragraph, start):
+        at = brace.start()
+        if brace.group(0) == "}":
+            if opened:
+                opened.pop()
+        elif not (_KEY_GROUP_BEFORE.search(text, max(0, at - 200), at) and not _key_list(text, at)[2]):
+            opened.append(at)
+    if not opened or _KEY_GROUP_BEFORE.search(text, max(0, opened[-1] - 200), opened[-1]):
+        return False
+    if not _ARGUMENT_BEFORE.search(text, max(0, opened[-1] - 200), opened[-1]):
+        return False  # not an argument's `{` (`\\verb|@book{|` shows one)
+    depth = len(opened)
+    for brace in _BRACE.finditer(text, end + 1, min(len(text), end + _ARGUMENT_WINDOW)):
+        depth += 1 if brace.group(0) == "{" else -1
+        if depth < len(opened):
+            return False
+    return True
+
+
 def _citation(
-    text: str, after_name: int, name: str, found: list[CitedKey], learned: frozenset[int] | None = None
+    text: str,
+    after_name: int,
+    name: str,
+    found: _Found,
+    learned: frozenset[int] | None = None,
 ) -> int:
     """Read the arguments of a cite command (or of a macro defined to cite its arguments, whose key
     groups are `learned`); return where scanning goes on."""
@@ -347,7 +425,13 @@ def _citation(
         elif char == "{":
             if is_key_group(group):
                 keys, end, closed = _key_list(text, position)
-                if not closed:
+                paragraph = found.paragraph
+                if not closed or (
+                    paragraph is not None
+                    and paragraph.open_at(position) > 0
+                    and _closes_an_outer_group(text, position, end)
+                ):
+                    found.unfinished += 1
                     # Flag none of an unfinished list's words: `\cite{` typed before "However, the…"
                     # would make "However" a key. LaTeX itself stops there with an error.
                     if group > 0 and multicite:
@@ -536,7 +620,12 @@ def _skip_definition(
         end = braces.end(body)
         if end < 0:
             return position
-        _learn(learned, defined_name, text[body:end], parameters=text.count("#", position, body))
+        _learn(
+            learned,
+            defined_name,
+            text[body:end],
+            parameters=text.count("#", position, body),
+        )
         _cited_in_body(text, body, end, defined_name, found)
         return end + 1
     for _ in range(_LATEX_DEFINITIONS[name]):
@@ -553,7 +642,10 @@ def _skip_definition(
         end = braces.end(start) if text.startswith("{", start) else -1
         if end > 0:
             _learn(
-                learned, defined_name, text[end + 1 : position], mandatory=_mandatory(text[start + 1 : end])
+                learned,
+                defined_name,
+                text[end + 1 : position],
+                mandatory=_mandatory(text[start + 1 : end]),
             )
     elif name in _COMMAND_DEFINITIONS:
         # [n][default]: with a default, #1 is the optional argument and #2 the first brace group.

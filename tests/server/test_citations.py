@@ -276,3 +276,16 @@ def test_latex_a_listing_showing_a_whole_document_and_commands_not_named_cite() 
         "Later \\bibentry{b} and \\apud[p.~3]{c}{d}.\n\\end{document}\n\\cite{after}"
     )
     assert [c.key for c in latex_citations(text)] == ["a", "b", "c", "d"]
+
+
+def test_latex_cite_typed_before_an_arguments_last_word_flags_nothing() -> None:
+    # `\cite{` typed in \title{…} before its last word takes the title's `}`: the document then has a
+    # `{` more than its unfinished key lists explain, and a key list that closed an argument is unfinished.
+    finished = (
+        "\\title{A Study of\nSomething Interesting}\n\\author{A. N. Other}\n\\begin{document}\n"
+        "As \\textbf{in \\cite{a}} and \\footnote{See \\cite{b}.\n\nMore.} \\cite{c}.\n"
+    )
+    for typed in ("Something\\cite{ ", "Something\\cite{foo, "):
+        edited = finished.replace("Something ", typed)
+        assert [c.key for c in latex_citations(edited)] == ["a", "b", "c"], typed
+    assert [c.key for c in latex_citations(finished)] == ["a", "b", "c"]
