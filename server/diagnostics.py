@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from core.records import ParseFailure
+from core.records import PaperciteError, ParseFailure
 from core.search import closest_keys
 from server.bibliography import BibFile, DocumentBibliography, Resource
 from server.citations import CitedKey
@@ -163,6 +163,9 @@ async def publish(server: PaperciteServer, uri: str, *, delay: float = DEBOUNCE_
         found = await diagnostics_for(server, snapshot, bibliography)
     except asyncio.CancelledError:
         raise
+    except PaperciteError as error:  # named and already told (an index that cannot open)
+        log.warning("diagnostics of %s: %s", uri, error)
+        return
     except Exception:
         log.error("diagnostics failed for %s", uri, exc_info=True)
         return

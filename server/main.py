@@ -53,6 +53,9 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
             await ls.library()  # open (and seed, on first use) before the first keystroke
         except ShuttingDown:  # the editor shut down while the index opened: nothing went wrong
             return
+        except PaperciteError as error:  # a home that is a file, a store another process holds…
+            message = f"papercite cannot open its index: {error}"
+            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
         if not ls.shut_down:
             ls.watcher = asyncio.ensure_future(diagnostics.watch_bibliographies(ls))
 

@@ -21,6 +21,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from core.decoding import decode_bytes
 from core.interface import PaperLibrary
 from core.library import Library
+from core.records import PaperciteError
 from core.remote import TOKEN_VARIABLE, RemoteLibrary, home_from
 from server import syntax
 from server.bibliography import (
@@ -371,6 +372,9 @@ def safely(default: Callable[[], T]) -> Callable[[Callable[..., Awaitable[T]]], 
                 return await handler(*args, **kwargs)
             except asyncio.CancelledError:
                 raise
+            except PaperciteError as error:  # named and already told (an index that cannot open)
+                log.warning("%s: %s", handler.__name__, error)
+                return default()
             except Exception:
                 log.error("%s failed", handler.__name__, exc_info=True)
                 return default()

@@ -315,3 +315,29 @@ async def test_a_command_with_a_megabyte_argument_is_refused_in_a_short_message(
         assert (await wire.call(10 + n, "workspace/executeCommand", params))["result"] is None
     shown = [m["params"]["message"] for m in wire.received if m.get("method") == "window/showMessage"]
     assert len(shown) == 2 and all(len(m) <= 500 and m.startswith("papercite: ") for m in shown)
+
+
+async def test_a_home_that_cannot_be_opened_is_said_plainly_not_as_an_internal_error(
+    wire: Wire, tmp_path: Path
+) -> None:
+    """A home setting naming a file showed 'papercite hit an internal error and carried on:
+    core.records.PaperciteError: …', and each request logged a traceback."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a home")
+    params = {
+        "processId": None,
+        "rootUri": None,
+        "capabilities": {},
+        "initializationOptions": {"home": str(a_file)},
+    }
+    await wire.send(request(1, "initialize", params))
+    await wire.answer(1)
+    await wire.send(notification("initialized", {}), open_doc(CITING))
+    assert await labels(wire, 2, 0, len(CITING)) == []
+    await asyncio.sleep(0.5)  # the document's diagnostics
+    assert (await wire.call(3, "shutdown"))["result"] is None
+    shown = [m["params"]["message"] for m in wire.received if m.get("method") == "window/showMessage"]
+    assert shown == [
+        f"papercite cannot open its index: the home {a_file} is a file; the home must be a folder"
+    ]
+    assert "Traceback" not in wire.stderr()
