@@ -107,7 +107,8 @@ class RemoteIndex:
                     self._lost(error)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
-            except ServerUnavailable as error:
+            except (ServerUnavailable, RemoteError) as error:
+                # (RemoteError: something answers there, but not as papercite: a redirect, a page)
                 if self.away is None:
                     self._lost(error)
                     delay = RETRY_FIRST_SECONDS

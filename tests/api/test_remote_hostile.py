@@ -3,6 +3,7 @@ each answer becomes a RemoteError in words, never an exception from the HTTP lib
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -170,3 +171,28 @@ async def test_numbers_past_any_integer_and_lists_for_maps_are_remote_errors() -
     finally:
         await library.close()
         await runner.cleanup()
+
+
+async def test_an_editor_is_told_once_when_its_server_redirects(caplog: pytest.LogCaptureFixture) -> None:
+    """The language server's watcher logged a traceback every second for an answer that is not
+    papercite's (a redirect, a page) and never told the user."""
+    from server.remote_index import RemoteIndex
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("https://papers.example.org" + request.path)
+
+    runner, url = await _serve(redirect)
+    told: list[str] = []
+    index = RemoteIndex(
+        RemoteLibrary(url, "token"), lambda message, warning: told.append(message), lambda: None
+    )
+    index.start()
+    try:
+        await asyncio.sleep(3.5)
+    finally:
+        await index.close()
+        await runner.cleanup()
+    assert (
+        len(told) == 1 and "redirected GET /v1/changes to 'https://papers.example.org/v1/changes'" in told[0]
+    )
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
