@@ -199,6 +199,9 @@ async function startClient(): Promise<boolean> {
   for (let tries = 0; tries < 10 && client === started && !(await refreshStatus()); tries++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  // A citation typed while the server or its index was starting may have been answered with
+  // nothing (each waits a bounded time; a loaded machine can take longer): ask again, now ready.
+  if (client === started) askAgainForTypedCitation();
   return true;
 }
 
