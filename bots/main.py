@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -39,7 +40,12 @@ def require(*names: str) -> dict[str, str]:
     return {name: os.environ[name] for name in names}
 
 
-def web_application(app: AsyncApp, library: PaperLibrary, signing_secret: str | None) -> web.Application:
+def events_handler(
+    app: AsyncApp, signing_secret: str | None
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Slack's endpoint: a request is verified and its shape checked before bolt sees it (401 for
+    what cannot be verified, 400 for what Slack does not send). `papercite serve` mounts it too."""
+
     async def events(request: web.Request) -> web.Response:
         try:
             bolt = bolt_request(await request.read(), request.headers, request.query_string, signing_secret)
@@ -53,6 +59,12 @@ def web_application(app: AsyncApp, library: PaperLibrary, signing_secret: str | 
             # still trip bolt before any listener runs, the request was malformed: say so, briefly.
             log.warning("slack-bolt could not read a signed request: %r", error)
             return web.json_response({"error": "not a Slack request"}, status=400)
+
+    return events
+
+
+def web_application(app: AsyncApp, library: PaperLibrary, signing_secret: str | None) -> web.Application:
+    events = events_handler(app, signing_secret)
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "papers": await library.count()})

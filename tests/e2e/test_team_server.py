@@ -272,3 +272,21 @@ async def test_a_token_the_server_refuses_is_said_once_and_the_bib_still_complet
         warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
         assert len(warnings) == 1 and "did not accept the token" in warnings[0]
         assert "pct_not-a-token" not in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        ("command=/paper&text=x", {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}, 401),
+        ("payload=notjson", sign(SECRET, "payload=notjson"), 400),
+        ("payload=%5B1%5D", sign(SECRET, "payload=%5B1%5D"), 400),
+    ],
+    ids=["timestamp-abc", "payload-not-json", "payload-an-array"],
+)
+async def test_the_served_slack_endpoint_refuses_what_the_bot_refuses(
+    team: Team, body: str, headers: dict[str, str], status: int
+) -> None:
+    """Mounted in papercite serve through bolt's adapter alone, /slack/events answered these with
+    500s (the first needs no secret): it is the bot's own endpoint, with its checks."""
+    answer, text = await post(team.server.url, body, FORM | headers)
+    assert answer == status, text
