@@ -17,14 +17,14 @@ from api.errors import BadRequest, BodyTimeout
 from api.limits import MAX_KEYS, MAX_QUERY_CHARS, MAX_RESULTS, MAX_TERMS
 from core.export import to_bibtex
 from core.library import Library
-from core.tokens import READ, WRITE
+from core.tokens import READ, WRITE, Token
 from core.wire import hit_to_json, paper_from_json, paper_to_json, report_to_json
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LIBRARY: web.AppKey[Library] = web.AppKey("library", Library)
 MAX_BODY: web.AppKey[int] = web.AppKey("max_body", int)
 BODY_IDLE: web.AppKey[float] = web.AppKey("body_idle", float)
-TOKEN = "papercite.token"  # the request's Token, set by the access middleware
+TOKEN: web.RequestKey[Token] = web.RequestKey("token", Token)  # set by the access middleware
 _UNSAFE = re.compile(r"[^\w.+-]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Larger weights overflow a score to infinity, which JSON cannot carry.
