@@ -51,6 +51,9 @@ MAX_WORKERS = 64
 BACKLOG = 1024
 # A worker asked to stop finishes the requests in hand (an upload being indexed) for this long.
 STOP_SECONDS = 30.0
+# An idle kept-alive connection is closed after this long, as a single `serve` (aiohttp's run_app)
+# does; an AppRunner's own default is an hour, and a client could hold connections open that long.
+KEEPALIVE_SECONDS = 75.0
 # A worker that keeps ending is restarted after 0.5 s, 1 s, 2 s, … at most this long.
 MOST_RESTART_SECONDS = 30.0
 # A worker that served this long before it ended had no trouble starting: restart it at once.
@@ -173,6 +176,7 @@ async def _serve(settings: WorkerSettings, beats: Connection) -> None:
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         access_log_format=ACCESS_LOG_FORMAT,
         shutdown_timeout=STOP_SECONDS,
+        keepalive_timeout=KEEPALIVE_SECONDS,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
