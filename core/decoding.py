@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.records import ParseWarning
 
@@ -125,6 +126,17 @@ def decode_bytes(data: bytes) -> Decoded:
     if multibyte >= replaced:
         return _single_lines(data, text, "utf-8")
     return _single_lines(data, data.decode(FALLBACK, errors="replace"), FALLBACK)
+
+
+def read_small_text(path: Path, most_bytes: int) -> str | None:
+    """A regular file's text, decoded as above; None for a file that cannot be read, is larger than
+    `most_bytes`, or is not a regular file (a pipe or a device would never end)."""
+    try:
+        if not path.is_file() or path.stat().st_size > most_bytes:
+            return None
+        return decode_bytes(path.read_bytes()).text
+    except OSError:
+        return None
 
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.bibfile import append_entries, defined_keys, file_to_write
 from core.csl import to_csl
-from core.decoding import decode, decode_bytes
+from core.decoding import decode, read_small_text
 from core.export import to_bibtex
 from core.interface import PaperLibrary
 from core.records import PaperciteError, UnknownKey
@@ -95,12 +95,7 @@ def cited_keys(documents: Sequence[Path], problems: list[str]) -> list[str]:
 
 
 def _read(path: Path) -> str | None:
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
-            return None
-        return decode_bytes(path.read_bytes()).text
-    except OSError:
-        return None
+    return read_small_text(path, _MAX_FILE_BYTES)
 
 
 def _defined_in(output: Path, fmt: str) -> set[str]:

@@ -18,7 +18,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from core.decoding import decode_bytes
+from core.decoding import read_small_text
 from core.interface import PaperLibrary
 from core.library import Library
 from core.records import PaperciteError
@@ -305,15 +305,7 @@ class PaperciteServer(LanguageServer):
         """A project file's text as the editor has it, else from disk; None if it cannot be read
         or is too large to be a root document or a configuration."""
         held = self.editor_text(path)
-        if held is not None:
-            return held[1]
-        try:
-            # (a pipe or a device named as a root would never end)
-            if not path.is_file() or path.stat().st_size > MAX_PROJECT_FILE_BYTES:
-                return None
-            return decode_bytes(path.read_bytes()).text
-        except OSError:
-            return None
+        return held[1] if held is not None else read_small_text(path, MAX_PROJECT_FILE_BYTES)
 
     def workspace_folders(self) -> list[Path]:
         uris = [folder.uri for folder in self.workspace.folders.values()]
