@@ -17,6 +17,7 @@ from api.errors import BadRequest, BodyTimeout
 from api.limits import MAX_KEYS, MAX_QUERY_CHARS, MAX_RESULTS, MAX_TERMS
 from core.export import to_bibtex
 from core.library import Library
+from core.records import without_surrogates
 from core.tokens import READ, WRITE, Token
 from core.wire import hit_to_json, paper_from_json, paper_to_json, report_to_json
 
@@ -26,7 +27,6 @@ MAX_BODY: web.AppKey[int] = web.AppKey("max_body", int)
 BODY_IDLE: web.AppKey[float] = web.AppKey("body_idle", float)
 TOKEN: web.RequestKey[Token] = web.RequestKey("token", Token)  # set by the access middleware
 _UNSAFE = re.compile(r"[^\w.+-]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Larger weights overflow a score to infinity, which JSON cannot carry.
 MAX_WEIGHT = 1e6
 
@@ -42,18 +42,6 @@ def scope(needed: str) -> Callable[[Handler], Handler]:
 
 
 # --- reading requests ---------------------------------------------------------------------------
-
-
-def _without_surrogates(value: Any) -> Any:
-    """JSON's `\\ud800` escapes can spell a lone surrogate, which no file or database can hold:
-    each becomes U+FFFD, as the language server does with a document."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
-    return value
 
 
 async def _body(request: web.Request) -> AsyncIterator[bytes]:
@@ -78,7 +66,7 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
         raw = b"".join([chunk async for chunk in _body(request)])
         body = json.loads(raw)
         if b"\\u" in raw:
-            body = _without_surrogates(body)
+            body = without_surrogates(body)
     except ValueError as error:
         raise BadRequest(f"the body must be JSON: {error}") from None
     except RecursionError:

@@ -46,6 +46,8 @@ from pygls.protocol import (
     LanguageServerProtocol,
 )
 
+from core.records import without_surrogates
+
 log = logging.getLogger("papercite.server")
 
 # A header line is a few dozen bytes; a message is at most a document and its change. A 1 MB
@@ -63,7 +65,6 @@ _LEADING_ID = re.compile(
     r'\A\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]*"\s*,)*\s*"id"\s*:\s*(-?[0-9]{1,15}|"[^"\\]{0,100}")\s*[,}]'
 )
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -192,17 +193,6 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _without_surrogates(value: Any) -> Any:
-    """`value` with unpaired UTF-16 surrogates (which no UTF-8 text holds) as U+FFFD."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
-    return value
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -284,7 +274,7 @@ class PaperciteProtocol(LanguageServerProtocol):
             )
             return
         if _SURROGATE_ESCAPE.search(text):
-            data = _without_surrogates(data)
+            data = without_surrogates(data)
         self.dispatch(data)
 
     def dispatch(self, data: Any) -> None:
