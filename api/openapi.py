@@ -20,6 +20,18 @@ _KEYS_BODY = {
     },
 }
 
+_PAPERS_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"papers": {"type": "array", "items": {"$ref": "#/components/schemas/Paper"}}},
+            }
+        }
+    },
+}
+
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -214,17 +226,7 @@ def document() -> dict[str, Any]:
                             "properties": {"keys": {"type": "array", "items": {"type": ["string", "null"]}}},
                         }
                     ),
-                    requestBody={
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"papers": {"type": "array", "items": _ref("Paper")}},
-                                }
-                            }
-                        },
-                    },
+                    requestBody=_PAPERS_BODY,
                 )
             },
             "/v1/keys": {
@@ -280,17 +282,7 @@ def document() -> dict[str, Any]:
                     "Add papers given as records",
                     "write",
                     _json(_ref("Report")),
-                    requestBody={
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"papers": {"type": "array", "items": _ref("Paper")}},
-                                }
-                            }
-                        },
-                    },
+                    requestBody=_PAPERS_BODY,
                 )
             },
             "/v1/papers/remove": {
