@@ -14,6 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from api.app import Limits, build_application
 from api.limits import Rate
 from core.library import STORE_FILE, Library
+from core.log_lines import as_warning_line
 from core.tokens import TokenCheck, list_tokens
 
 log = logging.getLogger("papercite.api")
@@ -30,9 +31,7 @@ class MalformedRequestsInOneLine(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError):
-            record.msg, record.args = f"{record.getMessage()}: {str(error).strip()[:200]}", ()
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            as_warning_line(record, str(error).strip()[:200])
         return True
 
 

@@ -46,6 +46,7 @@ from pygls.protocol import (
     LanguageServerProtocol,
 )
 
+from core.log_lines import as_warning_line
 from core.records import without_surrogates
 
 log = logging.getLogger("papercite.server")
@@ -91,9 +92,7 @@ class ClientErrorsInOneLine(logging.Filter):
             return False
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, CLIENT_ERRORS):
-            record.msg, record.args = f"{record.getMessage()}: {error}", ()
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            as_warning_line(record, str(error))
         return True
 
 
