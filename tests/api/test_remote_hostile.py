@@ -13,6 +13,19 @@ from core.records import UnknownKey
 from core.remote import RemoteError, RemoteLibrary, RemoteRefused
 
 
+async def _serve(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
 async def _answer(request: web.Request) -> web.Response:
     kind = request.path.rsplit("/", 1)[-1]
     if kind == "stats":  # a proxy's login page with status 200
@@ -25,14 +38,8 @@ async def _answer(request: web.Request) -> web.Response:
 
 @pytest.fixture
 async def odd_server() -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", _answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
+    runner, url = await _serve(_answer)
+    yield url
     await runner.cleanup()
 
 
@@ -61,14 +68,8 @@ async def _misshapen(request: web.Request) -> web.Response:
 
 
 async def test_answers_of_the_wrong_shape_are_remote_errors() -> None:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", _misshapen)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    library = RemoteLibrary(f"http://127.0.0.1:{port}", "token")
+    runner, url = await _serve(_misshapen)
+    library = RemoteLibrary(url, "token")
     try:
         with pytest.raises(RemoteError, match="the change marker in a shape"):
             await library.change_marker()
@@ -80,19 +81,6 @@ async def test_answers_of_the_wrong_shape_are_remote_errors() -> None:
     finally:
         await library.close()
         await runner.cleanup()
-
-
-async def _serve(
-    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
 
 
 async def test_a_redirect_is_not_followed_so_the_text_never_reaches_another_host() -> None:
