@@ -24,8 +24,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +33,14 @@ import aiohttp
 import psutil
 import pytest
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from api.limits import DEFAULT_MAX_BODY_MB
 from tests.conftest import REPO, free_port
 from tests.e2e.conftest import PHOTONIC, complete, open_document, position_of
 from tests.e2e.fake_slack import FakeSlack, command_body, sign
-from tests.e2e.test_lsp import CAPABILITIES
 from tests.e2e.test_slack import FORM, SECRET
+from tests.e2e.test_team_server import editor
 from tests.team_server import TeamServer, make_token
 
 DEPLOY = REPO / "docs" / "deploy"
@@ -339,30 +339,15 @@ def test_without_the_authority_the_cli_names_the_certificate_and_the_setting(
     assert "the certificates in PAPERCITE_CA_FILE" in missing.stderr and "No such file" in missing.stderr
 
 
-@asynccontextmanager
-async def editor(proxy: Proxy, token: str, tmp: Path) -> AsyncIterator[LanguageClient]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERCITE_")}
-    env.update(PAPERCITE_CA_FILE=str(proxy.certificates.authority), XDG_CACHE_HOME=str(tmp / "cache"))
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "core.cli", "lsp"], server_env=env)
-    client = await config.start()
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=CAPABILITIES,
-            root_uri=tmp.as_uri(),
-            initialization_options={"home": proxy.url, "token": token, "maxItems": 10},
-        )
-    )
-    try:
-        yield client
-    finally:
-        await client.shutdown_session()
-        await client.stop()
+def editor_through(proxy: Proxy, token: str, tmp: Path) -> AbstractAsyncContextManager[LanguageClient]:
+    """A language server whose home is the proxy's address, trusting the test CA."""
+    return editor(proxy.url, token, tmp, PAPERCITE_CA_FILE=str(proxy.certificates.authority))
 
 
 async def test_the_language_server_completes_and_hovers_through_the_proxy(
     proxy: Proxy, team: Team, tmp_path: Path
 ) -> None:
-    async with editor(proxy, team.reader, tmp_path) as client:
+    async with editor_through(proxy, team.reader, tmp_path) as client:
         text, position = position_of("\\section{Intro}\n" + SENTENCE)
         uri = (tmp_path / "a.tex").as_uri()
         open_document(client, uri, text, "latex")
@@ -517,7 +502,7 @@ async def test_papercite_restarting_behind_the_proxy_is_said_once_and_the_editor
     text, position = position_of(SENTENCE + "\\bibliography{refs}\n")
     uri = (tmp_path / "doc.tex").as_uri()
     try:
-        async with editor(running, token, tmp_path) as client:
+        async with editor_through(running, token, tmp_path) as client:
             open_document(client, uri, text, "latex")
             assert (await complete(client, uri, position))[0].label == "triforce"
             server.stop(signal.SIGKILL)

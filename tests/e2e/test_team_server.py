@@ -50,10 +50,12 @@ def team(slack: FakeSlack) -> Iterator[Team]:
 
 
 @asynccontextmanager
-async def editor(url: str, token: str, tmp: Path) -> AsyncIterator[LanguageClient]:
-    """A language server whose home is `url`; no PAPERCITE_HOME or token in its environment."""
+async def editor(url: str, token: str, tmp: Path, **variables: str) -> AsyncIterator[LanguageClient]:
+    """A language server whose home is `url`; no PAPERCITE_HOME or token in its environment, and
+    `variables` added to it."""
     env = {k: v for k, v in os.environ.items() if k not in ("PAPERCITE_HOME", "PAPERCITE_TOKEN")}
     env["XDG_CACHE_HOME"] = str(tmp / "cache")  # where the paper pages go for a URL home
+    env.update(variables)
     config = ClientServerConfig(server_command=[sys.executable, "-m", "core.cli", "lsp"], server_env=env)
     client = await config.start()
     await client.initialize_session(
