@@ -4,7 +4,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -51,10 +51,20 @@ async def library(home: Path) -> AsyncIterator[Library]:
 
 
 def run_cli(
-    home: Path, *args: str, stdin: str | None = None, timeout: float = 60
+    home: str | Path,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 60,
+    variables: Mapping[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`papercite …` in a subprocess, with its own home."""
+    """`papercite …` in a subprocess, with its own home (a folder or a server's URL), and
+    `variables` set in its environment (None: removed from it)."""
     env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1"}
+    for name, value in (variables or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return subprocess.run(
         [sys.executable, "-m", "core.cli", *args],
         input=stdin,

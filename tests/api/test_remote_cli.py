@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.remote import RemoteLibrary, open_library
 from tests.api.conftest import Team
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 from tests.fakes.sources import FakeSources, synthetic_oai_records
 from tests.fakes.zotero import ZoteroDatabase
 
@@ -21,20 +21,12 @@ DATA = REPO / "tests" / "core" / "data"
 def cli(
     home: str | Path, *args: str, token: str | None = None, cache: Path | None = None, **variables: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PAPERCITE_HOME": str(home), "PYTHONUTF8": "1", **variables}
-    if cache is not None:  # the client's cache of the server (platformdirs' user cache folder)
-        env["XDG_CACHE_HOME"] = str(cache)
-    env.pop("PAPERCITE_TOKEN", None)
-    if token:
-        env["PAPERCITE_TOKEN"] = token
-    return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=60,
-    )
+    """`papercite …` with `token` as its only token and, with `cache`, the client's cache of the
+    server (platformdirs' user cache folder) there."""
+    chosen: dict[str, str | None] = {**variables, "PAPERCITE_TOKEN": token}
+    if cache is not None:
+        chosen["XDG_CACHE_HOME"] = str(cache)
+    return run_cli(home, *args, variables=chosen)
 
 
 def test_search_show_and_stats_through_the_server_match_the_folder(team: Team) -> None:
