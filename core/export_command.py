@@ -3,6 +3,7 @@ or added to a bibliography file (only the entries it lacks; the rest of the file
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -78,9 +79,10 @@ def cited_keys(documents: Sequence[Path], problems: list[str]) -> list[str]:
     from server.citations import find_citations
     from server.project import brought_in
 
+    read = functools.cache(_read)  # (a chapter is read once, though brought in and then scanned)
     keys: list[str] = []
     for document in documents:
-        text = _read(document)
+        text = read(document)
         language = syntax.EXTENSIONS.get(document.suffix.lower())
         if text is None or language is None:
             reason = "not a LaTeX or Markdown document" if text is not None else "cannot be read"
@@ -89,7 +91,7 @@ def cited_keys(documents: Sequence[Path], problems: list[str]) -> list[str]:
         files = [(text, language)]
         if language == syntax.LATEX:
             root = document.resolve()
-            files += [(t, syntax.LATEX) for f in brought_in(root, text, _read) if (t := _read(f)) is not None]
+            files += [(t, syntax.LATEX) for f in brought_in(root, text, read) if (t := read(f)) is not None]
         keys += [cited.key for body, kind in files for cited in find_citations(body, kind)]
     return keys
 

@@ -17,6 +17,7 @@ chapter cites from it. Found the way the tools that build them do:
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -120,7 +121,6 @@ def _root_bringing_in(path: Path, limit: Path, read: Reader) -> Path | None:
 
 def brought_in(root: Path, text: str, read: Reader) -> list[Path]:
     """Every file the LaTeX document `root` brings in (chapters, parts, a preamble), in order."""
-    read = functools.cache(read)
     return [file for level in _inclusion_levels({root: text}, read) for _, file, _ in level]
 
 
@@ -184,21 +184,10 @@ def _included(base: Path, text: str) -> list[tuple[Path, Path]]:
 
 
 def _tex_file(path: Path) -> Path:
-    """Where LaTeX finds `\\input{path}`: the name as given if it has a suffix, else with `.tex`."""
-    path = Path(_normal(path))
+    """Where LaTeX finds `\\input{path}`: the name as given if it has a suffix, else with `.tex`;
+    `a/./b/../c` as `a/c`, without touching the disk (symlinks are confinement's business)."""
+    path = Path(os.path.normpath(path))
     return path if path.suffix else path.with_suffix(".tex")
-
-
-def _normal(path: Path) -> str:
-    """`a/./b/../c` as `a/c`, without touching the disk (symlinks are confinement's business)."""
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts and parts[-1] not in ("..", path.anchor):
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return str(Path(*parts)) if parts else "."
 
 
 # --- Markdown ---------------------------------------------------------------------------------
