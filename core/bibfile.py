@@ -99,7 +99,7 @@ def append_entries(path: Path, entries: Sequence[str]) -> int:
         addition = text_to_latex(appended_text(text, entries, newline_of(text)), encoding)
         added = addition.encode(_body_codec(encoding, data))
         if _unchanged(path, before):
-            _replace(path, data + added, before.st_mode if before else None)
+            write_whole(path, data + added, before.st_mode if before else None)
             return len(added)
     raise BibFileChanged(f"{path} kept changing while papercite tried to add to it; nothing was written")
 
@@ -112,7 +112,9 @@ def _unchanged(path: Path, before: os.stat_result | None) -> bool:
     return before is not None and (now.st_mtime_ns, now.st_size) == (before.st_mtime_ns, before.st_size)
 
 
-def _replace(path: Path, data: bytes, mode: int | None) -> None:
+def write_whole(path: Path, data: bytes, mode: int | None = None) -> None:
+    """`data` as the file at `path`, written whole or not at all (a temporary file beside it, then
+    an atomic rename); `mode` is the permissions to keep, an existing file's."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

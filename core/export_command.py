@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.bibfile import append_entries, defined_keys, file_to_write
+from core.bibfile import append_entries, defined_keys, file_to_write, write_whole
 from core.csl import to_csl
 from core.decoding import decode, read_small_text
 from core.export import to_bibtex
@@ -122,12 +120,4 @@ def _csl_items(path: Path) -> list[object]:
 def _add_csl_items(path: Path, items: list[dict[str, object]]) -> None:
     """The file's items and then these, written whole or not at all."""
     data = json.dumps([*_csl_items(path), *items], ensure_ascii=False, indent=2) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_whole(path, data.encode("utf-8"), path.stat().st_mode if path.exists() else None)
