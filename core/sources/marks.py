@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.bibfile import write_whole
 from core.interface import PaperLibrary
 from core.library import Library
 from core.records import IngestReport, Paper
@@ -51,9 +52,7 @@ def save_mark_beside(library: PaperLibrary, name: str, mark: dict[str, Any]) -> 
     """Keep `mark` in this machine's cache of a team server (a folder's marks go with its papers)."""
     path = library.home / MARKS_FILE
     with contextlib.suppress(OSError):  # a cache: without it the next run sends everything again
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps({**_read(path), name: mark}), encoding="utf-8")
-        partial.replace(path)
+        write_whole(path, json.dumps({**_read(path), name: mark}).encode("utf-8"))
 
 
 def _read(path: Path) -> dict[str, Any]:
