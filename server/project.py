@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server import syntax
-from server.bibliography import declared_in
+from server.bibliography import Declared, declared_in
 
 # A file's text (the editor's buffer when it is open there), or None when it cannot be read.
 Reader = Callable[[Path], "str | None"]
@@ -53,6 +53,11 @@ class ProjectSource:
     path: Path
     text: str
     language: str  # how to read `text`: LaTeX or Markdown front matter
+
+    @functools.cached_property
+    def declared(self) -> Declared:
+        """What `text` names (read once: the server asks on every completion)."""
+        return declared_in(self.text, self.language)
 
 
 def project_source(

@@ -277,11 +277,7 @@ class PaperciteServer(LanguageServer):
         if not declared.named and not declared.inline and snapshot.path is not None:
             project = self.project_of(snapshot)
             if project is not None:
-                declared, beside, named_in = (
-                    declared_in(project.text, project.language),
-                    project.path,
-                    project.path,
-                )
+                declared, beside, named_in = project.declared, project.path, project.path
         folders = [beside.parent] if beside else []
         root = self.workspace.root_path
         if root and Path(root) not in folders:
