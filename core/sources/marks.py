@@ -44,11 +44,11 @@ async def add_with_mark(
     for start in range(0, len(papers), BATCH):
         report.absorb(await library.add_papers(papers[start : start + BATCH]))
     report.settle()
-    save_mark_beside(library, name, mark)
+    _save_beside(library, name, mark)
     return report
 
 
-def save_mark_beside(library: PaperLibrary, name: str, mark: dict[str, Any]) -> None:
+def _save_beside(library: PaperLibrary, name: str, mark: dict[str, Any]) -> None:
     """Keep `mark` in this machine's cache of a team server (a folder's marks go with its papers)."""
     path = library.home / MARKS_FILE
     with contextlib.suppress(OSError):  # a cache: without it the next run sends everything again
