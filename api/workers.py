@@ -37,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from api.app import Limits
-from api.serve import ACCESS_LOG_FORMAT, application_for, quiet_malformed_requests, warn_if_no_tokens
+from api.node import ACCESS_LOG_FORMAT, application_for, quiet_malformed_requests, warn_if_no_tokens
 from api.shared_rate import SharedRateLimit
 from core.library import Library
 from core.records import PaperciteError

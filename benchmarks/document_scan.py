@@ -27,11 +27,11 @@ from lsprotocol import types
 from pygls.workspace import Workspace
 
 from benchmarks import synthetic
+from core.documents.citations import find_citations
+from core.documents.syntax import LATEX, MARKDOWN
 from server import completion
-from server.citations import find_citations
 from server.diagnostics import diagnostics_for
 from server.server import PaperciteServer
-from server.syntax import LATEX, MARKDOWN
 
 SEED_KEYS = ["triforce", "skipdecode", "contextkvcache", "relay", "lookahead"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from benchmarks import document_scan
 from benchmarks.citing_sentences import DEFAULT_SENTENCES, load_sentences
 from benchmarks.lsp_latency import documents
-from server.syntax import LATEX, MARKDOWN
+from core.documents.syntax import LATEX, MARKDOWN
 
 REPO = Path(__file__).resolve().parents[1]
 PROBE = Path(__file__).with_name("version_probe.py")

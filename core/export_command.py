@@ -12,6 +12,9 @@ from pathlib import Path
 from core.bibfile import append_entries, defined_keys, file_to_write, write_whole
 from core.csl import to_csl
 from core.decoding import decode, read_small_text
+from core.documents import syntax
+from core.documents.citations import find_citations
+from core.documents.project import brought_in
 from core.export import to_bibtex
 from core.interface import PaperLibrary
 from core.records import PaperciteError, UnknownKey
@@ -73,10 +76,6 @@ def cited_keys(documents: Sequence[Path], problems: list[str]) -> list[str]:
     """The keys LaTeX or Markdown documents cite, in order, with the files a LaTeX document
     `\\input`s or `\\include`s; a document that cannot be read is named in `problems`."""
     # The language server's scanners and project rules: what an editor sees is what is exported.
-    from server import syntax
-    from server.citations import find_citations
-    from server.project import brought_in
-
     read = functools.cache(_read)  # (a chapter is read once, though brought in and then scanned)
     keys: list[str] = []
     for document in documents:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from core.documents import syntax
 from core.identifiers import Found, find_identifiers
 from core.records import PaperciteError
 from core.sources import add_identifiers
-from server import commands, diagnostics, syntax
+from server import commands, diagnostics
 from server.server import PaperciteServer, Snapshot, log
 
 ADD_PAPER_AND_CITE = "papercite.addPaperAndCite"
@@ -130,12 +131,12 @@ async def add_paper_and_cite(server: PaperciteServer, uri: str, written: str, ne
     if server.bibliography(snapshot).target is not None:
         written_to = await commands.add_to_bibliography(server, snapshot, [paper.key])
     else:
-        commands._tell(
+        commands.tell(
             server,
             f"papercite: added {paper.key} to the index; the document has no .bib yet "
             f"('{commands.create_bibliography_command(uri).title}' makes one)",
         )
-    await commands._apply(server, uri, snapshot.version, [edit])
+    await commands.apply_edits(server, uri, snapshot.version, [edit])
     diagnostics.schedule_all(server, delay=0)
     log.info("added %s for %s", paper.key, written)
     return {"key": paper.key, "status": result.status[paper.key], **written_to}
@@ -148,8 +149,8 @@ async def execute(server: PaperciteServer, arguments: list[object]) -> object:
         return await add_paper_and_cite(server, str(arguments[0]), str(arguments[1]), arguments[2])
     except PaperciteError as error:
         log.warning("%s: %s", ADD_PAPER_AND_CITE, error)
-        commands._tell(server, f"papercite: {error}", types.MessageType.Warning)
+        commands.tell(server, f"papercite: {error}", types.MessageType.Warning)
     except Exception as error:
         log.error("%s failed", ADD_PAPER_AND_CITE, exc_info=True)
-        commands._tell(server, f"papercite: {ADD_PAPER_AND_CITE} failed: {error}", types.MessageType.Error)
+        commands.tell(server, f"papercite: {ADD_PAPER_AND_CITE} failed: {error}", types.MessageType.Error)
     return None

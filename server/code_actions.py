@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
+from core.documents import syntax
+from core.documents.citations import CitedKey
 from core.query import context_terms
-from server import add_paper, commands, syntax
+from server import add_paper, commands
 from server.bibliography import DocumentBibliography
-from server.citations import CitedKey
 from server.completion import Candidate, search_with_bibliography
 from server.context import SentenceSite, sentence_at
 from server.diagnostics import SOURCE, UNKNOWN_KEY, CitationCheck, check_citations

@@ -14,18 +14,17 @@ from typing import Any
 from lsprotocol import types
 
 from core.bibfile import append_entries, appended_text, newline_of
+from core.documents import syntax
 from core.export import to_bibtex
 from core.records import PaperciteError
-from server import diagnostics, syntax
+from server import diagnostics
 from server.confinement import confined
 from server.positions import LineIndex
-from server.server import PaperciteServer, Snapshot, log, uri_of
+from server.server import PaperciteServer, Snapshot, uri_of
 
 ADD_TO_BIBLIOGRAPHY = "papercite.addToBibliography"
 CREATE_BIBLIOGRAPHY = "papercite.createBibliography"
-# The editor interface's own commands (search, cite, status, add a paper): see server/paper_commands.py.
-PAPER_COMMANDS = ["papercite.search", "papercite.cite", "papercite.status", "papercite.addPaper"]
-COMMANDS = [ADD_TO_BIBLIOGRAPHY, CREATE_BIBLIOGRAPHY, *PAPER_COMMANDS]
+COMMANDS = [ADD_TO_BIBLIOGRAPHY, CREATE_BIBLIOGRAPHY]
 NEW_BIBLIOGRAPHY = "references.bib"
 
 _BIBLATEX = re.compile(r"\\usepackage\s*(?:\[[^\]]*\])?\s*\{[^}]*\bbiblatex\b")
@@ -71,28 +70,18 @@ def bibliography_wiring(text: str, language: str, file_name: str) -> tuple[int, 
 
 
 async def execute(server: PaperciteServer, command: str, arguments: list[Any]) -> Any:
-    try:
-        if command == ADD_TO_BIBLIOGRAPHY and len(arguments) == 2 and isinstance(arguments[1], list):
-            return await add_to_bibliography(
-                server, _snapshot(server, arguments[0]), [str(k) for k in arguments[1]]
-            )
-        if command == CREATE_BIBLIOGRAPHY and len(arguments) == 1:
-            return await create_bibliography(server, _snapshot(server, arguments[0]))
-        if command in PAPER_COMMANDS:
-            from server import paper_commands  # it builds on this module
-
-            return await paper_commands.execute(server, command, arguments)
-        raise PaperciteError(f"unknown command or arguments: {command} {arguments!r}")
-    except PaperciteError as error:
-        log.warning("%s: %s", command, error)
-        _tell(server, f"papercite: {error}", types.MessageType.Warning)
-    except Exception as error:
-        log.error("%s failed", command, exc_info=True)
-        _tell(server, f"papercite: {command} failed: {error}", types.MessageType.Error)
-    return None
+    """Run one of COMMANDS; a PaperciteError reaches the caller, who tells the user."""
+    if command == ADD_TO_BIBLIOGRAPHY and len(arguments) == 2 and isinstance(arguments[1], list):
+        return await add_to_bibliography(
+            server, snapshot_of(server, arguments[0]), [str(k) for k in arguments[1]]
+        )
+    if command == CREATE_BIBLIOGRAPHY and len(arguments) == 1:
+        return await create_bibliography(server, snapshot_of(server, arguments[0]))
+    raise PaperciteError(f"unknown command or arguments: {command} {arguments!r}")
 
 
-def _snapshot(server: PaperciteServer, uri: object) -> Snapshot:
+def snapshot_of(server: PaperciteServer, uri: object) -> Snapshot:
+    """The open document a command names, or a PaperciteError saying it is not one."""
     snapshot = server.snapshot(str(uri))
     if snapshot is None:
         raise PaperciteError(f"{uri} is not a document papercite serves")
@@ -104,7 +93,7 @@ def _snapshot(server: PaperciteServer, uri: object) -> Snapshot:
 MAX_MESSAGE_CHARS = 500
 
 
-def _tell(server: PaperciteServer, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+def tell(server: PaperciteServer, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[: MAX_MESSAGE_CHARS - 1] + "…"
     server.window_show_message(types.ShowMessageParams(type=kind, message=message))
@@ -137,8 +126,8 @@ async def create_bibliography(server: PaperciteServer, snapshot: Snapshot) -> di
     offset, insert = bibliography_wiring(snapshot.text, snapshot.language, NEW_BIBLIOGRAPHY)
     position = snapshot.lines.position(offset)
     edit = types.TextEdit(range=types.Range(start=position, end=position), new_text=insert)
-    await _apply(server, snapshot.uri, snapshot.version, [edit])
-    _tell(
+    await apply_edits(server, snapshot.uri, snapshot.version, [edit])
+    tell(
         server,
         f"papercite: created {NEW_BIBLIOGRAPHY} with {len(added)} entries and added it to the document",
     )
@@ -158,9 +147,9 @@ async def _write_papers(
     if added:
         await _write_entries(server, path, [to_bibtex(papers[key]) for key in added])
     elif announce:
-        _tell(server, f"papercite: {path.name} already has every entry papercite knows of these keys")
+        tell(server, f"papercite: {path.name} already has every entry papercite knows of these keys")
     if added and announce:
-        _tell(server, f"papercite: added {', '.join(added)} to {path.name}")
+        tell(server, f"papercite: added {', '.join(added)} to {path.name}")
     diagnostics.schedule_all(server, delay=0)
     return added
 
@@ -176,12 +165,14 @@ async def _write_entries(server: PaperciteServer, path: Path, entries: list[str]
     encoding = getattr(document.position_codec.encoding, "value", "utf-16")
     end = LineIndex(text, encoding).position(len(text))
     insertion = appended_text(text, entries, newline_of(text))
-    await _apply(
+    await apply_edits(
         server, uri, version, [types.TextEdit(range=types.Range(start=end, end=end), new_text=insertion)]
     )
 
 
-async def _apply(server: PaperciteServer, uri: str, version: int | None, edits: list[types.TextEdit]) -> None:
+async def apply_edits(
+    server: PaperciteServer, uri: str, version: int | None, edits: list[types.TextEdit]
+) -> None:
     """Change an open document through the editor; the version guards against a stale edit."""
     capabilities = server.client_capabilities.workspace
     edit_support = capabilities.workspace_edit if capabilities else None
@@ -199,8 +190,3 @@ async def _apply(server: PaperciteServer, uri: str, version: int | None, edits: 
         raise PaperciteError(
             f"the editor did not apply the change to {uri}: {result.failure_reason or 'no reason given'}"
         )
-
-
-# For server/paper_commands.py.
-snapshot_of = _snapshot
-apply_edits = _apply

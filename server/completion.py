@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from core.documents.declared import identities_of
 from core.highlight import best_sentence_index, sentences
 from core.interface import PaperLibrary
 from core.query import context_terms, text_terms
 from core.records import EmptyQuery, Paper, fold
 from core.search import Hit
 from server import commands, markdown
-from server.bibliography import DocumentBibliography, identities_of
+from server.bibliography import DocumentBibliography
 from server.context import CiteSite, cite_site_at, citing_context
 from server.server import PaperciteServer, Snapshot, log, safely
 

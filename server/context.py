@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.documents import syntax
+from core.documents.latex_scan import key_list
 from core.query import CitingContext
-from server import syntax
-from server.latex_scan import _key_list
 
 # How far back a citation's opening may be from the cursor (a long key list over several lines).
 _CITE_WINDOW = 2000
@@ -136,7 +136,7 @@ def latex_cite_at(text: str, offset: int) -> CiteSite | None:
     # The group's keys as the scanner reads them: the list ends at its `}` or where it stops being
     # a key list (a blank line, a brace, a backslash, two words with no comma), so completion and
     # diagnostics agree on which keys a citation holds and where it ends.
-    keys, list_end, closed = _key_list(text, group_start)
+    keys, list_end, closed = key_list(text, group_start)
     # The list may stop at the start of the spaces holding the cursor; past them, or past a blank
     # line, the cursor is in prose, not in a key.
     gap = text[list_end:offset]

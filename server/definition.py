@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from core.documents.citations import citation_at
 from core.records import Paper
-from server.citations import citation_at
 from server.paper_pages import page_for
 from server.server import PaperciteServer, Snapshot, safely, uri_of
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from core.documents.citations import CitedKey
 from core.records import PaperciteError, ParseFailure
 from core.search import closest_keys
 from server.bibliography import BibFile, DocumentBibliography, Resource
-from server.citations import CitedKey
 from server.positions import LineIndex
 from server.server import PaperciteServer, Snapshot, log, uri_of
 

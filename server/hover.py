@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from core.documents.citations import citation_at
 from core.records import Paper
 from server import markdown
-from server.citations import citation_at
 from server.server import PaperciteServer, safely
 
 

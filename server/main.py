@@ -12,14 +12,15 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from core.documents.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
 from core.records import PaperciteError
 from server import (
     add_paper,
     code_actions,
-    commands,
     completion,
     definition,
     diagnostics,
+    execute_command,
     hover,
     references,
     symbols,
@@ -29,7 +30,6 @@ from server.positions import QuickPositionCodec
 from server.protocol import ClientErrorsInOneLine, PaperciteProtocol
 from server.server import PaperciteServer, ShuttingDown, log
 from server.settings import SECTION
-from server.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
 from server.transport import serve_stdio, serve_tcp
 
 
@@ -106,7 +106,7 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
     ) -> list[types.SymbolInformation]:
         return await symbols.workspace_symbols(ls, params)
 
-    for name in commands.COMMANDS:
+    for name in execute_command.COMMANDS:
         register_command(server, name)
 
     @server.command(add_paper.ADD_PAPER_AND_CITE)
@@ -151,7 +151,7 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
 def register_command(server: PaperciteServer, name: str) -> None:
     @server.command(name)
     async def on_command(ls: PaperciteServer, *arguments: Any) -> object:
-        return await commands.execute(ls, name, list(arguments))
+        return await execute_command.execute(ls, name, list(arguments))
 
 
 def changed(ls: PaperciteServer, uri: str, delay: float = diagnostics.DEBOUNCE_SECONDS) -> None:

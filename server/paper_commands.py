@@ -8,13 +8,14 @@ from typing import Any
 
 from lsprotocol import types
 
+from core.documents import syntax
 from core.formats import parse_text
 from core.highlight import best_sentence_index, sentences
 from core.library import Library
 from core.query import text_terms
 from core.records import PaperciteError, ParseFailure
 from core.sources import add_identifiers
-from server import commands, syntax
+from server import commands
 from server.completion import Candidate, search_with_bibliography
 from server.context import cite_site_at
 from server.server import VERSION, PaperciteServer, Snapshot

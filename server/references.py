@@ -12,9 +12,9 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from core.bibfile import defined_keys
+from core.documents import syntax
+from core.documents.citations import citation_at
 from core.formats import read_text
-from server import syntax
-from server.citations import citation_at
 from server.definition import definition_of, no_locations
 from server.server import PaperciteServer, Snapshot, safely, uri_of
 

@@ -19,25 +19,18 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from core.decoding import read_small_text
+from core.documents import syntax
+from core.documents.citations import CitedKey, find_citations
+from core.documents.declared import MAX_NAMED, Declared, declared_in
+from core.documents.project import ProjectSource, project_source
 from core.interface import PaperLibrary
 from core.library import Library
 from core.records import PaperciteError
 from core.remote import TOKEN_VARIABLE, RemoteLibrary, home_from
-from server import syntax
-from server.bibliography import (
-    MAX_NAMED,
-    BibliographyCache,
-    Declared,
-    DocumentBibliography,
-    Resource,
-    declared_in,
-    resolve,
-)
-from server.citations import CitedKey, find_citations
+from server.bibliography import BibliographyCache, DocumentBibliography, Resource, resolve
 from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
-from server.project import ProjectSource, project_source
 from server.protocol import CLIENT_ERRORS, PaperciteProtocol
 from server.remote_index import REQUEST_TIMEOUT_SECONDS, RemoteIndex
 from server.settings import Settings, parse_settings

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.documents import syntax
 from core.records import PaperciteError
 from core.remote import home_from
-from server import syntax
 
 SECTION = "papercite"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.documents import syntax
 from core.identifiers import find_identifiers
-from server import syntax
 from server.add_paper import citation_for, link_span
 
 

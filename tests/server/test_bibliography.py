@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.bibliography import MAX_NAMED, declared_in, read_bib_file, resolve
-from server.syntax import LATEX, MARKDOWN
+from core.documents.declared import MAX_NAMED, declared_in
+from core.documents.syntax import LATEX, MARKDOWN
+from server.bibliography import read_bib_file, resolve
 
 
 def test_latex_names_files_where_it_names_them_and_defines_bibitems() -> None:

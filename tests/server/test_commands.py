@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.documents.syntax import LATEX, MARKDOWN
 from server.code_actions import citation_text, wanted
 from server.commands import bibliography_wiring
 from server.context import sentence_at
-from server.syntax import LATEX, MARKDOWN
 
 
 def wired(text: str, language: str) -> str:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from server.bibliography import Named, resolve
+from core.documents.declared import Named
+from server.bibliography import resolve
 from server.confinement import OutsideWorkspace, confined, writable_roots
 
 

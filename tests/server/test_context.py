@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.documents.syntax import LATEX, MARKDOWN
 from server.context import CiteSite, cite_site_at, citing_context, document_title
-from server.syntax import LATEX, MARKDOWN
 
 LATEX_COMMANDS = [
     "cite",
@@ -243,7 +243,7 @@ def test_the_context_after_an_unfinished_citation_is_the_prose_after_it() -> Non
 
 
 def test_completion_reads_the_keys_of_an_unfinished_citation_the_scanner_does_not_flag() -> None:
-    from server.citations import find_citations
+    from core.documents.citations import find_citations
 
     marked = "See~\\cite{alpha, beta, |\nthe rest of the sentence \\cite{gamma}.\n"
     found, text = site(marked, LATEX)

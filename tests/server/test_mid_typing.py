@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from server.citations import citation_at, find_citations
+from core.documents.citations import citation_at, find_citations
+from core.documents.syntax import LATEX, MARKDOWN
 from server.context import cite_site_at
-from server.syntax import LATEX, MARKDOWN
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "citations"
 DOCUMENTS = sorted(

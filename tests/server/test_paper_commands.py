@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server import commands, paper_commands
+from core.documents.syntax import LATEX, MARKDOWN
+from server import commands, execute_command, paper_commands
 from server.paper_commands import citation_edit
-from server.syntax import LATEX, MARKDOWN
 
 
 def cite_at(marked: str, language: str, key: str = "triforce", myst: bool = False) -> str:
@@ -43,5 +43,5 @@ def test_a_citation_goes_where_the_syntax_wants_it(
 
 
 def test_the_server_registers_every_paper_command() -> None:
-    assert commands.PAPER_COMMANDS == paper_commands.COMMANDS
-    assert set(paper_commands.COMMANDS) <= set(commands.COMMANDS)
+    assert set(paper_commands.COMMANDS) | set(commands.COMMANDS) == set(execute_command.COMMANDS)
+    assert len(execute_command.COMMANDS) == len(set(execute_command.COMMANDS))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.documents.syntax import LATEX, MARKDOWN
 from server import references
 from server.references import documents_citing, workspace_documents
-from server.syntax import LATEX, MARKDOWN
 
 LANGUAGES = frozenset({LATEX, MARKDOWN})
 

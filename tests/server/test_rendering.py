@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from core.documents.declared import identities_of
+from core.documents.syntax import LATEX
 from core.records import Paper
 from core.search import Hit
 from core.text import query_terms
-from server.bibliography import identities_of
 from server.commands import add_to_bibliography_command
 from server.completion import (
     Candidate,
@@ -21,7 +22,6 @@ from server.completion import (
 from server.context import CiteSite
 from server.hover import render_hover
 from server.server import plain_text
-from server.syntax import LATEX
 
 PAPER = Paper(
     key="sun2024triforce",

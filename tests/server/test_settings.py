@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.documents.syntax import LATEX, MARKDOWN
 from server.settings import Settings, parse_settings
-from server.syntax import LATEX, MARKDOWN
 
 
 def test_defaults() -> None:

@@ -33,7 +33,7 @@ export const LANGUAGES = ["latex", "tex", "markdown", "quarto", "myst", "rmd", "
 // Files whose presence in a workspace starts the server at once, before a file is opened.
 export const WORKSPACE_FILES = ["**/*.tex", "**/*.bib", "**/*.qmd", "**/*.Rmd", "**/myst.yml"];
 export const INSTALL_COMMAND = "pipx install papercite";
-// The server's completion trigger characters (server/syntax.py: LaTeX's and Markdown's), for the
+// The server's completion trigger characters (core/documents/syntax.py: LaTeX's and Markdown's), for the
 // completions asked for while it is still starting.
 export const TRIGGER_CHARACTERS = [",", "@", ";", "`", "{"];
 // How long a completion typed while the server starts waits for it.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server.project import ProjectSource, project_source, yaml_names
+from core.documents.project import ProjectSource, project_source, yaml_names
 
 CHAPTER = "Prose~\\cite{a}.\n"
 

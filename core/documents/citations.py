@@ -1,17 +1,17 @@
 """Every citation key in a document, with where it stands: for hover, diagnostics and references.
 
-The scanners read a document the way LaTeX and pandoc do (`server/latex_scan.py`,
-`server/markdown_scan.py`); `tests/data/citations/` holds documents with the keys the real tools see.
+The scanners read a document the way LaTeX and pandoc do (`core/documents/latex_scan.py`,
+`core/documents/markdown_scan.py`); `tests/data/citations/` holds documents with the keys the real tools see.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 
-from server import syntax
-from server.cited import CitedKey
-from server.latex_scan import latex_citations
-from server.markdown_scan import markdown_citations
+from core.documents import syntax
+from core.documents.cited import CitedKey
+from core.documents.latex_scan import latex_citations
+from core.documents.markdown_scan import markdown_citations
 
 __all__ = ["CitedKey", "citation_at", "find_citations", "latex_citations", "markdown_citations"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from server import syntax
-from server.cited import CitedKey
+from core.documents import syntax
+from core.documents.cited import CitedKey
 
 # Bullets, numbers and pandoc's fancy lists (`#.`, `a.`, `iv)`, `(b)`, example markers `(@)`, `@x.`).
 _LIST_ITEM = re.compile(

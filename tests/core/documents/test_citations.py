@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.citations import citation_at, latex_citations, markdown_citations
+from core.documents.citations import citation_at, latex_citations, markdown_citations
 
 
 def test_latex_citations_skip_comments_and_verbatim() -> None:

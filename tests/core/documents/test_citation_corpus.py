@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from server.citations import find_citations
-from server.syntax import LATEX, MARKDOWN
+from core.documents.citations import find_citations
+from core.documents.syntax import LATEX, MARKDOWN
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "citations"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "citations"
 EXPECTED: dict[str, list[str]] = json.loads((CORPUS / "expected.json").read_text())
 TARGET = 0.99
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.syntax import LATEX, MARKDOWN, language_of
+from core.documents.syntax import LATEX, MARKDOWN, language_of
 
 
 @pytest.mark.parametrize(

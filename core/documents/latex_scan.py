@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from server import syntax
-from server.cited import CitedKey
+from core.documents import syntax
+from core.documents.cited import CitedKey
 
 _SPECIAL = re.compile(r"%|\\(?:([A-Za-z@]+)|[\s\S])?")
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
@@ -279,7 +279,7 @@ def _optional_end(text: str, start: int, close: str) -> int:
             brackets -= 1
 
 
-def _key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
+def key_list(text: str, start: int) -> tuple[list[CitedKey], int, bool]:
     """The keys of the group whose `{` is at `start`: (keys, offset of its `}` or of where it stopped
     being a key list, closed properly). An unfinished list keeps only the keys a comma follows."""
     keys: list[CitedKey] = []
@@ -363,7 +363,7 @@ def _closes_an_outer_group(text: str, start: int, end: int) -> bool:
         if brace.group(0) == "}":
             if opened:
                 opened.pop()
-        elif not (_KEY_GROUP_BEFORE.search(text, max(0, at - 200), at) and not _key_list(text, at)[2]):
+        elif not (_KEY_GROUP_BEFORE.search(text, max(0, at - 200), at) and not key_list(text, at)[2]):
             opened.append(at)
     if not opened or _KEY_GROUP_BEFORE.search(text, max(0, opened[-1] - 200), opened[-1]):
         return False
@@ -424,7 +424,7 @@ def _citation(
             position = end + 1
         elif char == "{":
             if is_key_group(group):
-                keys, end, closed = _key_list(text, position)
+                keys, end, closed = key_list(text, position)
                 paragraph = found.paragraph
                 if not closed or (
                     paragraph is not None
@@ -563,7 +563,7 @@ class _BraceTable:
                     group = _skip_options(text, match.end() + text.startswith("*", match.end()))
                     group = _skip_spaces(text, group)
                     if text.startswith("{", group):
-                        _, stop, closed = _key_list(text, group)
+                        _, stop, closed = key_list(text, group)
                         # ...but `\cite{\key}` is a group: no word came before the command.
                         if not closed and (
                             text[group + 1 : stop].strip() or text[stop : stop + 1] not in "\\{"

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from server import syntax
-from server.bibliography import Declared, declared_in
+from core.documents import syntax
+from core.documents.declared import Declared, declared_in
 
 # A file's text (the editor's buffer when it is open there), or None when it cannot be read.
 Reader = Callable[[Path], "str | None"]

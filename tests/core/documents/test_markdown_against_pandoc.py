@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.citations import markdown_citations
+from core.documents.citations import markdown_citations
 from tests.data.citations.regenerate import pandoc_keys
 
 pytestmark = pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")

@@ -1,0 +1,84 @@
+"""One serving process: the library, its HTTP API and Slack's endpoint beside it when Slack is set up.
+
+`papercite serve` runs one; `serve --workers N` runs N of them on one port (api/workers.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from api.app import Limits, build_application
+from api.limits import Rate
+from core.library import STORE_FILE, Library
+from core.log_lines import as_warning_line
+from core.tokens import TokenCheck, list_tokens
+
+log = logging.getLogger("papercite.api")
+SLACK_EVENTS_PATH = "/slack/events"
+SLACK_VARIABLES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
+# Requests are logged without their headers: the token travels in one.
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
+
+
+class MalformedRequestsInOneLine(logging.Filter):
+    """aiohttp logs each request it cannot parse (a line over 8 KB, a broken header) at ERROR with
+    a traceback: any client could fill the log with them. They are the client's: one line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            as_warning_line(record, str(error).strip()[:200])
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequestsInOneLine())
+
+
+def _mount_slack(application: web.Application, library: Library) -> bool:
+    """The Slack bot's endpoint in the same process, when its variables are set."""
+    if not all(os.environ.get(name) for name in SLACK_VARIABLES):
+        return False
+    from bots.app import build_app
+    from bots.main import API_URL_VARIABLE, events_handler
+
+    secret = os.environ["SLACK_SIGNING_SECRET"]
+    app = build_app(
+        library,
+        bot_token=os.environ["SLACK_BOT_TOKEN"],
+        signing_secret=secret,
+        api_url=os.environ.get(API_URL_VARIABLE),
+    )
+    # The bot's own endpoint, with its checks: bolt's adapter alone answered a timestamp of 'abc'
+    # (no secret needed) and signed payloads that are not JSON objects with 500s.
+    application.router.add_post(SLACK_EVENTS_PATH, events_handler(app, secret))
+    return True
+
+
+async def application_for(
+    home: Path, limits: Limits, rate: Rate | None = None, *, warn_without_tokens: bool = True
+) -> web.Application:
+    library = await Library.open(home)
+    application = build_application(library, TokenCheck(home / STORE_FILE), limits, rate)
+    if _mount_slack(application, library):
+        log.info("Slack events at %s", SLACK_EVENTS_PATH)
+
+    async def close_library(_: web.Application) -> None:
+        await library.close()
+
+    application.on_cleanup.append(close_library)
+    if warn_without_tokens:
+        warn_if_no_tokens(home)
+    return application
+
+
+def warn_if_no_tokens(home: Path) -> None:
+    if not list_tokens(home / STORE_FILE):
+        log.warning(
+            "no tokens yet: every API request will get 401; make one with `papercite token create NAME`"
+        )
