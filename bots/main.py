@@ -36,7 +36,7 @@ class MissingSetting(Exception):
 def require(*names: str) -> dict[str, str]:
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
-        raise MissingSetting(f"set {' and '.join(missing)} to run the Slack bot (see the README, 'Slack')")
+        raise MissingSetting(f"set {' and '.join(missing)} to run the Slack bot (see docs/slack.md)")
     return {name: os.environ[name] for name in names}
 
 

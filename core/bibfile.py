@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +21,9 @@ _ENTRY_HEADER = re.compile(r"^[ \t]*@([A-Za-z]+)\s*[{(]\s*([^,\s{}()]+)\s*,", re
 _NOT_ENTRIES = {"string", "preamble", "comment"}
 # A file changed by someone else between our read and our rename is read again, this many times.
 _ATTEMPTS = 3
+# Random names tried for a temporary file before giving up; with 8 hex digits each, a clash is one
+# chance in four billion, so a hundred in a row means something else is wrong.
+_TEMPORARY_NAMES = 100
 
 
 class BibFileChanged(OSError):
@@ -112,11 +115,27 @@ def _unchanged(path: Path, before: os.stat_result | None) -> bool:
     return before is not None and (now.st_mtime_ns, now.st_size) == (before.st_mtime_ns, before.st_size)
 
 
+def _temporary_beside(path: Path, mode: int) -> tuple[int, str]:
+    """A new file beside `path`, open for writing, made with `mode` less the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(_TEMPORARY_NAMES):
+        temporary = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, flags, mode), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 def write_whole(path: Path, data: bytes, mode: int | None = None) -> None:
     """`data` as the file at `path`, written whole or not at all (a temporary file beside it, then
-    an atomic rename); `mode` is the permissions to keep, an existing file's."""
+    an atomic rename); `mode` is the permissions to keep, an existing file's. A new file gets what
+    an editor would give it: 0666 less the user's umask (the kernel applies it as the file is made,
+    default ACLs too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # An existing file's copy starts private and gets its mode once written, so its text is never
+    # readable by more people than the file's is, even for a moment.
+    handle, temporary = _temporary_beside(path, 0o666 if mode is None else 0o600)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)

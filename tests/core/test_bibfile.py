@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from core.bibfile import (
     appended_text,
     defined_keys,
     newline_of,
+    write_whole,
 )
 from core.formats import parse_file
 from core.records import Paper
@@ -81,6 +83,46 @@ def test_append_creates_a_missing_file_and_keeps_the_mode_of_an_existing_one(tmp
     assert created.stat().st_mode & 0o777 == 0o640
     assert list(defined_keys(created.read_text())) == ["new2024", "other"]
     assert [p.name for p in created.parent.iterdir()] == ["references.bib"]  # no temporary left
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    """The test may set the process's umask; it is put back after."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.parametrize(
+    ("mask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)], ids=["022", "077", "002"]
+)
+def test_a_new_file_gets_0666_less_the_umask_like_an_editors(
+    tmp_path: Path, umask: None, mask: int, expected: int
+) -> None:
+    """A new .bib or refs.json was 0600 whatever the umask (its temporary file came from mkstemp),
+    so a co-author or the group's build could not read it."""
+    os.umask(mask)
+    append_entries(tmp_path / "refs.bib", [ENTRY])
+    write_whole(tmp_path / "refs.json", b"[]\n")
+    assert stat.S_IMODE((tmp_path / "refs.bib").stat().st_mode) == expected
+    assert stat.S_IMODE((tmp_path / "refs.json").stat().st_mode) == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["refs.bib", "refs.json"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    ("mask", "kept"), [(0o022, 0o600), (0o077, 0o664), (0o002, 0o640)], ids=["022", "077", "002"]
+)
+def test_an_existing_file_keeps_its_mode_whatever_the_umask(
+    tmp_path: Path, umask: None, mask: int, kept: int
+) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text("@misc{old, title={x}}\n")
+    path.chmod(kept)
+    os.umask(mask)
+    append_entries(path, [ENTRY])
+    assert stat.S_IMODE(path.stat().st_mode) == kept
+    assert list(defined_keys(path.read_text())) == ["old", "new2024"]
 
 
 def test_a_file_that_keeps_changing_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -108,6 +109,23 @@ def test_csl_json_reads_back_into_papercite_and_through_pandocs_citeproc(
     ).stdout
     assert "(Lovelace and The Zotero Team 2021)" in rendered
     assert "Robust Snapshot Retrieval" in rendered and "Journal of Snapshots" in rendered
+
+
+def test_export_makes_new_files_as_the_umask_says_and_keeps_an_existing_ones_mode(
+    home: Path, tmp_path: Path
+) -> None:
+    before = os.umask(0o027)  # the subprocess inherits it
+    try:
+        (tmp_path / "private.bib").write_text("@misc{old, title={x}}\n")
+        (tmp_path / "private.bib").chmod(0o600)
+        for name in ("refs.json", "refs.bib", "private.bib"):
+            done = run_cli(home, "export", "triforce", "-o", str(tmp_path / name))
+            assert done.returncode == 0, done.stderr
+    finally:
+        os.umask(before)
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir() if path.is_file()}
+    assert modes == {"refs.json": 0o640, "refs.bib": 0o640, "private.bib": 0o600}
+    assert "@misc{old," in (tmp_path / "private.bib").read_text()
 
 
 def test_what_cannot_be_exported_is_named(home: Path, tmp_path: Path) -> None:

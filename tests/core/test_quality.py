@@ -25,7 +25,7 @@ async def test_citing_sentences_find_their_paper(library: Library, path: Path) -
 async def test_top5_agrees_with_rank_bm25(library: Library) -> None:
     queries = [json.loads(line)["text"] for line in DEV_SENTENCES.read_text().splitlines()]
     parity = await measure(library, queries)
-    # Measured: 98.3% same first hit, 59.4% same top-5 set, 91.0% mean overlap (see README).
+    # Measured: 98.3% same first hit, 59.4% same top-5 set, 91.0% mean overlap (see docs/quality.md).
     assert parity.same_first >= 0.95
     assert parity.same_top5_set >= 0.5
     assert parity.mean_top5_overlap >= 0.85

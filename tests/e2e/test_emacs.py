@@ -1,4 +1,4 @@
-"""A real editor: Emacs with eglot, in batch mode, set up with the README's config, talking to
+"""A real editor: Emacs with eglot, in batch mode, set up with docs/editors.md's config, talking to
 `papercite lsp` over stdio.
 
 Emacs, eglot and markdown-mode are installed by .ci/run (Debian's `emacs-nox`, `elpa-eglot`,
@@ -32,7 +32,7 @@ def run_emacs(tmp_path: Path, steps: list[dict[str, object]]) -> tuple[list[dict
     assert emacs, (
         "Emacs is not installed: .ci/run installs Debian's emacs-nox, elpa-eglot, elpa-markdown-mode"
     )
-    # The config runs `papercite lsp` as the README says: this `papercite` is this checkout's.
+    # The config runs `papercite lsp` as docs/editors.md says: this `papercite` is this checkout's.
     bin_folder = tmp_path / "bin"
     bin_folder.mkdir()
     launcher = bin_folder / "papercite"
@@ -68,9 +68,9 @@ def at(lines: list[str], line: int, text: str, offset: int = 0) -> dict[str, int
     return {"line": line, "character": lines[line].index(text) + offset}
 
 
-def test_the_readme_shows_the_tested_config() -> None:
-    readme = (REPO / "README.md").read_text()
-    assert f"```elisp\n{CONFIG.read_text()}```" in readme
+def test_the_editors_page_shows_the_tested_config() -> None:
+    page = (REPO / "docs" / "editors.md").read_text()
+    assert f"```elisp\n{CONFIG.read_text()}```" in page
 
 
 def test_emacs_completes_in_a_tex_and_then_a_md_of_one_project(tmp_path: Path) -> None:
