@@ -1,7 +1,7 @@
 """A real editor: Emacs with eglot, in batch mode, set up with docs/editors.md's config, talking to
 `papercite lsp` over stdio.
 
-Emacs, eglot and markdown-mode are installed by .ci/run (Debian's `emacs-nox`, `elpa-eglot`,
+Emacs, eglot and markdown-mode are installed by ./run-tests (Debian's `emacs-nox`, `elpa-eglot`,
 `elpa-markdown-mode`); without them this test fails rather than skips. Debian's eglot is 1.9, which
 sends the language id of a project's first file for every file it opens: these tests open a `.md`
 after a `.tex`, and a `.tex` after a `.bib`.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 from tests.e2e.conftest import DRAFT_TEX, PHOTONIC
+from tests.system import program
 
 FOLDER = Path(__file__).parent / "emacs"
 CONFIG = FOLDER / "papercite.el"
@@ -28,10 +28,7 @@ HOME = Path(tempfile.mkdtemp(prefix="papercite-emacs-"))
 def run_emacs(tmp_path: Path, steps: list[dict[str, object]]) -> tuple[list[dict[str, object]], list[str]]:
     """Run the steps in Emacs (see emacs/drive.el): each step's result, in order, and what Emacs
     asked the user."""
-    emacs = shutil.which("emacs")
-    assert emacs, (
-        "Emacs is not installed: .ci/run installs Debian's emacs-nox, elpa-eglot, elpa-markdown-mode"
-    )
+    emacs = program("emacs", "emacs-nox, with elpa-eglot and elpa-markdown-mode")
     # The config runs `papercite lsp` as docs/editors.md says: this `papercite` is this checkout's.
     bin_folder = tmp_path / "bin"
     bin_folder.mkdir()

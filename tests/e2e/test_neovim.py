@@ -1,13 +1,13 @@
 """A real editor: Neovim's built-in LSP client, headless, talking to `papercite lsp` over stdio.
 
-Neovim is installed by .ci/run (Debian's `neovim`); without it this test fails rather than skips.
+Neovim is installed by ./run-tests (Debian's `neovim`); without it this test fails rather than skips
+(see tests/system.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 from tests.e2e.conftest import DRAFT_TEX, PHOTONIC
+from tests.system import program
 
 DRIVER = Path(__file__).parent / "nvim" / "drive.lua"
 HOME = Path(tempfile.mkdtemp(prefix="papercite-nvim-"))
@@ -25,8 +26,7 @@ def run_neovim(
 ) -> list[dict[str, object]]:
     """Run the steps in Neovim (see nvim/drive.lua); each step's result, in order. `env` adds to
     (or replaces) the environment the server starts with."""
-    nvim = shutil.which("nvim")
-    assert nvim, "Neovim is not installed: .ci/run installs Debian's neovim for this test"
+    nvim = program("nvim", "neovim")
     out = tmp_path / "out.json"
     env = {
         **os.environ,

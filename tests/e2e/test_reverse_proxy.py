@@ -7,8 +7,8 @@ Each configuration is the file the documentation shows, with only its placeholde
 server's name, the certificate, the ports (and nginx's upload limit, scaled to the test server's).
 A short main nginx.conf around the server block, and a global-options block before the Caddyfile,
 keep everything (pid, logs, temporary files, Caddy's storage) inside the test's folder, so no root
-is needed. nginx (Debian `nginx-light`), Caddy (`caddy`), openssl and curl are installed by .ci/run;
-without them these tests fail rather than skip.
+is needed. nginx (Debian `nginx-light`), Caddy (`caddy`), openssl and curl are installed by ./run-tests;
+without them these tests fail rather than skip (see tests/system.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import ssl
 import subprocess
@@ -41,6 +40,7 @@ from tests.e2e.conftest import PHOTONIC, complete, open_document, position_of
 from tests.e2e.fake_slack import FakeSlack, command_body, sign
 from tests.e2e.test_slack import FORM, SECRET
 from tests.e2e.test_team_server import editor
+from tests.system import program
 from tests.team_server import TeamServer, make_token
 
 DEPLOY = REPO / "docs" / "deploy"
@@ -55,10 +55,8 @@ SENTENCE = "We draft with a sparse KV cache in hierarchical speculative decoding
 
 
 def tool(name: str, package: str) -> str:
-    found = shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin")
-    if found is None:
-        pytest.fail(f"{name} is not installed (Debian package {package}; .ci/run installs it)")
-    return found
+    # nginx is in /usr/sbin, off some PATHs.
+    return program(name, package, also_in="/usr/sbin:/usr/local/sbin")
 
 
 def replaced(text: str, old: str, new: str, where: str) -> str:

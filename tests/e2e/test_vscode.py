@@ -1,9 +1,10 @@
 """A real VS Code: code-server with the packaged extension installed, in Debian's Chromium driven by
 playwright-core (vscode/drive.js), talking to `papercite lsp` as a user's VS Code would.
 
-.ci/run installs code-server (.ci/code-server), Chromium and playwright-core; without them this test
-fails, naming what is missing, rather than skips — unless PAPERCITE_SKIP_VSCODE=1 opts out on a
-machine that cannot run them. A failing run leaves screenshots in test-artifacts/vscode/.
+./run-tests installs code-server (.ci/code-server), Chromium and playwright-core; without them this
+test fails, naming what is missing, rather than skips — unless PAPERCITE_SKIP_SYSTEM_TESTS=1 (or
+PAPERCITE_SKIP_VSCODE=1, for this test alone) opts out on a machine that cannot run them (see
+tests/system.py). A failing run leaves screenshots in test-artifacts/vscode/.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from tests.conftest import REPO
 from tests.e2e.conftest import PHOTONIC
 from tests.fakes.sources import FakeSources
+from tests.system import present
 from tests.team_server import TeamServer, make_token
 
 DRIVER = Path(__file__).parent / "vscode"
@@ -33,15 +35,11 @@ SHOTS = REPO / "test-artifacts" / "vscode"
 
 
 def required(found: str | Path | None, what: str) -> str:
-    if found and Path(found).exists():
-        return str(found)
-    if os.environ.get("PAPERCITE_SKIP_VSCODE") == "1":
-        pytest.skip(f"{what} is missing and PAPERCITE_SKIP_VSCODE=1")
-    pytest.fail(f"{what} is missing: .ci/run installs it (or set PAPERCITE_SKIP_VSCODE=1 to opt out)")
+    return present(found, what, also_skipped_by="PAPERCITE_SKIP_VSCODE")
 
 
 def npm(*args: str, cwd: Path) -> None:
-    executable = required(shutil.which("npm"), "npm (Debian's nodejs and npm)")
+    executable = required(shutil.which("npm"), "npm (Node.js 20 or later)")
     result = subprocess.run([executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 

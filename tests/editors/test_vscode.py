@@ -1,8 +1,8 @@
 """The VS Code extension: its own tests under Node (settings → server command, and that command
 serving completions over stdio), and the .vsix it packages.
 
-VS Code itself cannot be downloaded here; everything short of it runs. Node.js and npm are
-installed by .ci/run; without them these tests fail rather than skip.
+VS Code itself runs in tests/e2e/test_vscode.py; everything short of it runs here. Node.js and npm
+are installed by ./run-tests; without them these tests fail rather than skip (see tests/system.py).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from tests.conftest import REPO
+from tests.system import present
 
 EXTENSION = REPO / "editors" / "vscode"
 
 
 def npm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("npm")
-    assert executable, "npm is not installed: .ci/run installs Node.js for the VS Code extension"
+    executable = present(shutil.which("npm"), "npm (Node.js 20 or later)")
     if not (EXTENSION / "node_modules").is_dir():
         subprocess.run(
             [executable, "ci", "--no-audit", "--no-fund"], cwd=EXTENSION, check=True, capture_output=True

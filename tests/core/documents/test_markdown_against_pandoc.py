@@ -1,12 +1,11 @@
 """Generated Markdown, its keys checked live against pandoc's own reading (`pandoc -t json`).
 
-Needs pandoc on PATH (.ci/run installs Debian's); the committed corpus test covers the same rules
-without it.
+Needs pandoc on PATH (./run-tests installs Debian's; see tests/system.py); the committed corpus test
+covers the same rules without it.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 
 import pytest
@@ -15,8 +14,13 @@ from hypothesis import strategies as st
 
 from core.documents.citations import markdown_citations
 from tests.data.citations.regenerate import pandoc_keys
+from tests.system import program
 
-pytestmark = pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+
+@pytest.fixture(scope="module", autouse=True)
+def pandoc() -> str:
+    return program("pandoc", "pandoc")
+
 
 words = st.sampled_from(
     ["the", "model", "Results", "see", "p. 33", "and", "e.g.", "(", ")", ",", ";", "-", "."]
