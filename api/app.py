@@ -13,7 +13,7 @@ from api import openapi, routes
 from api.errors import error_response, response_for
 from api.limits import BODY_IDLE_SECONDS, DEFAULT_MAX_BODY_MB, Rate, RateLimit, retry_after
 from core.library import Library
-from core.tokens import READ, WRITE, TokenCheck
+from core.tokens import READ, WRITE, Check
 
 log = logging.getLogger("papercite.api")
 HEALTH_PATH = "/healthz"
@@ -36,7 +36,7 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def access(tokens: TokenCheck, rate: Rate) -> Middleware:
+def access(tokens: Check, rate: Rate) -> Middleware:
     @web.middleware
     async def check(request: web.Request, handler: routes.Handler) -> web.StreamResponse:
         if request.path in _OPEN_PATHS or not request.path.startswith("/v1/"):
@@ -101,7 +101,7 @@ async def _name_worker(_: web.Request, response: web.StreamResponse) -> None:
 
 
 def build_application(
-    library: Library, tokens: TokenCheck, limits: Limits = Limits(), rate: Rate | None = None
+    library: Library, tokens: Check, limits: Limits = Limits(), rate: Rate | None = None
 ) -> web.Application:
     """The API over `library`; `rate` counts requests per token (this process's own buckets unless
     given: workers of one server share theirs)."""

@@ -14,9 +14,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from api.app import Limits, build_application
 from api.limits import Rate
-from core.library import STORE_FILE, Library
+from core.library import Library
 from core.log_lines import as_warning_line
-from core.tokens import TokenCheck, list_tokens
+from core.tokens import Location, list_tokens, token_check
 
 log = logging.getLogger("papercite.api")
 SLACK_EVENTS_PATH = "/slack/events"
@@ -64,21 +64,23 @@ async def application_for(
     home: Path, limits: Limits, rate: Rate | None = None, *, warn_without_tokens: bool = True
 ) -> web.Application:
     library = await Library.open(home)
-    application = build_application(library, TokenCheck(home / STORE_FILE), limits, rate)
+    tokens = token_check(library.store.location)
+    application = build_application(library, tokens, limits, rate)
     if _mount_slack(application, library):
         log.info("Slack events at %s", SLACK_EVENTS_PATH)
 
     async def close_library(_: web.Application) -> None:
+        tokens.close()
         await library.close()
 
     application.on_cleanup.append(close_library)
     if warn_without_tokens:
-        warn_if_no_tokens(home)
+        warn_if_no_tokens(library.store.location)
     return application
 
 
-def warn_if_no_tokens(home: Path) -> None:
-    if not list_tokens(home / STORE_FILE):
+def warn_if_no_tokens(location: Location) -> None:
+    if not list_tokens(location):
         log.warning(
             "no tokens yet: every API request will get 401; make one with `papercite token create NAME`"
         )

@@ -385,11 +385,13 @@ class Supervisor:
         self.running.clear()
 
 
-async def _prepare(home: Path) -> None:
+async def _prepare(home: Path) -> Path | str:
     """Open the home once before the workers do: a fresh one is seeded, an old one's schema brought
-    up to date and its index caught up, by one process instead of N racing for the lock."""
+    up to date and its index caught up, by one process instead of N racing for the lock. Returns
+    where its tokens are."""
     library = await Library.open(home)
     await library.close()
+    return library.store.location
 
 
 def serve_with_workers(
@@ -409,8 +411,7 @@ def serve_with_workers(
         )
     if not 1 <= workers <= MAX_WORKERS:
         raise CannotServe(f"--workers must be from 1 to {MAX_WORKERS}, not {workers}")
-    asyncio.run(_prepare(home))
-    warn_if_no_tokens(home)
+    warn_if_no_tokens(asyncio.run(_prepare(home)))
     reuse_port = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
     sockets = bind(host, port, workers, reuse_port=reuse_port)
     bound = sockets[0][0].getsockname()[1]
