@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +27,7 @@ from core.records import (
     PaperciteError,
     ParseFailure,
     ParseWarning,
+    StoreUnavailable,
     UnknownKey,
     paper_without_surrogates,
 )
@@ -143,11 +145,19 @@ class Library:
     # --- opening --------------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, home: Path | None = None, *, seed: bool = True, store: str | None = None) -> Library:
+    async def open(
+        cls,
+        home: Path | None = None,
+        *,
+        seed: bool = True,
+        store: str | None = None,
+        build_index: bool = True,
+    ) -> Library:
         """Open (creating if needed) a home; a fresh one is filled from the embedded seed corpus.
 
         With `store` (a postgresql:// URL; default: $PAPERCITE_STORE) the papers live in that
-        database and the home keeps only this node's search index."""
+        database and the home keeps only this node's search index. Without `build_index`, the
+        caller brings the index up to the store (`sync_index(wait=True)`) before searching."""
         home = home or default_home()
         url = store or default_store()
         try:
@@ -161,7 +171,8 @@ class Library:
         try:
             if seed and await opened.get_meta("seeded") is None:
                 await library._seed()
-            await library.sync_index()
+            if build_index:
+                await library.sync_index()
         except BaseException:
             await opened.close()
             raise
@@ -282,10 +293,22 @@ class Library:
         finally:
             lock.release()
 
-    async def refresh(self) -> None:
+    @property
+    def ready(self) -> bool:
+        """Whether the index has caught up with the store since this library was opened."""
+        return self._seen_seq >= 0
+
+    async def follow(self) -> None:
+        """Keep the index current while other nodes write to a shared store, woken by the store's
+        announcements (PostgreSQL's NOTIFY); returns at once for a folder's store. Runs until cancelled."""
+        async for _ in self.store.announcements():
+            with contextlib.suppress(StoreUnavailable):  # the announcements wait for it to come back
+                await self.refresh(force=True)
+
+    async def refresh(self, *, force: bool = False) -> None:
         """See papers other processes added: cheap, and at most every half second."""
         now = time.monotonic()
-        if now - self._checked_at < _REFRESH_SECONDS:
+        if now - self._checked_at < _REFRESH_SECONDS and not force:
             return
         self._checked_at = now
         head = await self.store.head_seq()

@@ -199,6 +199,12 @@ class Store:
         rows = await self._rows(sql, parameters)
         return rows[0][0] if rows else None
 
+    async def announcements(self) -> AsyncIterator[None]:
+        """Yields whenever another process may have written. A folder's store has no such news:
+        its readers look at the change log when they search (`Library.refresh`)."""
+        return
+        yield None
+
     async def head_seq(self) -> int:
         """The newest change-log position; every write moves it forward."""
         value = await self.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,6 +39,12 @@ _WRITE_WAIT_SECONDS = 30
 # A node that cannot reach the database gives up on a connection after this long (libpq's default
 # is to wait for ever) and answers 503; searches keep answering from its index.
 _CONNECT_TIMEOUT_SECONDS = 5
+# The NOTIFY channel a write announces itself on.
+CHANNEL = "papercite_changes"
+# A node that hears nothing looks for changes this often anyway (a notification can be missed
+# while its connection is being remade), and waits this long to listen again after a failure.
+_POLL_SECONDS = 1.0
+_RELISTEN_SECONDS = 2.0
 # Changes kept after every node could have applied them: a node further behind than this (one that
 # was down while a million papers came in) rebuilds its index instead of replaying the log. The
 # log is shared, so one node's trim must not take what another still needs.
@@ -172,6 +178,27 @@ class PostgresStore(Store):
                 self._pg = await self._connect(self.url)
             return self._pg
 
+    async def announcements(self) -> AsyncIterator[None]:
+        """Yields whenever another node may have written: on each NOTIFY from a write's commit, and
+        every _POLL_SECONDS regardless. While the database is away it keeps trying to listen again."""
+        while True:
+            try:
+                listener = await self._connect(self.url)
+            except StoreUnavailable:
+                await asyncio.sleep(_RELISTEN_SECONDS)
+                continue
+            try:
+                await listener.execute(f"LISTEN {CHANNEL}")
+                yield None  # what was written while this node was not listening
+                while True:
+                    async for _ in listener.notifies(timeout=_POLL_SECONDS, stop_after=1):
+                        pass
+                    yield None
+            except psycopg.OperationalError:
+                await asyncio.sleep(_RELISTEN_SECONDS)
+            finally:
+                await listener.close()
+
     async def head_seq(self) -> int:
         # The newest committed change (writes commit in seq order under the write lock); a trim
         # always keeps it (see `PostgresWriter.trim_changes`).
@@ -234,7 +261,10 @@ class PostgresWriter(Writer):
                         f"the database {redacted(url)} is being written by another node; "
                         f"waited {_WRITE_WAIT_SECONDS} s"
                     ) from None
-                return work(cls(connection, stop))
+                result = work(cls(connection, stop))
+                # Delivered on commit: every node listening catches up at once (see `announcements`).
+                connection.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+                return result
         except psycopg.OperationalError as error:
             raise unavailable(url, error) from None
         finally:

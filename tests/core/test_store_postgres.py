@@ -100,3 +100,72 @@ async def test_a_database_that_does_not_answer_is_named_without_its_password(
     message = str(raised.value)
     assert "no_such_database" in message and "does not exist" in message
     assert PASSWORD not in message and "***" in message
+
+
+async def test_a_write_is_announced_to_listening_nodes(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No polling within the test's time: only the write's NOTIFY can wake the listener.
+    monkeypatch.setattr("core.store_postgres._POLL_SECONDS", 60.0)
+    writer = await Library.open(tmp_path / "a", store=postgres_url)
+    listener = await PostgresStore.open_url(postgres_url)
+    announcements = listener.announcements()
+    try:
+        await asyncio.wait_for(anext(announcements), 10)  # the first: catch up on what came before
+        woken = asyncio.ensure_future(anext(announcements))
+        await asyncio.sleep(0.5)
+        assert not woken.done()
+        await writer.add_papers([Paper(key="", title="Announced Through Notify", year=2024)])
+        await asyncio.wait_for(woken, 10)
+    finally:
+        await announcements.aclose()
+        await listener.close()
+        await writer.close()
+
+
+async def test_a_following_node_indexes_another_nodes_writes_without_being_asked(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    first = await Library.open(tmp_path / "a", store=postgres_url)
+    second = await Library.open(tmp_path / "b", store=postgres_url)
+    following = asyncio.create_task(second.follow())
+    try:
+        await first.add_papers([Paper(key="", title="Followed Into The Other Index", year=2024)])
+        for _ in range(100):
+            if second.index.num_docs == 180:
+                break
+            await asyncio.sleep(0.05)
+        assert second.index.num_docs == 180
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+        await first.close()
+        await second.close()
+
+
+async def test_a_node_answers_503_until_its_index_is_built(tmp_path: Path, postgres_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from api.app import build_application
+    from core.tokens import create_token, token_check
+
+    first = await Library.open(tmp_path / "a", store=postgres_url)
+    token = create_token(postgres_url, "reader")
+    fresh = await Library.open(tmp_path / "b", store=postgres_url, build_index=False)
+    tokens = token_check(postgres_url)
+    client = TestClient(TestServer(build_application(fresh, tokens)))
+    await client.start_server()
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = await client.post("/v1/search", json={"query": "speculative decoding"}, headers=headers)
+        assert answer.status == 503 and (await answer.json())["code"] == "starting"
+        assert answer.headers["Retry-After"] == "5"
+        assert (await client.get("/healthz")).status == 503
+        await fresh.sync_index(wait=True)
+        answer = await client.post("/v1/search", json={"query": "speculative decoding"}, headers=headers)
+        assert answer.status == 200 and (await answer.json())["hits"]
+    finally:
+        await client.close()
+        tokens.close()
+        await fresh.close()
+        await first.close()
