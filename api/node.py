@@ -16,6 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from api.app import Limits, build_application
 from api.limits import Rate
+from api.store_rate import StoreRateLimit
 from core.library import Library
 from core.log_lines import as_warning_line
 from core.records import PaperciteError
@@ -71,6 +72,9 @@ async def application_for(
     if library.index.is_current(await library.store.head_seq()):
         await library.sync_index()  # nothing to build: ready before it listens (a restarted worker)
     tokens = token_check(library.store.location)
+    shared: StoreRateLimit | None = None
+    if rate is None and isinstance(library.store.location, str):
+        rate = shared = StoreRateLimit(library.store.location, limits.rate, limits.burst)
     application = build_application(library, tokens, limits, rate)
     if _mount_slack(application, library):
         log.info("Slack events at %s", SLACK_EVENTS_PATH)
@@ -97,6 +101,8 @@ async def application_for(
         with contextlib.suppress(asyncio.CancelledError):
             await following
         tokens.close()
+        if shared is not None:
+            shared.close()
         await library.close()
 
     application.on_startup.append(start_following)

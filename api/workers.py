@@ -39,7 +39,7 @@ from aiohttp import web
 from api.app import Limits
 from api.node import ACCESS_LOG_FORMAT, application_for, quiet_malformed_requests, warn_if_no_tokens
 from api.shared_rate import SharedRateLimit
-from core.library import Library
+from core.library import Library, default_store
 from core.records import PaperciteError
 
 log = logging.getLogger("papercite.api")
@@ -170,7 +170,8 @@ def _stop_with_parent() -> None:
 
 async def _serve(settings: WorkerSettings, beats: Connection) -> None:
     limits = settings.limits
-    rate = SharedRateLimit(settings.home / RATE_FILE, limits.rate, limits.burst)
+    # Over a PostgreSQL store the nodes' workers all count in the database (api/store_rate.py).
+    rate = None if default_store() else SharedRateLimit(settings.home / RATE_FILE, limits.rate, limits.burst)
     runner = web.AppRunner(
         await application_for(settings.home, limits, rate, warn_without_tokens=False),
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
@@ -192,7 +193,8 @@ async def _serve(settings: WorkerSettings, beats: Connection) -> None:
         beating.cancel()
     finally:
         await runner.cleanup()
-        rate.close()
+        if rate is not None:
+            rate.close()
 
 
 def run_worker(settings: WorkerSettings, beats: Connection) -> None:

@@ -7,6 +7,7 @@ written once, in SQLite's words, and turned into PostgreSQL's here.
 - A rising id: `INTEGER PRIMARY KEY AUTOINCREMENT` is a `BIGSERIAL` (a sequence never reuses a value).
 - Text order: SQLite compares text byte by byte; PostgreSQL by the database's collation unless told
   `COLLATE "C"`. Key prefixes (`key >= p AND key < p || U+10FFFF`) and key order need the bytes.
+- Floating point: SQLite's `REAL` is 8 bytes, PostgreSQL's 4: it becomes `DOUBLE PRECISION`.
 - No limit: `LIMIT -1` in SQLite, `LIMIT NULL` in PostgreSQL.
 Everything else the store says (`INSERT … ON CONFLICT … DO UPDATE`, `count(*) FILTER (WHERE …)`,
 partial indexes) both understand alike.
@@ -21,6 +22,7 @@ _NOW_SQLITE = "datetime('now')"
 _NOW_POSTGRES = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 _AUTOINCREMENT = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b", re.IGNORECASE)
 _TEXT = re.compile(r"\bTEXT\b")
+_REAL = re.compile(r"\bREAL\b")
 
 
 def postgres_sql(statement: str) -> str:
@@ -32,6 +34,7 @@ def postgres_ddl(script: str) -> str:
     """A migration written for SQLite, for PostgreSQL: rising ids, byte-ordered text, the same "now"."""
     script = _AUTOINCREMENT.sub("BIGSERIAL PRIMARY KEY", script)
     script = _TEXT.sub('TEXT COLLATE "C"', script)
+    script = _REAL.sub("DOUBLE PRECISION", script)  # SQLite's REAL is 8 bytes; PostgreSQL's is 4
     return script.replace(_NOW_SQLITE, f"({_NOW_POSTGRES})")
 
 

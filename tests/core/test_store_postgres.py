@@ -141,31 +141,3 @@ async def test_a_following_node_indexes_another_nodes_writes_without_being_asked
         await asyncio.gather(following, return_exceptions=True)
         await first.close()
         await second.close()
-
-
-async def test_a_node_answers_503_until_its_index_is_built(tmp_path: Path, postgres_url: str) -> None:
-    from aiohttp.test_utils import TestClient, TestServer
-
-    from api.app import build_application
-    from core.tokens import create_token, token_check
-
-    first = await Library.open(tmp_path / "a", store=postgres_url)
-    token = create_token(postgres_url, "reader")
-    fresh = await Library.open(tmp_path / "b", store=postgres_url, build_index=False)
-    tokens = token_check(postgres_url)
-    client = TestClient(TestServer(build_application(fresh, tokens)))
-    await client.start_server()
-    try:
-        headers = {"Authorization": f"Bearer {token}"}
-        answer = await client.post("/v1/search", json={"query": "speculative decoding"}, headers=headers)
-        assert answer.status == 503 and (await answer.json())["code"] == "starting"
-        assert answer.headers["Retry-After"] == "5"
-        assert (await client.get("/healthz")).status == 503
-        await fresh.sync_index(wait=True)
-        answer = await client.post("/v1/search", json={"query": "speculative decoding"}, headers=headers)
-        assert answer.status == 200 and (await answer.json())["hits"]
-    finally:
-        await client.close()
-        tokens.close()
-        await fresh.close()
-        await first.close()
