@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.postgres import PASSWORD, Cluster
 from tests.team_server import TeamServer
 
 SEED_PAPERS = 179
@@ -117,3 +118,45 @@ def _status(url: str, token: str) -> int:
             return int(answer.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+def test_nodes_ride_out_the_database_stopping_and_coming_back(
+    tmp_path: Path, postgres_url: str, postgres_cluster: Cluster, nodes: list[TeamServer]
+) -> None:
+    first, second = nodes
+    store = {"PAPERCITE_STORE": postgres_url}
+    made = run_cli(tmp_path / "admin", "token", "create", "ops", "--write", variables=store)
+    token = made.stdout.strip().splitlines()[-1]
+    papers = many_papers(tmp_path / "few.bib", 3)
+    postgres_cluster.stop()
+    try:
+        # Writes get 503 naming the database (never its password); tokens known still count.
+        answer = _post(first.url, token, "/v1/papers", {"papers": [{"title": "Written While Away"}]})
+        assert answer[0] == 503 and answer[1]["code"] == "store_unavailable"
+        assert f"127.0.0.1:{postgres_cluster.port}" in answer[1]["error"]
+        assert PASSWORD not in answer[1]["error"]
+        assert _status(second.url, token) in (200, 503)
+        assert _status(second.url, "pct_not-a-token") == 401
+    finally:
+        postgres_cluster.start()
+    # Each node reconnects by itself: a write through one is found through the other.
+    ingest = cli(first.url, token, "ingest", str(papers), "--json")
+    assert within(15, lambda: (report := ingest()) is not None and report["added"] == 3)
+    search = cli(second.url, token, "search", "quorum replication marker0002", "-k", "1", "--json")
+    assert within(5, lambda: (hits := search()) is not None and hits[0]["key"] == "node0002")
+
+
+def _post(url: str, token: str, path: str, body: dict) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status), json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.loads(error.read())
