@@ -13,7 +13,8 @@ from api import openapi, routes
 from api.errors import error_response, response_for
 from api.limits import BODY_IDLE_SECONDS, DEFAULT_MAX_BODY_MB, Rate, RateLimit, retry_after
 from core.library import Library
-from core.tokens import READ, WRITE, TokenCheck
+from core.records import StoreUnavailable
+from core.tokens import READ, WRITE, Check
 
 log = logging.getLogger("papercite.api")
 HEALTH_PATH = "/healthz"
@@ -36,7 +37,7 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def access(tokens: TokenCheck, rate: Rate) -> Middleware:
+def access(tokens: Check, rate: Rate) -> Middleware:
     @web.middleware
     async def check(request: web.Request, handler: routes.Handler) -> web.StreamResponse:
         if request.path in _OPEN_PATHS or not request.path.startswith("/v1/"):
@@ -87,9 +88,31 @@ async def errors(request: web.Request, handler: routes.Handler) -> web.StreamRes
         return error_response(500, "internal", f"the server failed: {type(error).__name__}")
 
 
+@web.middleware
+async def starting(request: web.Request, handler: routes.Handler) -> web.StreamResponse:
+    """503 until the node's index has caught up with the store (a new node over a shared store
+    builds its own first): a proxy sends the request to another node meanwhile."""
+    library = request.app[routes.LIBRARY]
+    if library.ready or request.path == OPENAPI_PATH:
+        return await handler(request)
+    response = error_response(
+        503,
+        "starting",
+        f"this node is building its search index from the store ({library.index.num_docs} papers so "
+        "far); it answers once that is done",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def health(request: web.Request) -> web.Response:
     # Supervisors ask often and give up after a second or so: stats() takes seconds at a million papers.
-    return web.json_response({"ok": True, "papers": await request.app[routes.LIBRARY].count()})
+    library = request.app[routes.LIBRARY]
+    try:
+        return web.json_response({"ok": True, "papers": await library.count()})
+    except StoreUnavailable as error:
+        # Searches still answer from this node's index; writes wait for the database.
+        return web.json_response({"ok": True, "papers": library.index.num_docs, "store": str(error)})
 
 
 async def openapi_document(request: web.Request) -> web.Response:
@@ -101,13 +124,13 @@ async def _name_worker(_: web.Request, response: web.StreamResponse) -> None:
 
 
 def build_application(
-    library: Library, tokens: TokenCheck, limits: Limits = Limits(), rate: Rate | None = None
+    library: Library, tokens: Check, limits: Limits = Limits(), rate: Rate | None = None
 ) -> web.Application:
     """The API over `library`; `rate` counts requests per token (this process's own buckets unless
     given: workers of one server share theirs)."""
     application = web.Application(
         client_max_size=limits.max_body_bytes,
-        middlewares=[errors, access(tokens, rate or RateLimit(limits.rate, limits.burst))],
+        middlewares=[starting, errors, access(tokens, rate or RateLimit(limits.rate, limits.burst))],
     )
     application.on_response_prepare.append(_name_worker)
     application[routes.LIBRARY] = library

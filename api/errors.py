@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.records import EmptyQuery, PaperciteError, StoreLocked, UnknownKey
+from core.records import EmptyQuery, PaperciteError, StoreLocked, StoreUnavailable, UnknownKey
 from core.wire import WireError
 
 
@@ -35,6 +35,11 @@ def response_for(error: Exception) -> web.Response | None:
     if isinstance(error, StoreLocked):
         # Another process (an ingest on the server's machine) holds the write lock.
         response = error_response(503, "busy", str(error))
+        response.headers["Retry-After"] = "5"
+        return response
+    if isinstance(error, StoreUnavailable):
+        # The database behind this node is away: the message names it (never its password).
+        response = error_response(503, "store_unavailable", str(error))
         response.headers["Retry-After"] = "5"
         return response
     if isinstance(error, PaperciteError):

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -14,15 +16,18 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from api.app import Limits, build_application
 from api.limits import Rate
-from core.library import STORE_FILE, Library
+from api.store_rate import StoreRateLimit
+from core.library import Library
 from core.log_lines import as_warning_line
-from core.tokens import TokenCheck, list_tokens
+from core.records import PaperciteError
+from core.tokens import Location, list_tokens, token_check
 
 log = logging.getLogger("papercite.api")
 SLACK_EVENTS_PATH = "/slack/events"
 SLACK_VARIABLES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
 # Requests are logged without their headers: the token travels in one.
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
+FOLLOWING = web.AppKey("following", asyncio.Task[None])
 
 
 class MalformedRequestsInOneLine(logging.Filter):
@@ -63,22 +68,52 @@ def _mount_slack(application: web.Application, library: Library) -> bool:
 async def application_for(
     home: Path, limits: Limits, rate: Rate | None = None, *, warn_without_tokens: bool = True
 ) -> web.Application:
-    library = await Library.open(home)
-    application = build_application(library, TokenCheck(home / STORE_FILE), limits, rate)
+    library = await Library.open(home, build_index=False)
+    if library.index.is_current(await library.store.head_seq()):
+        await library.sync_index()  # nothing to build: ready before it listens (a restarted worker)
+    tokens = token_check(library.store.location)
+    shared: StoreRateLimit | None = None
+    if rate is None and isinstance(library.store.location, str):
+        rate = shared = StoreRateLimit(library.store.location, limits.rate, limits.burst)
+    application = build_application(library, tokens, limits, rate)
     if _mount_slack(application, library):
         log.info("Slack events at %s", SLACK_EVENTS_PATH)
 
+    async def keep_current() -> None:
+        # The node listens at once (503 until ready: see api/app.starting), builds or catches up
+        # its index, then follows the other nodes' writes.
+        while True:
+            try:
+                await library.sync_index(wait=True)
+                break
+            except PaperciteError as error:  # the database away, or the home's lock held too long
+                log.warning("cannot build the search index yet (trying again in 5 s): %s", error)
+                await asyncio.sleep(5)
+        log.info("the search index holds %d papers; answering", library.index.num_docs)
+        await library.follow()
+
+    async def start_following(_: web.Application) -> None:
+        application[FOLLOWING] = asyncio.create_task(keep_current())
+
     async def close_library(_: web.Application) -> None:
+        following = application[FOLLOWING]
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+        tokens.close()
+        if shared is not None:
+            shared.close()
         await library.close()
 
+    application.on_startup.append(start_following)
     application.on_cleanup.append(close_library)
     if warn_without_tokens:
-        warn_if_no_tokens(home)
+        warn_if_no_tokens(library.store.location)
     return application
 
 
-def warn_if_no_tokens(home: Path) -> None:
-    if not list_tokens(home / STORE_FILE):
+def warn_if_no_tokens(location: Location) -> None:
+    if not list_tokens(location):
         log.warning(
             "no tokens yet: every API request will get 401; make one with `papercite token create NAME`"
         )

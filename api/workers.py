@@ -39,7 +39,7 @@ from aiohttp import web
 from api.app import Limits
 from api.node import ACCESS_LOG_FORMAT, application_for, quiet_malformed_requests, warn_if_no_tokens
 from api.shared_rate import SharedRateLimit
-from core.library import Library
+from core.library import Library, default_store
 from core.records import PaperciteError
 
 log = logging.getLogger("papercite.api")
@@ -170,7 +170,8 @@ def _stop_with_parent() -> None:
 
 async def _serve(settings: WorkerSettings, beats: Connection) -> None:
     limits = settings.limits
-    rate = SharedRateLimit(settings.home / RATE_FILE, limits.rate, limits.burst)
+    # Over a PostgreSQL store the nodes' workers all count in the database (api/store_rate.py).
+    rate = None if default_store() else SharedRateLimit(settings.home / RATE_FILE, limits.rate, limits.burst)
     runner = web.AppRunner(
         await application_for(settings.home, limits, rate, warn_without_tokens=False),
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
@@ -192,7 +193,8 @@ async def _serve(settings: WorkerSettings, beats: Connection) -> None:
         beating.cancel()
     finally:
         await runner.cleanup()
-        rate.close()
+        if rate is not None:
+            rate.close()
 
 
 def run_worker(settings: WorkerSettings, beats: Connection) -> None:
@@ -385,11 +387,13 @@ class Supervisor:
         self.running.clear()
 
 
-async def _prepare(home: Path) -> None:
+async def _prepare(home: Path) -> Path | str:
     """Open the home once before the workers do: a fresh one is seeded, an old one's schema brought
-    up to date and its index caught up, by one process instead of N racing for the lock."""
+    up to date and its index caught up, by one process instead of N racing for the lock. Returns
+    where its tokens are."""
     library = await Library.open(home)
     await library.close()
+    return library.store.location
 
 
 def serve_with_workers(
@@ -409,8 +413,7 @@ def serve_with_workers(
         )
     if not 1 <= workers <= MAX_WORKERS:
         raise CannotServe(f"--workers must be from 1 to {MAX_WORKERS}, not {workers}")
-    asyncio.run(_prepare(home))
-    warn_if_no_tokens(home)
+    warn_if_no_tokens(asyncio.run(_prepare(home)))
     reuse_port = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
     sockets = bind(host, port, workers, reuse_port=reuse_port)
     bound = sockets[0][0].getsockname()[1]

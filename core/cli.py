@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,7 +14,7 @@ from typing import Any, TextIO
 
 from core.export import to_bibtex
 from core.interface import PaperLibrary
-from core.library import STORE_FILE
+from core.library import STORE_VARIABLE, default_store, open_store
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
 from core.remote import home_from, open_library
 from core.search import MAX_RESULTS, Hit
@@ -49,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--home",
         help="folder of the store and index, or a `papercite serve` URL (default: $PAPERCITE_HOME)",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="postgresql://USER@HOST[:PORT]/DB: keep the papers there (the home then holds only this "
+        "node's index; default: $PAPERCITE_STORE, else the home's own file)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -470,6 +477,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         home = home_from(args.home)
+        if args.store:
+            # (the environment carries it to serve's workers and the language server's children)
+            os.environ[STORE_VARIABLE] = args.store
+        if default_store() is not None and not isinstance(home, Path):
+            raise PaperciteError(
+                f"{STORE_VARIABLE} (--store) is for a node's own folder home, not for a server's URL {home}"
+            )
         if args.command in ("serve", "token"):
             if not isinstance(home, Path):
                 print(
@@ -524,13 +538,12 @@ def _serve(home: Path, args: argparse.Namespace) -> int:
 
 
 async def _token(home: Path, args: argparse.Namespace, out: TextIO) -> int:
-    from core.store import Store
     from core.tokens import create_token, list_tokens, revoke_token
 
     home.mkdir(parents=True, exist_ok=True)
-    store = await Store.open(home / STORE_FILE)  # (brings an older store's schema up to date)
+    store = await open_store(home, default_store())  # (brings an older store's schema up to date)
     await store.close()
-    path = home / STORE_FILE
+    path = store.location
     if args.token_command == "create":
         token = create_token(path, args.name, write=args.write)
         scope = "read and write" if args.write else "read"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +27,7 @@ from core.records import (
     PaperciteError,
     ParseFailure,
     ParseWarning,
+    StoreUnavailable,
     UnknownKey,
     paper_without_surrogates,
 )
@@ -34,6 +36,7 @@ from core.store import Store, Writer
 from core.text import query_terms
 
 STORE_FILE = "papers.sqlite3"
+STORE_VARIABLE = "PAPERCITE_STORE"
 INDEX_DIR = "index"
 LOCK_FILE = "write.lock"
 SEEDS_VERSION = "1"
@@ -52,6 +55,20 @@ _TYPED_FORMATS = frozenset({"bibtex", "csl-json", "crossref", "zotero"})
 def default_home() -> Path:
     configured = os.environ.get("PAPERCITE_HOME")
     return Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("papercite"))
+
+
+def default_store() -> str | None:
+    """The PostgreSQL URL of the store when `PAPERCITE_STORE` names one (else the home's SQLite file)."""
+    return os.environ.get(STORE_VARIABLE) or None
+
+
+async def open_store(home: Path, url: str | None) -> Store:
+    """The store of record: PostgreSQL at `url`, or the SQLite file in `home`."""
+    if url is None:
+        return await Store.open(home / STORE_FILE)
+    from core.store_postgres import PostgresStore  # (psycopg is only imported when asked for)
+
+    return await PostgresStore.open_url(url)
 
 
 def seed_files() -> list[Path]:
@@ -128,23 +145,36 @@ class Library:
     # --- opening --------------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, home: Path | None = None, *, seed: bool = True) -> Library:
-        """Open (creating if needed) a home; a fresh one is filled from the embedded seed corpus."""
+    async def open(
+        cls,
+        home: Path | None = None,
+        *,
+        seed: bool = True,
+        store: str | None = None,
+        build_index: bool = True,
+    ) -> Library:
+        """Open (creating if needed) a home; a fresh one is filled from the embedded seed corpus.
+
+        With `store` (a postgresql:// URL; default: $PAPERCITE_STORE) the papers live in that
+        database and the home keeps only this node's search index. Without `build_index`, the
+        caller brings the index up to the store (`sync_index(wait=True)`) before searching."""
         home = home or default_home()
+        url = store or default_store()
         try:
             home.mkdir(parents=True, exist_ok=True)
         except FileExistsError:  # (mkdir's own words for it: a traceback)
             raise PaperciteError(f"the home {home} is a file; the home must be a folder") from None
         except OSError as error:
             raise PaperciteError(f"cannot make the home folder {home}: {error.strerror or error}") from None
-        store = await Store.open(home / STORE_FILE)
-        library = cls(home, store, PaperIndex(home / INDEX_DIR))
+        opened = await open_store(home, url)
+        library = cls(home, opened, PaperIndex(home / INDEX_DIR))
         try:
-            if seed and await store.get_meta("seeded") is None:
+            if seed and await opened.get_meta("seeded") is None:
                 await library._seed()
-            await library.sync_index()
+            if build_index:
+                await library.sync_index()
         except BaseException:
-            await store.close()
+            await opened.close()
             raise
         return library
 
@@ -212,17 +242,9 @@ class Library:
         )
         if incremental:
             assert state is not None
-            latest: dict[str, str] = {}
-            for _, key, op in await self.store.changes_since(state.seq):
-                latest[key] = op
             indexing = self.index.writing()
             try:
-                keys = list(latest)
-                for start in range(0, len(keys), _BATCH):
-                    chunk = keys[start : start + _BATCH]
-                    papers = await self.store.get_many([k for k in chunk if latest[k] == "upsert"])
-                    await asyncio.to_thread(indexing.remove, [k for k in chunk if k not in papers])
-                    await asyncio.to_thread(indexing.upsert, papers.values())
+                await self._apply_changes(indexing, state.seq, head)
                 await asyncio.to_thread(indexing.commit, head)
             finally:
                 indexing.rollback()
@@ -230,6 +252,18 @@ class Library:
             await self.reindex_locked(head)
         await self.store.write(lambda writer: writer.trim_changes(head))
         self._seen_seq = head
+
+    async def _apply_changes(self, indexing: IndexWriting, after: int, upto: int) -> None:
+        """Put the papers the change log names in (after, upto] into `indexing` as the store has them now."""
+        latest: dict[str, str] = {}
+        for _, key, op in await self.store.changes_since(after, upto):
+            latest[key] = op
+        keys = list(latest)
+        for start in range(0, len(keys), _BATCH):
+            chunk = keys[start : start + _BATCH]
+            papers = await self.store.get_many([k for k in chunk if latest[k] == "upsert"])
+            await asyncio.to_thread(indexing.remove, [k for k in chunk if k not in papers])
+            await asyncio.to_thread(indexing.upsert, papers.values())
 
     async def reindex_locked(self, head: int) -> int:
         """Rebuild the index from the store, as of change `head`, streaming papers into it."""
@@ -259,10 +293,22 @@ class Library:
         finally:
             lock.release()
 
-    async def refresh(self) -> None:
+    @property
+    def ready(self) -> bool:
+        """Whether the index has caught up with the store since this library was opened."""
+        return self._seen_seq >= 0
+
+    async def follow(self) -> None:
+        """Keep the index current while other nodes write to a shared store, woken by the store's
+        announcements (PostgreSQL's NOTIFY); returns at once for a folder's store. Runs until cancelled."""
+        async for _ in self.store.announcements():
+            with contextlib.suppress(StoreUnavailable):  # the announcements wait for it to come back
+                await self.refresh(force=True)
+
+    async def refresh(self, *, force: bool = False) -> None:
         """See papers other processes added: cheap, and at most every half second."""
         now = time.monotonic()
-        if now - self._checked_at < _REFRESH_SECONDS:
+        if now - self._checked_at < _REFRESH_SECONDS and not force:
             return
         self._checked_at = now
         head = await self.store.head_seq()
@@ -356,6 +402,7 @@ class Library:
     async def stats(self) -> dict[str, Any]:
         stats = await self.store.stats()
         stats["home"] = str(self.home)
+        stats["store"] = self.store.where
         stats["indexed"] = self.index.num_docs
         return stats
 
@@ -506,10 +553,20 @@ class Library:
         commits after the store: a crash between the two leaves it behind, and the next opener
         catches up from the change log."""
         await self._catch_up()
+        applied = self._seen_seq
         indexing = await asyncio.to_thread(self.index.writing)
+
+        def in_transaction(writer: Writer) -> tuple[int, int]:
+            before = writer.head()
+            work(writer, indexing)
+            return before, writer.head()
+
         try:
-            await self.store.write(lambda writer: work(writer, indexing))
-            head = await self.store.head_seq()
+            before, head = await self.store.write(in_transaction)
+            if before > applied:
+                # Another node wrote to the shared store after this one caught up: its changes go
+                # into this commit too, or the index would say it holds them.
+                await self._apply_changes(indexing, applied, before)
             await asyncio.to_thread(indexing.commit, head)
         finally:
             indexing.rollback()

@@ -67,4 +67,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0005_rate_buckets",
+        # Per-token request counts shared by every `serve` node over one PostgreSQL store
+        # (api/store_rate.py); a folder's server keeps them in a file in its home instead.
+        """
+        CREATE TABLE rate_buckets (
+            name TEXT PRIMARY KEY,
+            tokens REAL NOT NULL,
+            at REAL NOT NULL,
+            allowed INTEGER NOT NULL
+        );
+        """,
+    ),
 )

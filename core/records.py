@@ -237,6 +237,10 @@ class StoreLocked(PaperciteError):
     pass
 
 
+class StoreUnavailable(PaperciteError):
+    """The store's database does not answer (PostgreSQL stopped, or unreachable)."""
+
+
 # --- identity -----------------------------------------------------------------------------------
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from core.dialect import no_limit
 from core.migrations import MIGRATIONS
 from core.records import Paper
 
@@ -103,9 +104,23 @@ def _split_statements(script: str) -> list[str]:
 
 
 class Store:
+    """The SQLite store in a home folder; `core.store_postgres.PostgresStore` is the same over PostgreSQL."""
+
+    postgres = False
+
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it (a PostgreSQL URL without its password)."""
+        return str(self.path)
+
+    @property
+    def location(self) -> Path | str:
+        """What opens this store again: the SQLite file's path, or the PostgreSQL URL."""
+        return self.path
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -159,43 +174,49 @@ class Store:
         await self._db.execute("COMMIT")
 
     # --- reading --------------------------------------------------------------------------------
+    # Every read goes through `_rows`, which the PostgreSQL store implements in its own words.
+
+    async def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        async with self._db.execute(sql, tuple(parameters)) as cursor:
+            return list(await cursor.fetchall())
 
     async def get(self, key: str) -> Paper | None:
-        async with self._db.execute(f"SELECT {_COLUMNS} FROM papers WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
-        return _row_to_paper(row) if row else None
+        rows = await self._rows(f"SELECT {_COLUMNS} FROM papers WHERE key = ?", (key,))
+        return _row_to_paper(rows[0]) if rows else None
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
         for chunk in _chunks(list(keys)):
             marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                f"SELECT {_COLUMNS} FROM papers WHERE key IN ({marks})", tuple(chunk)
-            ) as cursor:
-                async for row in cursor:
-                    found[row[0]] = _row_to_paper(row)
+            for row in await self._rows(f"SELECT {_COLUMNS} FROM papers WHERE key IN ({marks})", chunk):
+                found[row[0]] = _row_to_paper(row)
         return found
 
     async def count(self) -> int:
-        async with self._db.execute("SELECT count(*) FROM papers") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self.scalar("SELECT count(*) FROM papers") or 0)
 
     async def scalar(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, tuple(parameters)) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row else None
+        rows = await self._rows(sql, parameters)
+        return rows[0][0] if rows else None
+
+    async def announcements(self) -> AsyncIterator[None]:
+        """Yields whenever another process may have written. A folder's store has no such news:
+        its readers look at the change log when they search (`Library.refresh`)."""
+        return
+        yield None
 
     async def head_seq(self) -> int:
         """The newest change-log position; every write moves it forward."""
         value = await self.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
         return int(value or 0)
 
-    async def changes_since(self, seq: int) -> list[tuple[int, str, str]]:
-        async with self._db.execute(
-            "SELECT seq, key, op FROM changes WHERE seq > ? ORDER BY seq", (seq,)
-        ) as cursor:
-            return [(int(row[0]), row[1], row[2]) async for row in cursor]
+    async def changes_since(self, seq: int, upto: int | None = None) -> list[tuple[int, str, str]]:
+        """The change log after `seq` (up to `upto` when given), oldest first."""
+        last = upto if upto is not None else (1 << 62)
+        rows = await self._rows(
+            "SELECT seq, key, op FROM changes WHERE seq > ? AND seq <= ? ORDER BY seq", (seq, last)
+        )
+        return [(int(row[0]), row[1], row[2]) for row in rows]
 
     async def oldest_change(self) -> int | None:
         value = await self.scalar("SELECT min(seq) FROM changes")
@@ -204,10 +225,9 @@ class Store:
     async def iter_papers(self, batch: int = 5000) -> AsyncIterator[list[Paper]]:
         last = ""
         while True:
-            async with self._db.execute(
+            rows = await self._rows(
                 f"SELECT {_COLUMNS} FROM papers WHERE key > ? ORDER BY key LIMIT ?", (last, batch)
-            ) as cursor:
-                rows = list(await cursor.fetchall())
+            )
             if not rows:
                 return
             yield [_row_to_paper(row) for row in rows]
@@ -215,8 +235,8 @@ class Store:
 
     async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
         """Keys starting with `prefix`, the first `limit` of them in key order (-1: all)."""
-        async with self._db.execute(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", limit)) as cursor:
-            return {row[0] async for row in cursor}
+        count = limit if limit >= 0 else no_limit(self.postgres)
+        return {row[0] for row in await self._rows(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", count))}
 
     async def get_meta(self, name: str) -> str | None:
         value = await self.scalar("SELECT value FROM meta WHERE name = ?", (name,))
@@ -225,23 +245,24 @@ class Store:
     async def keys_near(self, key: str, limit: int = 2000) -> list[str]:
         """Keys sharing the first letters of `key`: the pool for "did you mean"."""
         prefix = key[:2]
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT key FROM papers WHERE key >= ? AND key < ? LIMIT ?",
             (prefix, prefix + "\U0010ffff", limit),
-        ) as cursor:
-            return [row[0] async for row in cursor]
+        )
+        return [row[0] for row in rows]
 
     async def stats(self) -> dict[str, Any]:
-        async with self._db.execute(
-            "SELECT count(*), min(year), max(year), sum(abstract != ''), sum(doi != ''), "
-            "sum(arxiv_id != '') FROM papers"
-        ) as cursor:
-            row = await cursor.fetchone()
-        async with self._db.execute(
-            "SELECT format, count(DISTINCT key) FROM provenance GROUP BY format ORDER BY 2 DESC"
-        ) as cursor:
-            formats = {name: count async for name, count in cursor}
-        assert row is not None
+        rows = await self._rows(
+            "SELECT count(*), min(year), max(year), count(*) FILTER (WHERE abstract != ''), "
+            "count(*) FILTER (WHERE doi != ''), count(*) FILTER (WHERE arxiv_id != '') FROM papers"
+        )
+        row = rows[0]
+        formats = {
+            name: int(count)
+            for name, count in await self._rows(
+                "SELECT format, count(DISTINCT key) FROM provenance GROUP BY format ORDER BY 2 DESC, 1"
+            )
+        }
         return {
             "papers": int(row[0]),
             "with_abstract": int(row[3] or 0),
@@ -274,7 +295,9 @@ class WriteCancelled(Exception):
 class Writer:
     """The write side of the store: a plain connection inside one transaction (see `Store.write`)."""
 
-    def __init__(self, connection: sqlite3.Connection, stop: threading.Event) -> None:
+    postgres = False
+
+    def __init__(self, connection: Any, stop: threading.Event) -> None:
         self._db = connection
         self._stop = stop
 
@@ -295,6 +318,22 @@ class Writer:
         finally:
             connection.close()
 
+    # The statements below go through these three, which the PostgreSQL writer implements.
+
+    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> Iterable[Sequence[Any]]:
+        return self._db.execute(sql, tuple(parameters))
+
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        return self._db.execute(sql, tuple(parameters)).rowcount
+
+    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def head(self) -> int:
+        """The newest change-log position, as this transaction sees it."""
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return int(row[0]) if row else 0
+
     def checkpoint(self) -> None:
         """Give up (and roll back) here if the caller has been cancelled."""
         if self._stop.is_set():
@@ -308,39 +347,42 @@ class Writer:
             marks = ",".join("?" * len(chunk))
             # `!= ''` lets SQLite use the partial indexes on doi and arxiv_id (else: a full scan).
             sql = f"SELECT {_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks}) AND {column} != ''"
-            for row in self._db.execute(sql, tuple(chunk)):
+            for row in self._query(sql, chunk):
                 found.setdefault(row[-1], _row_to_paper(row))
         return found
 
     def find_by_title(self, title_identity: str) -> Paper | None:
         """The first paper with this title identity, whoever its authors are."""
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM papers WHERE identity >= ? AND identity < ? LIMIT 1",
-            (title_identity, title_identity + "\U0010ffff"),
-        ).fetchone()
-        return _row_to_paper(row) if row else None
+        rows = list(
+            self._query(
+                f"SELECT {_COLUMNS} FROM papers WHERE identity >= ? AND identity < ? LIMIT 1",
+                (title_identity, title_identity + "\U0010ffff"),
+            )
+        )
+        return _row_to_paper(rows[0]) if rows else None
 
     def taken(self, keys: Iterable[str]) -> set[str]:
         taken: set[str] = set()
         for chunk in _chunks(sorted(set(keys))):
             marks = ",".join("?" * len(chunk))
             taken.update(
-                row[0] for row in self._db.execute(f"SELECT key FROM papers WHERE key IN ({marks})", chunk)
+                row[0] for row in self._query(f"SELECT key FROM papers WHERE key IN ({marks})", chunk)
             )
         return taken
 
     def keys_with_prefix(self, prefix: str) -> set[str]:
-        return {row[0] for row in self._db.execute(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", -1))}
+        everything = no_limit(self.postgres)
+        return {row[0] for row in self._query(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", everything))}
 
     def insert(self, papers: Sequence[Paper]) -> None:
-        self._db.executemany(
+        self._execute_many(
             f"INSERT INTO papers ({_COLUMNS}, identity) VALUES ({','.join('?' * 14)})",
             [_paper_values(p) for p in papers],
         )
         self._log_changes([p.key for p in papers], "upsert")
 
     def update(self, papers: Sequence[Paper]) -> None:
-        self._db.executemany(
+        self._execute_many(
             "UPDATE papers SET title = ?, abstract = ?, authors = ?, year = ?, venue = ?, doi = ?, "
             "url = ?, arxiv_id = ?, keywords = ?, entry_type = ?, title_derived = ?, extra = ?, "
             "identity = ?, updated_at = datetime('now') WHERE key = ?",
@@ -350,7 +392,7 @@ class Writer:
 
     def add_provenance(self, rows: Sequence[tuple[str, str, str]]) -> None:
         """(key, origin, format) rows; a paper seen again at the same origin is noted once."""
-        self._db.executemany(
+        self._execute_many(
             "INSERT INTO provenance (key, origin, format) VALUES (?, ?, ?) "
             "ON CONFLICT (key, origin) DO UPDATE SET seen_at = datetime('now'), format = excluded.format",
             rows,
@@ -362,16 +404,15 @@ class Writer:
         for chunk in _chunks(sorted(set(origins))):
             marks = ",".join("?" * len(chunk))
             touched.update(
-                row[0]
-                for row in self._db.execute(f"SELECT key FROM provenance WHERE origin IN ({marks})", chunk)
+                row[0] for row in self._query(f"SELECT key FROM provenance WHERE origin IN ({marks})", chunk)
             )
-            self._db.execute(f"DELETE FROM provenance WHERE origin IN ({marks})", chunk)
+            self._execute(f"DELETE FROM provenance WHERE origin IN ({marks})", chunk)
         orphans: list[str] = []
         for chunk in _chunks(sorted(touched)):
             marks = ",".join("?" * len(chunk))
             orphans += [
                 row[0]
-                for row in self._db.execute(
+                for row in self._query(
                     f"SELECT key FROM papers WHERE key IN ({marks}) "
                     "AND NOT EXISTS (SELECT 1 FROM provenance WHERE provenance.key = papers.key)",
                     chunk,
@@ -380,18 +421,18 @@ class Writer:
         return orphans
 
     def remove(self, keys: Sequence[str]) -> None:
-        self._db.executemany("DELETE FROM papers WHERE key = ?", [(k,) for k in keys])
+        self._execute_many("DELETE FROM papers WHERE key = ?", [(k,) for k in keys])
         self._log_changes(keys, "remove")
 
     def _log_changes(self, keys: Sequence[str], op: str) -> None:
-        self._db.executemany("INSERT INTO changes (key, op) VALUES (?, ?)", [(k, op) for k in keys])
+        self._execute_many("INSERT INTO changes (key, op) VALUES (?, ?)", [(k, op) for k in keys])
 
     def trim_changes(self, upto: int) -> None:
         """Forget changes the index has applied. (sqlite_sequence keeps seq rising.)"""
-        self._db.execute("DELETE FROM changes WHERE seq <= ?", (upto,))
+        self._execute("DELETE FROM changes WHERE seq <= ?", (upto,))
 
     def set_meta(self, name: str, value: str) -> None:
-        self._db.execute(
+        self._execute(
             "INSERT INTO meta (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from core.library import open_store
 from core.migrations import MIGRATIONS
 from core.records import Paper
 from core.store import Store, Writer, _split_statements
 
 
-async def test_fresh_store_applies_every_migration_once(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_fresh_store_applies_every_migration_once(tmp_path: Path, store_url: str | None) -> None:
+    store = await open_store(tmp_path, store_url)
     assert await store.applied_migrations() == [name for name, _ in MIGRATIONS]
     assert await store.migrate() == []
     await store.close()
@@ -53,8 +54,8 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_a_write_is_all_or_nothing(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_a_write_is_all_or_nothing(tmp_path: Path, store_url: str | None) -> None:
+    store = await open_store(tmp_path, store_url)
     paper = Paper(key="a2020b", title="B", authors=("A, Z",), year=2020)
 
     def insert_then_fail(writer: Writer) -> None:
@@ -70,8 +71,8 @@ async def test_a_write_is_all_or_nothing(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_cancelling_a_write_stops_it_and_rolls_it_back(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_cancelling_a_write_stops_it_and_rolls_it_back(tmp_path: Path, store_url: str | None) -> None:
+    store = await open_store(tmp_path, store_url)
     started, batches = threading.Event(), []
 
     def endless(writer: Writer) -> None:
