@@ -3,7 +3,8 @@ loopback port, a password on TCP (so the URL carries one, as a deployment's does
 
 initdb refuses to run as root; as root the cluster is made and run as the `postgres` user that
 Debian's package creates. Without PostgreSQL's programs the tests that need one fail, saying so:
-the store's suite runs on both backends, not on SQLite alone when PostgreSQL is missing.
+the store's suite runs on both backends, not on SQLite alone when PostgreSQL is missing (unless
+PAPERCITE_SKIP_SYSTEM_TESTS=1 asks to skip them, see tests/system.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from tests.system import missing
+
 USER = "papercite"
 PASSWORD = "s3cret-for-tests-only"
 
@@ -29,10 +32,7 @@ def _bin_dir() -> Path:
         return Path(found).resolve().parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
     if not versions:
-        raise RuntimeError(
-            "PostgreSQL's programs (initdb, pg_ctl) are not installed: install postgresql-15 "
-            "(Debian; `.ci/run` does) to run the PostgreSQL store tests"
-        )
+        missing("PostgreSQL's initdb and pg_ctl (Debian package postgresql-15)")
     return Path(versions[-1]).parent
 
 
