@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.library import STORE_FILE, open_store
+from core.library import STORE_FILE, STORE_ID_META, open_store
 from core.records import PaperciteError
 from core.store import Writer
 
@@ -31,7 +31,7 @@ _COPIED = (
 # Rows per insert batch: big enough that round trips do not count, small enough to stream.
 _BATCH = 2000
 # Meta rows that describe one store and are not copied.
-_OWN_META = ("store_id",)
+_OWN_META = (STORE_ID_META,)
 
 
 @dataclass(frozen=True)
