@@ -64,7 +64,11 @@ class StoreRateLimit:
         try:
             if self._connection is None:
                 self._connection = connect(
-                    self.url, autocommit=True, options=f"-c statement_timeout={_STATEMENT_TIMEOUT_MS}"
+                    self.url,
+                    autocommit=True,
+                    # A count need not survive a crash of the database (it refills in seconds);
+                    # waiting for its WAL flush made each count 2.2 ms, 0.2 ms without (loopback).
+                    options=f"-c statement_timeout={_STATEMENT_TIMEOUT_MS} -c synchronous_commit=off",
                 )
             row = self._connection.execute(
                 _COUNT, {"name": name, "rate": self.rate, "burst": self.burst}

@@ -184,6 +184,15 @@ def _parser() -> argparse.ArgumentParser:
         help="with --workers: replace a worker silent this long (default 60)",
     )
 
+    migrate = commands.add_parser(
+        "migrate", help="copy this folder's papers, keys, tokens and marks into a PostgreSQL store"
+    )
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST[:PORT]/DB")
+    migrate.add_argument(
+        "--replace", action="store_true", help="empty a database that already holds papers or tokens first"
+    )
+    migrate.add_argument("--json", action="store_true", help="print the counts as JSON")
+
     token = commands.add_parser("token", help="make, list and revoke the tokens `serve` accepts")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="make a token; it is printed once, as the last line")
@@ -484,13 +493,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             raise PaperciteError(
                 f"{STORE_VARIABLE} (--store) is for a node's own folder home, not for a server's URL {home}"
             )
-        if args.command in ("serve", "token"):
+        if args.command in ("serve", "token", "migrate"):
             if not isinstance(home, Path):
                 print(
                     f"papercite: {args.command} works on the server's own folder, not on {home}",
                     file=sys.stderr,
                 )
                 return EXIT_USAGE
+            if args.command == "migrate":
+                return asyncio.run(_migrate(home, args, out))
             return _serve(home, args) if args.command == "serve" else asyncio.run(_token(home, args, out))
         if args.command == "lsp":
             from server.main import serve  # the language server is only imported when asked for
@@ -535,6 +546,23 @@ def _serve(home: Path, args: argparse.Namespace) -> int:
         workers=args.workers,
         worker_timeout=args.worker_timeout,
     )
+
+
+async def _migrate(home: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from core.move_store import move_home
+    from core.store_postgres import redacted
+
+    report = await move_home(home, args.to, replace=args.replace)
+    if args.json:
+        print(json.dumps(report.__dict__), file=out)
+    else:
+        print(
+            f"copied {report.papers} papers ({report.provenance} sources), {report.tokens} tokens and "
+            f"{report.marks} marks from {home} into {redacted(args.to)}",
+            file=out,
+        )
+        print(f"serve nodes use it with {STORE_VARIABLE}={redacted(args.to)}", file=out)
+    return EXIT_OK
 
 
 async def _token(home: Path, args: argparse.Namespace, out: TextIO) -> int:

@@ -37,6 +37,9 @@ from core.text import query_terms
 
 STORE_FILE = "papers.sqlite3"
 STORE_VARIABLE = "PAPERCITE_STORE"
+# In a node's home over a shared store: which store its index was built from (the store's meta).
+STORE_ID_FILE = "store-id"
+STORE_ID_META = "store_id"
 INDEX_DIR = "index"
 LOCK_FILE = "write.lock"
 SEEDS_VERSION = "1"
@@ -169,6 +172,8 @@ class Library:
         opened = await open_store(home, url)
         library = cls(home, opened, PaperIndex(home / INDEX_DIR))
         try:
+            if url is not None:
+                await library._forget_a_foreign_index()
             if seed and await opened.get_meta("seeded") is None:
                 await library._seed()
             if build_index:
@@ -191,6 +196,26 @@ class Library:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    async def _forget_a_foreign_index(self) -> None:
+        """A node's index over a shared store is rebuilt if it was built from another store (the
+        home's own SQLite file, or another database): its change-log positions mean nothing here."""
+        store_id = await self.store.get_meta(STORE_ID_META) or ""
+        marker = self.home / STORE_ID_FILE
+        try:
+            known = marker.read_text(encoding="utf-8").strip()
+        except OSError:
+            known = None
+        if known == store_id:
+            return
+        lock = self._lock("papercite: this node's index was built from another store; rebuilding it")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            PaperIndex.remove_files(self.index.path)
+            self.index = PaperIndex(self.index.path)
+            marker.write_text(store_id + "\n", encoding="utf-8")
+        finally:
+            lock.release()
 
     def _lock(self, purpose: str) -> WriteLock:
         return WriteLock(self.home / LOCK_FILE, purpose)

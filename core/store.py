@@ -329,6 +329,10 @@ class Writer:
     def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self._db.executemany(sql, rows)
 
+    def copy_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """`sql` once per row of `rows`: whole tables copied between stores (core/move_store.py)."""
+        self._execute_many(sql, rows)
+
     def head(self) -> int:
         """The newest change-log position, as this transaction sees it."""
         row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()

@@ -237,6 +237,11 @@ def migrate_postgres(url: str) -> list[str]:
                 connection.execute(postgres_ddl(script).encode("utf-8"))
                 connection.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
             newly.append(name)
+        # Which database a node's index was built from (a home can be pointed at another).
+        connection.execute(
+            "INSERT INTO meta (name, value) VALUES ('store_id', gen_random_uuid()::text) "
+            "ON CONFLICT (name) DO NOTHING"
+        )
         connection.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         return newly
     except psycopg.OperationalError as error:

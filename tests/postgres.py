@@ -43,7 +43,9 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: PostgreSQL's own settings (for benchmarks); else no fsync, as tests need none."""
+        self.durable = durable
         self.bin = _bin_dir()
         self.folder = Path(tempfile.mkdtemp(prefix="papercite-pg-"))
         self.data = self.folder / "data"
@@ -82,10 +84,9 @@ class Cluster:
             raise RuntimeError(f"{program} failed: {result.stdout}{result.stderr}")
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options, "-w", "start"
         )

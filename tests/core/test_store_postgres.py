@@ -141,3 +141,20 @@ async def test_a_following_node_indexes_another_nodes_writes_without_being_asked
         await asyncio.gather(following, return_exceptions=True)
         await first.close()
         await second.close()
+
+
+async def test_a_home_pointed_at_another_store_rebuilds_its_index(tmp_path: Path, postgres_url: str) -> None:
+    home = tmp_path / "home"
+    async with await Library.open(home, store=None) as folder:
+        await folder.add_papers([Paper(key="", title="Only In The Folder Store", year=2020)])
+        assert folder.index.num_docs == 180
+    other = await Library.open(tmp_path / "other", store=postgres_url)
+    await other.remove(["triforce", "relay"])
+    await other.close()
+    # The folder's index is as far along the change log as the database's: without knowing which
+    # store it came from, it would pass for current.
+    async with await Library.open(home, store=postgres_url) as node:
+        assert node.index.num_docs == 177
+        assert not [
+            h for h in await node.search("only in the folder store", 3) if h.paper.title.startswith("Only")
+        ]

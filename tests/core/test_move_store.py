@@ -1,0 +1,69 @@
+"""`papercite migrate --to postgresql://…`: a folder home moved into an empty PostgreSQL store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from core.library import Library
+from core.records import Paper
+from core.tokens import create_token, token_check
+from tests.conftest import run_cli
+from tests.postgres import PASSWORD
+
+DATA = Path(__file__).parent / "data"
+
+
+async def test_a_folder_moves_with_its_keys_provenance_tokens_and_marks(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    folder = tmp_path / "folder"
+    async with await Library.open(folder, store=None) as library:
+        await library.ingest([DATA / "broken.bib"])
+        await library.add_papers(
+            [Paper(key="", title="A Harvested Paper", year=2024, origin="oai:1", format="arxiv")],
+            meta={"harvest:arxiv:cs": json.dumps({"token": "resume-here"})},
+        )
+        await library.remove(["triforce"])
+        token = create_token(library.store.location, "ops", write=True)
+        before = {key: paper async for key, paper in _papers(library)}
+        formats = (await library.stats())["formats"]
+
+    moved = run_cli(folder, "migrate", "--to", postgres_url, "--json", variables={"PAPERCITE_STORE": None})
+    assert moved.returncode == 0, moved.stderr
+    counts = json.loads(moved.stdout)
+    assert counts["papers"] == len(before) and counts["tokens"] == 1 and counts["marks"] == 1
+
+    async with await Library.open(tmp_path / "node", store=postgres_url) as node:
+        after = {key: paper async for key, paper in _papers(node)}
+        assert after == before  # every key and record as it was (the removed paper stays removed)
+        assert (await node.stats())["formats"] == formats
+        assert json.loads(await node.store.get_meta("harvest:arxiv:cs") or "{}") == {"token": "resume-here"}
+        assert node.index.num_docs == len(before)
+        hits = await node.search("manually annotated citation recommendation collection", 1)
+        assert hits[0].key == "boudin2021acm"
+    check = token_check(postgres_url)
+    try:
+        granted = check.token(token)
+        assert granted is not None and granted.name == "ops" and granted.can_write
+    finally:
+        check.close()
+
+    # A database holding papers is refused, by name and without the password; --replace empties it.
+    again = run_cli(folder, "migrate", "--to", postgres_url, variables={"PAPERCITE_STORE": None})
+    assert again.returncode == 1
+    assert "already holds" in again.stderr and "--replace" in again.stderr and PASSWORD not in again.stderr
+    replaced = run_cli(
+        folder, "migrate", "--to", postgres_url, "--replace", variables={"PAPERCITE_STORE": None}
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    assert PASSWORD not in replaced.stdout
+    async with await Library.open(tmp_path / "node2", store=postgres_url) as node:
+        assert await node.count() == len(before)
+
+
+async def _papers(library: Library) -> AsyncIterator[tuple[str, Paper]]:
+    async for batch in library.store.iter_papers():
+        for paper in batch:
+            yield paper.key, paper
