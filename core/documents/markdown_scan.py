@@ -6,13 +6,19 @@ list item it sits in; HTML comments and link reference definitions are not prose
 bodies (```` ```{note} ````) are prose unless the directive holds code. Inside prose, code spans pair
 backtick runs of equal length, and math, raw HTML, autolinks, link destinations and backslash escapes
 are set aside; every `@key` left is a citation by pandoc's rules (not after a letter, digit or `.`; a
-key ends before punctuation no word character follows). A hand-written scanner, not markdown-it-py:
+key ends before punctuation no word character follows), unless it names a target the document defines
+(MyST's `(label)=` and `:label:`, a `{#id}` attribute as pandoc-crossref and Quarto write them): that is
+a cross-reference. In a MyST document (one using MyST's roles, directives or targets) a citation inside
+a link's text or glued to a bare URL is part of the link, as MyST reads it; pandoc reads both as
+citations, so in any other document they are. A hand-written scanner, not markdown-it-py:
 on a 1 MB document markdown-it's block pass alone took 225 ms, this whole scan takes a fraction of that.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 from core.documents import syntax
 from core.documents.cited import CitedKey
@@ -39,7 +45,7 @@ _RAW_HTML = re.compile(r"\s*<(?:(script|pre|style|textarea)(?=[\s>]|$)|(\?))", r
 # YAML front matter: its double-quoted strings have escapes of their own.
 _FRONT_MATTER = re.compile(r"---[ \t]*\r?\n.*?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)", re.S)
 _BLOCKQUOTE = re.compile(r"(?: {0,3}> ?)+")
-_REFERENCE_DEFINITION = re.compile(r" {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*\S")
+_REFERENCE_DEFINITION = re.compile(r" {0,3}\[(?!\^)([^\]\n]+)\]:[ \t]*\S")
 _DIRECTIVE = re.compile(r"\s*\{([A-Za-z][\w:-]*)\}")
 # MyST directives whose body is Markdown; any other (code, math, raw, eval-rst…) holds no citation.
 _PROSE_DIRECTIVES = frozenset(
@@ -50,6 +56,12 @@ _PROSE_DIRECTIVES = frozenset(
         "div", "glossary", "prf:theorem", "prf:proof", "prf:lemma", "prf:definition", "exercise",
         "solution", "versionadded", "versionchanged", "deprecated", "centered", "container",
     }
+)  # fmt: skip
+
+# MyST directives whose body is not Markdown, which only MyST documents use.
+_MYST_CODE_DIRECTIVES = frozenset(
+    {"code-block", "code-cell", "math", "toctree", "bibliography", "eval-rst", "literalinclude", "include",
+     "image", "glue", "embed", "raw", "csv-table", "grid"}
 )  # fmt: skip
 
 _INLINE = re.compile(
@@ -71,6 +83,21 @@ _INLINE = re.compile(
 _INLINE_START = re.compile(r"[\\`<$\]]")
 _BRACKETED = re.compile(r"\[[^\[\]]*@[^\[\]]*\]")
 _MYST_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}$")
+# What makes a document MyST (read on the way, not by searching the whole text): a role
+# (`{cite}`…`, not Quarto's inline `` `{r} x` ``), a colon-fenced directive, a target line `(label)=`,
+# or a fence naming one of MyST's directives (not a knitr engine such as `{r}`).
+_MYST_ROLE_NAME = re.compile(r"(?<![`\w])\{[a-z][\w:-]*\}$")
+_COLON_DIRECTIVE = re.compile(r":{3,}\{([A-Za-z][\w:-]*)\}")
+# Targets a document defines, which `@label` refers to: MyST's `(label)=` line and a directive's
+# `:label:` (or Sphinx's `:name:`) option, and a pandoc attribute's `{#id}` (headings, spans, divs,
+# images, code blocks; pandoc-crossref's `$$…$$ {#eq:x}`; Quarto's `{#fig-x}`).
+_TARGET_LINE = re.compile(r"[ \t]*\(([^()\s]+)\)=[ \t]*$")
+_LABEL_OPTION = re.compile(r"[ \t]*:(?:label|name):[ \t]+(\S+)[ \t]*$")
+_ATTRIBUTE = re.compile(r"\{[ \t]*#")
+_ATTRIBUTE_ID = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}\n]*\}")
+# How far back a link's text or a URL's start is looked for: a search back to the previous space or
+# line, unbounded, made a 1 MB document's scan three times slower.
+_LOOK_BACK = 300
 _MYST_KEY = re.compile(r"(?:\{[^{}]*\})?([^\s,;{}]+)(?:\{[^{}]*\})?")
 # pandoc: a key starts with a letter, digit, _ or * (`@*`, as in nocite); punctuation inside it must
 # be followed by a word character (or be a / or : before a /, as in URLs); @{…} holds anything but
@@ -81,11 +108,22 @@ _PANDOC = re.compile(
 
 
 def markdown_citations(text: str) -> list[CitedKey]:
-    hidden, chunks = _blocks(text)
+    reading = _blocks(text)
+    hidden = reading.hidden
     found: list[CitedKey] = []
-    for start, end in chunks:
-        _inline(text, start, end, hidden, found)
+    for start, end in reading.chunks:
+        _inline(text, start, end, reading, found)
+    myst = reading.myst
+    if myst:
+        hidden += reading.definitions
     visible = _blank(text, hidden)
+    targets = reading.labels
+    if first := _ATTRIBUTE.search(text):  # in prose only: link attributes are hidden from `visible`
+        for attribute in _ATTRIBUTE_ID.finditer(text, first.start()):
+            if _in_spans(reading.chunks, attribute.start()):
+                targets.add(attribute.group(1))
+    # MyST reads a link's text as the link's, not as citations (pandoc reads citations there).
+    links = _link_texts(text, reading.link_ends) if myst else []
     # A bare `@label` naming one of pandoc's numbered examples is a reference to it, not a citation;
     # in brackets (`[@label]`) it is still a citation.
     examples = set()
@@ -104,11 +142,51 @@ def markdown_citations(text: str) -> list[CitedKey]:
             continue
         if key in examples and not any(start < match.start() < end for start, end in bracketed):
             continue
+        if targets and (key in targets or (reading.figures and _subfigure_of(key, reading.figures))):
+            continue  # a cross-reference to a target the document defines
+        if myst and ((links and _in_spans(links, match.start())) or _in_bare_url(visible, match.start())):
+            continue
         if match.start() < front and _yaml_escaped(text, match.start()):
             continue
         found.append(CitedKey(key, match.start(group), match.end(group)))
     found.sort(key=lambda cited: cited.start)
     return found
+
+
+def _link_texts(text: str, ends: list[int]) -> list[tuple[int, int]]:
+    """The spans of the links' texts, from the `]` ending each (no bracket nor line break inside)."""
+    spans = []
+    for end in ends:
+        start = text.rfind("[", max(0, end - _LOOK_BACK), end)
+        if start >= 0 and "]" not in text[start:end] and "\n" not in text[start:end]:
+            spans.append((start + 1, end))
+    return spans
+
+
+def _subfigure_of(key: str, figures: set[str]) -> bool:
+    """MyST names a figure's subfigures after its label: `fig-a`, `fig-b`, …"""
+    return key[-2:-1] == "-" and "a" <= key[-1] <= "z" and key[:-2] in figures
+
+
+def _in_spans(spans: list[tuple[int, int]], at: int) -> bool:
+    index = bisect_right(spans, at, key=lambda span: span[0]) - 1
+    return index >= 0 and spans[index][0] <= at < spans[index][1]
+
+
+def _in_bare_url(visible: str, at: int) -> bool:
+    """MyST links a bare URL whole (`https://hackmd.io/@user/x`, `https://mystmd.org,@key`): an `@`
+    in the word that holds `://` or starts `www.` is the URL's, unless a `[` opens the citation
+    before it (`[https://hackmd.io/@user]` is a citation to MyST too)."""
+    if at == 0 or visible[at - 1] in " \t\n[-;":  # most citations: `[@k`, `[-@k`, `; @k`, ` @k`
+        return False
+    word_start, floor = at - 1, max(0, at - _LOOK_BACK)
+    while word_start > floor and not visible[word_start - 1].isspace():
+        word_start -= 1
+    word = visible[word_start:at]
+    scheme = word.find("://")
+    if scheme < 0:
+        scheme = 0 if word.startswith(("www.", "(www.")) else -1
+    return scheme >= 0 and "[" not in word[:scheme]
 
 
 def _yaml_escaped(text: str, at: int) -> bool:
@@ -150,11 +228,27 @@ def _indent(line: str) -> int:
     return width
 
 
-def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(hidden spans, prose chunks): code, comments and definitions are hidden; a chunk is a run of
-    prose lines with no blank line in it (inline constructs never cross one)."""
-    hidden: list[tuple[int, int]] = []
-    chunks: list[tuple[int, int]] = []
+@dataclass
+class _Reading:
+    """What the block pass read: code, comments and definitions are hidden; a chunk is a run of prose
+    lines with no blank line in it (inline constructs never cross one)."""
+
+    hidden: list[tuple[int, int]] = field(default_factory=list)
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+    labels: set[str] = field(default_factory=set)  # targets: `(label)=`, `:label:`, a fence's `{#id}`
+    figures: set[str] = field(default_factory=set)  # labels of figure directives
+    myst: bool = False  # a MyST role, directive or target was read
+    link_ends: list[int] = field(default_factory=list)  # the `]` of each link's text (by the inline pass)
+    # pandoc reads no link reference definition whose label holds a citation (`[@key, V.9]: url` is a
+    # paragraph citing `key`, as is every `[@key, V.9]`); MyST reads it as a definition, hidden.
+    definitions: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _blocks(text: str) -> _Reading:
+    """Read the document line by line: most lines are prose from the margin, on a fast path."""
+    reading = _Reading()
+    hidden, chunks = reading.hidden, reading.chunks
+    directive = ""  # the directive whose options may come next (`:label:` among them)
     lists: list[int] = []  # the content columns of the open list items
     fences: list[tuple[str, int, bool, int]] = []  # (character, length, body is prose, column) of open fences
     in_comment = False
@@ -179,6 +273,7 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             if previous_blank:
                 lists.clear()
             previous_blank = previous_code = False
+            directive = ""
             if chunk_start < 0:
                 chunk_start = start
             continue
@@ -204,13 +299,19 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             visible = False
             if _closes(content, fences[-1]):
                 fences.pop()
+                directive = ""
+            elif directive:  # options end where the body starts
+                directive = _option(content, directive, reading)
         elif not content.strip():
             previous_blank, previous_code = True, False
+            directive = ""
             if chunk_start >= 0:
                 chunks.append((chunk_start, start))
                 chunk_start = -1
             continue
         else:
+            first = content.lstrip(" ")[:1]
+            directive = _mark(content, directive, reading) if first == ":" or first == "(" else ""
             if fences and _closes(content, fences[-1]):
                 fences.pop()
                 visible = False
@@ -254,9 +355,13 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                         and not (chunk_start >= 0 and _closes_span(text, chunk_start, at, fence.group(1)))
                         and _closed_later(text, offset, fence.group(1), base, unclosed_fences)
                     ):
-                        directive = _DIRECTIVE.match(fence.group(2))
-                        prose = directive is not None and directive.group(1) in _PROSE_DIRECTIVES
+                        name = _DIRECTIVE.match(fence.group(2))
+                        directive = name.group(1) if name else ""
+                        prose = directive in _PROSE_DIRECTIVES
+                        reading.myst = reading.myst or prose or directive in _MYST_CODE_DIRECTIVES
                         fences.append((fence.group(1)[0], len(fence.group(1)), prose, base))
+                        if "#" in fence.group(2) and (attribute := _ATTRIBUTE_ID.search(fence.group(2))):
+                            reading.labels.add(attribute.group(1))  # ```{#lst:x .python}, pandoc-crossref's
                         visible = False
                     elif chunk_start < 0 and indent < base + 4 and (opened := _BEGIN.match(content)):
                         visible = False
@@ -273,8 +378,11 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                         raw_html = "?>" if raw.group(2) else "</" + raw.group(1).lower()
                         if raw_html in content.lower()[raw.end() :]:
                             raw_html = ""
-                    elif chunk_start < 0 and _REFERENCE_DEFINITION.match(content):
-                        visible = False
+                    elif chunk_start < 0 and (definition := _REFERENCE_DEFINITION.match(content)):
+                        if "@" in definition.group(1) and _PANDOC.search(definition.group(1)):
+                            reading.definitions.append((start, offset))
+                        else:
+                            visible = False
         previous_blank = False
         if visible:
             if chunk_start < 0:
@@ -286,7 +394,35 @@ def _blocks(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
                 chunk_start = -1
     if chunk_start >= 0:
         chunks.append((chunk_start, offset))
-    return hidden, chunks
+    return reading
+
+
+def _mark(content: str, directive: str, reading: _Reading) -> str:
+    """Read a line starting `:` or `(` for MyST's marks: a colon fence's directive (whose options
+    follow), an option of the directive being opened, a target `(label)=`. Returns the directive
+    whose options may come next."""
+    stripped = content.strip()
+    if stripped.startswith(":::"):
+        opened = _COLON_DIRECTIVE.match(stripped)
+        reading.myst = reading.myst or opened is not None
+        return opened.group(1) if opened else ""
+    if stripped.startswith(":"):
+        return _option(content, directive, reading) if directive else ""
+    if target := _TARGET_LINE.match(content):
+        reading.labels.add(target.group(1))
+        reading.myst = True
+    return ""
+
+
+def _option(content: str, directive: str, reading: _Reading) -> str:
+    """One of a directive's option lines (`:label: x`), or the start of its body."""
+    if content.lstrip()[:1] != ":":
+        return ""
+    if option := _LABEL_OPTION.match(content):
+        reading.labels.add(option.group(1))
+        if directive == "figure":
+            reading.figures.add(option.group(1))
+    return directive
 
 
 def _closed_later(
@@ -323,9 +459,10 @@ def _closes(content: str, fence: tuple[str, int, bool, int]) -> bool:
 # --- inline -----------------------------------------------------------------------------------
 
 
-def _inline(text: str, start: int, end: int, hidden: list[tuple[int, int]], found: list[CitedKey]) -> None:
+def _inline(text: str, start: int, end: int, reading: _Reading, found: list[CitedKey]) -> None:
     """Hide the code spans, math, HTML, autolinks, escapes and link destinations of one prose
-    chunk; MyST `{cite}` roles are read from their code spans."""
+    chunk; MyST `{cite}` roles are read from their code spans (any role makes the document MyST)."""
+    hidden = reading.hidden
     position = start
     candidate, match_inline = _INLINE_START.search, _INLINE.match
     unclosed: dict[int, int] = {}  # run length → a position after which no run of that length closes
@@ -335,9 +472,13 @@ def _inline(text: str, start: int, end: int, hidden: list[tuple[int, int]], foun
             return
         match = match_inline(text, at.start(), end)
         if match is None:
+            if text[at.start() : at.start() + 2] == "][":  # a reference link's text ends
+                reading.link_ends.append(at.start())
             position = at.start() + 1
             continue
         if match.lastgroup != "code":
+            if match.lastgroup == "destination" and text[match.start() + 1] == "(":
+                reading.link_ends.append(match.start())  # an inline link's text ends
             hidden.append(match.span())
             position = match.end()
             continue
@@ -352,6 +493,10 @@ def _inline(text: str, start: int, end: int, hidden: list[tuple[int, int]], foun
             position = match.end()
             continue
         hidden.append((match.start(), close + len(run)))
+        if not reading.myst and text[match.start() - 1 : match.start()] == "}":
+            reading.myst = (
+                _MYST_ROLE_NAME.search(text, max(start, match.start() - 40), match.start()) is not None
+            )
         if _MYST_ROLE.search(text, max(start, match.start() - 12), match.start()):
             content_start = match.end()
             for key in _MYST_KEY.finditer(text, content_start, close):

@@ -289,3 +289,51 @@ def test_latex_cite_typed_before_an_arguments_last_word_flags_nothing() -> None:
         edited = finished.replace("Something ", typed)
         assert [c.key for c in latex_citations(edited)] == ["a", "b", "c"], typed
     assert [c.key for c in latex_citations(finished)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # MyST (a document with a role, directive or target): a citation inside a link's text, or
+        # glued to a bare URL, is the link's; in brackets a URL's `@` is a citation to MyST too.
+        ("{cite}`a` [@jupyter-book](https://github.com/jupyter-book) [@b]", ["a", "b"]),
+        ("(t)=\n# T\n\nnotes at https://hackmd.io/@turingway/B1OnVLe-3, https://mystmd.org,@c", []),
+        ("(t)=\n# T\n\n[https://hackmd.io/@user] and [@link][ref]\n\n[ref]: https://x.org", ["user"]),
+        # pandoc reads both as citations (a Cite inside the Link; a Cite after the URL's text)
+        (
+            "[@jupyter-book](https://github.com/jupyter-book) https://hackmd.io/@turingway/x",
+            ["jupyter-book", "turingway/x"],
+        ),
+    ],
+)
+def test_markdown_citations_in_links_and_bare_urls(text: str, keys: list[str]) -> None:
+    assert [c.key for c in markdown_citations(text)] == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # MyST targets: `(label)=`, a directive's `:label:` (its subfigures `label-a`…), `{#label}`
+        ("(intro)=\n# Introduction\n\nAs @intro and [@intro; @k] show.", ["k"]),
+        ("```{math}\n:label: bm25\nx\n```\n\n@bm25 and @k", ["k"]),
+        (":::{figure}\n:align: left\n:label: fig\n![a](a.png)\n![b](b.png)\n:::\n\n@fig-b @k-b", ["k-b"]),
+        ("```{note}\n:name: remark\nSee @k.\n```\n\n@remark", ["k"]),
+        # pandoc-crossref and Quarto labels the document defines
+        ("# Method {#sec:method}\n\n$$ x $$ {#eq:x}\n\n@sec:method, @eq:x, [@k]", ["k"]),
+        ("![Plot](p.png){#fig:plot width=50%}\n\n```{#lst:code .py}\nx\n```\n\n[@fig:plot; @lst:code]", []),
+        ("```{r}\n#| label: fig-cars\nplot(cars)\n```\n\n@fig-cars and @k", ["k"]),
+        # a label defined only in code, or only in another document, is not a target here
+        ("```\n(intro)=\n```\n\n@intro", ["intro"]),
+    ],
+)
+def test_markdown_labels_the_document_defines_are_cross_references(text: str, keys: list[str]) -> None:
+    assert [c.key for c in markdown_citations(text)] == keys
+
+
+def test_markdown_reference_definition_labelled_with_a_citation() -> None:
+    # pandoc (2.17 and 3.9) reads `[@k, V.9]: url` as a paragraph citing k, and every `[@k, V.9]` as
+    # a citation; MyST reads the line as a link reference definition and its uses as citations.
+    text = "See [@k, V.9].\n\n[@k, V.9]: https://example.org/v9\n"
+    assert [(c.key, c.start) for c in markdown_citations(text)] == [("k", 6), ("k", 18)]
+    myst = "{cite}`a` " + text
+    assert [c.key for c in markdown_citations(myst)] == ["a", "k"]

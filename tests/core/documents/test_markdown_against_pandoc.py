@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.documents.citations import markdown_citations
-from tests.data.citations.regenerate import pandoc_keys
+from tests.data.citations.regenerate import markdown_keys, pandoc_keys
 from tests.system import program
 
 
@@ -57,3 +57,35 @@ blocks = st.one_of(
 def test_generated_markdown_reads_as_pandoc_reads_it(parts: list[str]) -> None:
     text = "\n\n".join(parts) + "\n"
     assert Counter(c.key for c in markdown_citations(text)) == Counter(pandoc_keys(text)), text
+
+
+# A target the document defines, and a reference to it (as `{k}` in both).
+TARGETS = [
+    "## A heading {{#{k}}}",
+    "({k})=\n## A heading",
+    "A [marked phrase]{{#{k}}} in prose.",
+    "![A figure](plot.png){{#{k} width=50%}}",
+    "$$ x^2 $$ {{#{k}}}",
+    "```{{math}}\n:label: {k}\nx^2\n```",
+    ":::{{figure}}\n:label: {k}\n\n![a](a.png)\n![b](b.png)\n:::",
+]
+REFERENCES = ["see @{k}", "as [@{k}; @other] shows", "subfigure @{k}-b", "[@{k}](https://example.org/{k})"]
+labels = st.sampled_from(["intro", "fig:plot", "eq-one", "res", "sec:a"])
+cross_references = st.tuples(st.sampled_from(TARGETS), st.sampled_from(REFERENCES), labels).map(
+    lambda t: t[0].format(k=t[2]) + "\n\n" + t[1].format(k=t[2])
+)
+links = st.one_of(
+    labels.map(lambda k: f"[@{k}](https://example.org/{k})"),
+    keys.map(lambda k: f"https://hackmd.io/@{k}/B1OnVLe-3"),
+    keys.map(lambda k: f"https://example.org,@{k}"),
+    keys.map(lambda k: f"[https://hackmd.io/@{k}]"),
+    keys.map(lambda k: f"[@{k}, V.9] and\n\n[@{k}, V.9]: https://example.org/v9"),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(cross_references, links, blocks), min_size=1, max_size=6), st.booleans())
+def test_cross_references_and_links_read_as_pandoc_and_myst_read_them(parts: list[str], myst: bool) -> None:
+    # With a MyST role in it, the document is MyST: links and bare URLs are read as MyST reads them.
+    text = "\n\n".join([*parts, "A role {cite}`role`." if myst else "No role."]) + "\n"
+    assert Counter(c.key for c in markdown_citations(text)) == Counter(markdown_keys(text)), text

@@ -1,6 +1,8 @@
 """Regenerate expected.json: the keys the real tools see in every document of this folder.
 
-    python tests/data/citations/regenerate.py
+    python tests/data/citations/regenerate.py [--markdown]
+
+(`--markdown` reads the Markdown documents again and keeps the LaTeX documents' keys as they are.)
 
 LaTeX: one pdflatex run per document (no bibliography pass is needed: citations are written as LaTeX
 reads them; a file with no \\documentclass is a chapter, read with the document that inputs it), then the keys of the `\\citation{…}` lines of the `.aux` (natbib, apacite, plain LaTeX)
@@ -9,7 +11,16 @@ or the `<bcf:citekey>` elements of the `.bcf` (biblatex with biber). Markdown: `
 (`@fig-…`, `@tbl-…`, `@sec-…`, `@eq-…`) are dropped, as Quarto resolves them itself. MyST roles
 (`{cite}`, `{cite:p}`, `{cite:t}`…) are read with markdown-it-py and its MyST plugins (the parser
 MyST is built on), directive bodies holding Markdown parsed again as MyST does; a role's keys are
-split at `,` or `;`, each key's `{prefix}` and `{suffix}` dropped, by sphinxcontrib-bibtex's rules.
+split at `,` or `;`, each key's `{prefix}` and `{suffix}` dropped, by sphinxcontrib-bibtex's rules;
+in those bodies pandoc's citations are read too (pandoc sees a code block there, MyST Markdown).
+A key naming a target the document defines is a cross-reference, not a citation: the identifiers of
+pandoc's AST (`# Intro {#intro}`, `{#fig:x}`, `{#tbl-y}`), a `{#label}` pandoc leaves as text where
+pandoc-crossref reads it (after display math, ending a table's caption), MyST's `(label)=` targets and
+directives' `:label:` and `:name:` options (a figure's subfigures `label-a`, `label-b`…). In a MyST
+document (one using a role, a colon fence, a target or a MyST directive), citations are read as MyST
+reads links: none in a link's text (MyST's documentation says so; pandoc reads a Cite inside the
+Link), none glued to a bare URL (`https://hackmd.io/@user`, which MyST links whole), and a
+`[@key, …]: url` line is a link reference definition (pandoc reads a paragraph citing `key`).
 
 Needs pdflatex (Debian: texlive-latex-base, texlive-latex-recommended, texlive-latex-extra for
 csquotes, texlive-bibtex-extra and biber for biblatex) and pandoc on PATH, and markdown-it-py with
@@ -18,6 +29,7 @@ mdit-py-plugins installed. The tests read only expected.json.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -38,6 +50,8 @@ MYST_PROSE = {"note", "warning", "tip", "important", "caution", "attention", "da
               "dropdown", "margin", "card", "tab-item", "tab-set", "grid-item-card", "pull-quote",
               "highlights", "glossary", "prf:theorem", "prf:proof", "prf:lemma", "prf:definition",
               "exercise", "solution", "versionadded", "versionchanged", "deprecated", "container", "div"}  # fmt: skip
+MYST_CODE = {"code-block", "code-cell", "math", "toctree", "bibliography", "eval-rst", "literalinclude", "include",
+             "image", "glue", "embed", "raw", "csv-table", "grid"}  # fmt: skip
 
 
 def latex_keys(document: Path) -> list[str]:
@@ -67,8 +81,7 @@ def latex_keys(document: Path) -> list[str]:
     return [k for k in keys if k]
 
 
-def pandoc_keys(text: str) -> list[str]:
-    """Every `Cite` element's keys as pandoc reads the Markdown `text`, once per citation."""
+def pandoc_tree(text: str) -> Any:
     result = subprocess.run(
         ["pandoc", "-f", "markdown", "-t", "json"],
         input=text,
@@ -77,20 +90,80 @@ def pandoc_keys(text: str) -> list[str]:
         check=True,
         timeout=120,
     )
+    return json.loads(result.stdout)
+
+
+def pandoc_keys(text: str, myst: bool = False) -> list[str]:
+    """Every `Cite` element's keys as pandoc reads the Markdown `text`, once per citation. In a MyST
+    document (`myst`), MyST's reading of links: a citation inside a link's text, or glued to a bare
+    URL (`https://hackmd.io/@user`, `https://mystmd.org,@key`: a Str holding the URL, then the Cite),
+    is the link's."""
     keys: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
+            if node.get("t") == "Link" and myst:
+                return
+            if node.get("t") == "Para" and myst and _definition(node["c"]):
+                node = {"c": node["c"][1:]}  # `[@key]: url`, a link reference definition to MyST
             if node.get("t") == "Cite":
                 keys.extend(citation["citationId"] for citation in node["c"][0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for before, value in zip([None, *node], node, strict=False):  # each with the one before
+                if myst and _glued_to_url(before, value):
+                    continue
+                walk(value)
+
+    walk(pandoc_tree(text))
+    return [k for k in keys if not QUARTO_CROSSREF.match(k)]
+
+
+def _definition(inlines: list[Any]) -> bool:
+    """A paragraph pandoc reads as `[@key, …]` then `: url`: a link reference definition to CommonMark."""
+    return (
+        len(inlines) > 1
+        and inlines[0]["t"] == "Cite"
+        and inlines[1]["t"] == "Str"
+        and inlines[1]["c"].startswith(":")
+    )
+
+
+def _glued_to_url(before: Any, node: Any) -> bool:
+    if not (isinstance(node, dict) and node.get("t") == "Cite" and isinstance(before, dict)):
+        return False
+    if before.get("t") != "Str" or node["c"][0][0]["citationMode"]["t"] != "AuthorInText":
+        return False
+    return "://" in before["c"] or before["c"].lstrip("(").startswith("www.")
+
+
+# Where pandoc's AST element of each type keeps its attributes (identifier first).
+ATTRIBUTES = {"Header": 1, "Div": 0, "Span": 0, "Image": 0, "Link": 0, "CodeBlock": 0, "Code": 0,
+              "Table": 0, "Figure": 0}  # fmt: skip
+
+
+def pandoc_targets(text: str) -> set[str]:
+    """The identifiers pandoc reads in the document's attributes (`# Intro {#intro}`, `{#fig-x}`),
+    and the `{#label}` it leaves as text where pandoc-crossref reads one (after display math, at the
+    end of a table's caption)."""
+    targets: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            kind = node.get("t")
+            if kind in ATTRIBUTES and node["c"][ATTRIBUTES[kind]][0]:
+                targets.add(node["c"][ATTRIBUTES[kind]][0])
+            if kind == "Str" and (label := re.fullmatch(r"\{#([^\s{}]+)\}", node["c"])):
+                targets.add(label.group(1))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
             for value in node:
                 walk(value)
 
-    walk(json.loads(result.stdout))
-    return [k for k in keys if not QUARTO_CROSSREF.match(k)]
+    walk(pandoc_tree(text))
+    return targets
 
 
 def myst_keys(text: str) -> list[str]:
@@ -110,7 +183,8 @@ def myst_keys(text: str) -> list[str]:
                 name = re.match(r"\s*\{([^}]*)\}", token.info)
                 if name and name.group(1) in MYST_PROSE:
                     body = "\n".join(line for line in token.content.splitlines() if not line.startswith(":"))
-                    keys.extend(myst_keys(body))
+                    # MyST reads the body as Markdown, pandoc's citations too (pandoc sees a code block)
+                    keys.extend(myst_keys(body) + pandoc_keys(body, myst=True))
             if token.children:
                 walk(token.children)
 
@@ -118,22 +192,79 @@ def myst_keys(text: str) -> list[str]:
     return keys
 
 
+def myst_targets(text: str) -> set[str]:
+    """Labels MyST reads as targets: `(label)=` lines, and the `:label:` (or `:name:`) option of a
+    directive, fenced with backticks or colons; a figure's subfigures (images in its body) are named
+    `label-a`, `label-b`… Directive bodies holding Markdown are read again, as MyST does."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.colon_fence import colon_fence_plugin
+    from mdit_py_plugins.myst_blocks import myst_block_plugin
+
+    parser = MarkdownIt("commonmark").use(myst_block_plugin).use(colon_fence_plugin)
+    targets: set[str] = set()
+
+    def read(source: str) -> None:
+        for token in parser.parse(source):
+            if token.type == "myst_target":
+                targets.add(token.content.strip())
+            name = re.match(r"\s*\{([^}]*)\}", token.info) if token.type in ("fence", "colon_fence") else None
+            if not name:
+                continue
+            lines = token.content.splitlines()
+            options = list(itertools.takewhile(lambda line: line.startswith(":"), lines))
+            body = "\n".join(lines[len(options) :])
+            for option in options:
+                if label := re.match(r":(?:label|name):\s+(\S+)", option):
+                    targets.add(label.group(1))
+                    if name.group(1) == "figure":
+                        images = len(re.findall(r"!\[", body))
+                        targets.update(f"{label.group(1)}-{chr(ord('a') + n)}" for n in range(images))
+            if name.group(1) in MYST_PROSE:
+                read(body)
+
+    read(text)
+    return targets
+
+
+def is_myst(text: str) -> bool:
+    """A MyST document: it uses a role (`{cite}`…`), a colon-fenced directive, a target line
+    `(label)=`, or a fence naming a MyST directive (not a knitr engine such as `{r}`)."""
+    names = "|".join(re.escape(name) for name in sorted(MYST_PROSE | MYST_CODE))
+    return bool(
+        re.search(r"(?<![`\w])\{[a-z][\w:-]*\}`(?!`)", text)
+        or re.search(r"(?m)^ {0,3}:{3,}\{[a-z]|^ {0,3}\([^()\s]+\)=[ \t]*$", text)
+        or re.search(rf"(?m)^ {{0,3}}(?:`{{3,}}|~{{3,}})\{{(?:{names})\}}", text)
+    )
+
+
+def markdown_keys(text: str) -> list[str]:
+    """pandoc's citations and MyST's roles, less the keys naming a target the document defines: a
+    cross-reference, which MyST, pandoc-crossref and Quarto resolve themselves."""
+    keys = pandoc_keys(text, myst=is_myst(text)) + myst_keys(text)
+    targets = pandoc_targets(text) | myst_targets(text)
+    return [k for k in keys if k not in targets]
+
+
 def main() -> None:
-    expected: dict[str, list[str]] = {}
+    only_markdown = "--markdown" in sys.argv[1:]
+    expected: dict[str, list[str]] = json.loads((HERE / "expected.json").read_text()) if only_markdown else {}
     for document in sorted(HERE.rglob("*")):
         suffix = document.suffix.lower()
         if suffix in LATEX_SUFFIXES:
+            if only_markdown:
+                continue  # kept as they were
             if "\\documentclass" not in document.read_text(errors="replace"):
                 continue  # a chapter: its keys are those of the document that inputs it
             keys = latex_keys(document)
         elif suffix in MARKDOWN_SUFFIXES and document.name != "README.md":
-            text = document.read_text(encoding="utf-8")
-            keys = pandoc_keys(text) + myst_keys(text)
+            keys = markdown_keys(document.read_text(encoding="utf-8"))
         else:
             continue
         name = document.relative_to(HERE).as_posix()
         expected[name] = sorted(set(keys))
         print(f"{name}: {len(expected[name])} keys", file=sys.stderr)
+    order = [document.relative_to(HERE).as_posix() for document in sorted(HERE.rglob("*"))]
+    expected = {name: expected[name] for name in order if name in expected}  # a whole run's order
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n")
 
 
