@@ -350,8 +350,15 @@ class RemoteLibrary:
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        meaning: str | None = None,
+        semantic: bool | None = None,
     ) -> list[Hit]:
         body: dict[str, Any] = {"k": checked_limit(k)}
+        # The server fuses with its own vectors; it is told the citing text and whether to.
+        if meaning is not None:
+            body["meaning"] = meaning
+        if semantic is not None:
+            body["semantic"] = semantic
         if isinstance(query, str):
             body["query"] = query
         else:

@@ -140,10 +140,19 @@ class RemoteIndex:
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        meaning: str | None = None,
+        semantic: bool | None = None,
     ) -> list[Hit]:
         def call() -> Awaitable[list[Hit]]:
             return self.remote.search(
-                query, k, year_from=year_from, year_to=year_to, author=author, exclude=exclude
+                query,
+                k,
+                year_from=year_from,
+                year_to=year_to,
+                author=author,
+                exclude=exclude,
+                meaning=meaning,
+                semantic=semantic,
             )
 
         return await self._read(call, [])
