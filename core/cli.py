@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from core.export import to_bibtex
 from core.interface import PaperLibrary
-from core.library import STORE_VARIABLE, Library, default_store, open_store
+from core.library import EMBED_AT_ONCE, STORE_VARIABLE, Library, default_store, open_store
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
 from core.remote import home_from, open_library
 from core.search import MAX_RESULTS, Hit
@@ -300,13 +300,16 @@ async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) 
             bar.update(count)
 
         report = await library.ingest(args.paths, progress)
-    if (
-        isinstance(library, Library)
-        and library.semantic
-        and not args.no_embed
-        and report.added + report.updated
-    ):
-        await _embed_with_progress(library)
+    changed = len(report.added) + len(report.updated)
+    if isinstance(library, Library) and library.semantic and changed and not args.no_embed:
+        if changed <= EMBED_AT_ONCE:
+            await _embed_with_progress(library)
+        else:
+            print(
+                f"papercite: {changed} papers wait for their sentence vectors (searches rank them by "
+                "BM25 until then): run `papercite embed`",
+                file=sys.stderr,
+            )
     if args.json:
         print(
             json.dumps(

@@ -53,6 +53,9 @@ QUERY_TERMS = 96
 _REFRESH_SECONDS = 0.5
 # Papers embedded per durable step of `embed_pending`: what a kill can cost to embed again.
 _EMBED_CHUNK = 128
+# An ingest or an addition of at most this many papers embeds them before it returns: at ~100
+# abstracts a second on 2 cores, half a minute at most. Larger ones leave it to `papercite embed`.
+EMBED_AT_ONCE = 2000
 
 ProgressCallback = Callable[[str, int], None]
 # Formats that know a record's real entry type; the others only guess `article`/`misc`.
@@ -164,6 +167,7 @@ class Library:
         # Whether searches re-rank BM25's candidates with the sentence vectors (when there are any).
         self.semantic = semantic_default() if semantic is None else semantic
         self._encoder: Encoder | None = None
+        self._pending_queries: dict[str, asyncio.Future[np.ndarray]] = {}
         self._seen_seq = -1
         self._checked_at = 0.0
 
@@ -404,6 +408,29 @@ class Library:
             self._encoder = await asyncio.to_thread(shared_encoder)
         return self._encoder
 
+    async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
+        """Cosine of `text`'s vector with each key's, if it is ready within `wait` seconds; else None,
+        while the vector goes on being computed for the next ask (an editor asks again as you type)."""
+        if not self.fuses() or not text.strip():
+            return None
+        encoder = self._encoder
+        vector = encoder.cached_query(text) if encoder is not None else None
+        if vector is None:
+            task = self._pending_queries.get(text)
+            if task is None:
+                task = asyncio.ensure_future(self._encode_query(text))
+                self._pending_queries[text] = task
+                task.add_done_callback(lambda _: self._pending_queries.pop(text, None))
+            try:
+                vector = await asyncio.wait_for(asyncio.shield(task), wait)
+            except asyncio.TimeoutError:
+                return None
+        return self.vectors.similarities(vector, keys)
+
+    async def _encode_query(self, text: str) -> np.ndarray:
+        encoder = await self.encoder()
+        return await asyncio.to_thread(encoder.encode_query, text)
+
     def fuses(self) -> bool:
         """Whether a search with a citing text re-ranks by sentence vectors now."""
         return self.semantic and self.vectors.count > 0
@@ -471,10 +498,7 @@ class Library:
         with_vectors = self.vectors.digests()
         if not with_vectors:
             return 0
-        found = 0
-        async for batch in self.store.iter_papers():
-            found += sum(1 for paper in batch if paper.key in with_vectors)
-        return found
+        return len(with_vectors.keys() & await self.store.keys_with_prefix(""))
 
     # --- sentence vectors -----------------------------------------------------------------------
 
@@ -653,8 +677,10 @@ class Library:
 
             await self._write(work)
             report.settle()
-            # A few papers from a form or an editor: their vectors are made at once, if the home has any.
-            if self.fuses():
+            # A few papers from a form or an editor: their vectors are made at once, if the home has any
+            # (a harvest's pages wait for `papercite embed`).
+            changed_count = len(report.added) + len(report.updated)
+            if self.fuses() and 0 < changed_count <= EMBED_AT_ONCE:
                 changed = await self.store.get_many([*report.added, *report.updated])
                 await self._embed_locked(None, only=list(changed.values()))
             return report

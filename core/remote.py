@@ -381,6 +381,10 @@ class RemoteLibrary:
                 self._known.doc_freq.update(doc_freq)
             return [hit_from_json(hit) for hit in answer["hits"]]
 
+    async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
+        # The vectors are the server's: it fuses the searches it is asked with a `meaning`.
+        return None
+
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         """As `Library.search_outside`, with the word statistics of the latest search (the editor
         asks right after searching the same terms, so no request is needed)."""
