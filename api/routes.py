@@ -135,6 +135,14 @@ async def search(request: web.Request) -> web.Response:
     if author is not None and not isinstance(author, str):
         raise BadRequest("'author' must be text")
     exclude = _keys({"keys": body.get("exclude", [])})
+    meaning = body.get("meaning")
+    if meaning is not None and not isinstance(meaning, str):
+        raise BadRequest("'meaning' must be text")
+    if meaning is not None and len(meaning) > MAX_QUERY_CHARS:
+        raise BadRequest(f"'meaning' may hold at most {MAX_QUERY_CHARS} characters")
+    semantic = body.get("semantic")
+    if semantic is not None and not isinstance(semantic, bool):
+        raise BadRequest("'semantic' must be true or false")
     library = _library(request)
     hits = await library.search(
         query,
@@ -143,6 +151,8 @@ async def search(request: web.Request) -> web.Response:
         year_to=_optional_whole(body, "year_to"),
         author=author,
         exclude=exclude,
+        meaning=meaning,
+        semantic=semantic,
     )
     answer: dict[str, Any] = {"hits": [hit_to_json(hit) for hit in hits]}
     if body.get("statistics") and isinstance(query, dict):

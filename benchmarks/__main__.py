@@ -52,6 +52,11 @@ def report(quick: bool) -> str:
         f"Measured {datetime.date.today().isoformat()} on {machine()}.{' Quick run.' if quick else ''}\n",
         section("Citing sentences on the seed corpus", "citing_sentences"),
         section("Parity with rank-bm25 on the seed corpus", "parity"),
+        section(
+            "Sentence model: load, abstracts, one query",
+            "embedding",
+            *(["--abstracts", "200", "--queries", "50"] if quick else []),
+        ),
         section("Language server completion on the seed corpus", "lsp_latency"),
         section("Slack acknowledgement", "slack_ack"),
         section("Scale: synthetic arXiv collections", "scale", "--sizes", *sizes),

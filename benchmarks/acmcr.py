@@ -1,6 +1,6 @@
 """ACM-CR: real citing sentences and paragraphs → the papers they cite. recall@10 and nDCG@10.
 
-    python -m benchmarks.acmcr [--collection PATH] [--home DIR] [--limit N] [--rank-bm25] [--no-title]
+    python -m benchmarks.acmcr [--collection PATH] [--home DIR] [--limit N] [--rank-bm25] [--no-title] [--tune]
 
 The collection (public domain, https://github.com/boudinfl/acm-cr) is read from --collection or
 PAPERCITE_ACMCR; tests/data/acm-cr-sample holds a small sample of it in the same layout.
@@ -8,6 +8,11 @@ Protocol of the collection (its README): index title + abstract + keywords, drop
 citing papers (topics/blacklist.txt) from the rankings, query with each citing text, take the top 10,
 average recall@10 and nDCG@10 (trec_eval definitions, binary relevance) over topics with a judged DOI.
 Without --home, a fresh home is filled by `papercite ingest` of the BibTeX folder, and timed.
+
+When the home has sentence vectors (`papercite embed`), each set is also run with them (BM25 + MiniLM,
+core/fusion.py), on all topics and on each half: the topics are split by citing paper (half A: the
+even-numbered titles in sorted order), A choosing the fusion's weight and depth (`--tune` prints the
+grid), B reporting them.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.library import Library
+from core.fusion import fused_ranking
+from core.library import QUERY_TERMS, Library
 from core.query import DOCUMENT_TITLE, weighted_terms
 
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "acm-cr-sample"
@@ -126,9 +132,18 @@ def topic_terms(topic: Topic, use_title: bool) -> dict[str, float]:
     return weighted_terms([(topic.text, 1.0), (title, DOCUMENT_TITLE)], once=frozenset({1}))
 
 
-async def our_rankings(
-    library: Library, topics: Sequence[Topic], blacklist: set[str], use_title: bool
-) -> dict[str, list[str]]:
+def halves(topic_sets: Mapping[str, Sequence[Topic]]) -> dict[str, set[str]]:
+    """Topic ids of half A and half B, split by citing paper so no paper's text is in both."""
+    titles = sorted({topic.title for topics in topic_sets.values() for topic in topics})
+    in_a = set(titles[0::2])
+    split: dict[str, set[str]] = {"A": set(), "B": set()}
+    for topics in topic_sets.values():
+        for topic in topics:
+            split["A" if topic.title in in_a else "B"].add(topic.id)
+    return split
+
+
+async def _dois(library: Library, blacklist: set[str]) -> tuple[dict[str, str], list[str]]:
     doi_of: dict[str, str] = {}
     excluded = []
     async for batch in library.store.iter_papers():
@@ -137,11 +152,62 @@ async def our_rankings(
                 doi_of[paper.key] = paper.doi
                 if paper.doi in blacklist:
                     excluded.append(paper.key)
+    return doi_of, excluded
+
+
+async def our_rankings(
+    library: Library, topics: Sequence[Topic], blacklist: set[str], use_title: bool, semantic: bool = False
+) -> dict[str, list[str]]:
+    doi_of, excluded = await _dois(library, blacklist)
     rankings = {}
     for topic in topics:
-        hits = await library.search(topic_terms(topic, use_title), TOP, exclude=excluded)
+        hits = await library.search(
+            topic_terms(topic, use_title), TOP, exclude=excluded, meaning=topic.text, semantic=semantic
+        )
         rankings[topic.id] = [doi_of.get(h.key, "") for h in hits]
     return rankings
+
+
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+DEPTHS = (50, 100, 200)
+
+
+async def tuning_table(
+    library: Library,
+    topic_sets: Mapping[str, Sequence[Topic]],
+    judged: Mapping[str, Mapping[str, set[str]]],
+    blacklist: set[str],
+    use_title: bool,
+) -> str:
+    """recall@10 / nDCG@10 of each fusion weight and depth, on half A and half B of each set."""
+    doi_of, excluded = await _dois(library, blacklist)
+    split = halves(topic_sets)
+    encoder = await library.encoder()
+    lines = [
+        "| set | weight | depth | A recall@10 | A nDCG@10 | B recall@10 | B nDCG@10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, topics in topic_sets.items():
+        pools = {}
+        for topic in topics:
+            ranked = library.index.search(
+                topic_terms(topic, use_title), max(DEPTHS), max_terms=QUERY_TERMS, exclude=excluded
+            )
+            vector = encoder.encode_query(topic.text)
+            pools[topic.id] = (ranked, library.vectors.similarities(vector, [key for key, _ in ranked]))
+        for weight in WEIGHTS:
+            for depth in DEPTHS:
+                rankings = {
+                    tid: [doi_of.get(key, "") for key, _ in fused_ranking(ranked[:depth], sims, weight)[:TOP]]
+                    for tid, (ranked, sims) in pools.items()
+                }
+                cells = []
+                for half in ("A", "B"):
+                    part = [t for t in topics if t.id in split[half]]
+                    scores = evaluate("", part, judged[name], lambda t, r=rankings: r[t.id])
+                    cells += [f"{scores.recall:.4f}", f"{scores.ndcg:.4f}"]
+                lines.append(f"| {name} | {weight} | {depth} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def ingest_collection(collection: Path, home: Path) -> float:
@@ -150,7 +216,7 @@ def ingest_collection(collection: Path, home: Path) -> float:
     subprocess.run([sys.executable, "-m", "core.cli", "stats"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "core.cli", "ingest", str(collection / "acm-dl")],
+        [sys.executable, "-m", "core.cli", "ingest", "--no-embed", str(collection / "acm-dl")],
         env=env,
         check=True,
         capture_output=True,
@@ -182,7 +248,12 @@ async def rank_bm25_rankings(
 
 
 async def run(
-    collection: Path, home: Path | None, limit: int | None, with_rank_bm25: bool, use_title: bool
+    collection: Path,
+    home: Path | None,
+    limit: int | None,
+    with_rank_bm25: bool,
+    use_title: bool,
+    tune: bool = False,
 ) -> str:
     topics_dir = collection / "topics"
     blacklist = {line.strip().lower() for line in (topics_dir / "blacklist.txt").read_text().splitlines()}
@@ -198,18 +269,39 @@ async def run(
             lines.append(f"Ingest of the ACM-CR BibTeX folder with `papercite ingest`: {seconds:.1f} s")
         library = await Library.open(home)
         try:
-            lines.append(f"Papers in the index: {(await library.stats())['papers']:,}\n")
+            stats = await library.stats()
+            lines.append(
+                f"Papers in the index: {stats['papers']:,}; with a sentence vector: {stats['vectors']:,}\n"
+            )
             if collection.resolve() == SAMPLE.resolve():
                 lines.append("The sample in tests/data: not comparable with the published figures.\n")
             lines += ["| run | topics | recall@10 | nDCG@10 | ms/query |", "|---|---|---|---|---|"]
             reference = None
             if with_rank_bm25:
                 reference, build = await rank_bm25_rankings(library, topic_sets, blacklist)
+            split = halves(topic_sets)
             for name, topics in topic_sets.items():
                 ours = await our_rankings(library, topics, blacklist, use_title)
                 timed = await _timed_queries(library, topics, use_title)
                 scores = evaluate(f"{name}: papercite", topics, judged[name], lambda t, r=ours: r[t.id])
                 lines.append(Scores(scores.run, scores.topics, scores.recall, scores.ndcg, timed).row())
+                if library.vectors.count:
+                    fused = await our_rankings(library, topics, blacklist, use_title, semantic=True)
+                    timed = await _timed_queries(library, topics, use_title, semantic=True)
+                    run_name = f"{name}: papercite + MiniLM"
+                    scores = evaluate(run_name, topics, judged[name], lambda t, r=fused: r[t.id])
+                    lines.append(Scores(run_name, scores.topics, scores.recall, scores.ndcg, timed).row())
+                    for half in ("A", "B"):
+                        part = [t for t in topics if t.id in split[half]]
+                        for label, ranking in (("papercite", ours), ("papercite + MiniLM", fused)):
+                            lines.append(
+                                evaluate(
+                                    f"{name}, half {half}: {label}",
+                                    part,
+                                    judged[name],
+                                    lambda t, r=ranking: r[t.id],
+                                ).row()
+                            )
                 if reference is not None:
                     ref = reference[name]
                     lines.append(
@@ -219,15 +311,19 @@ async def run(
                     lines.append(f"| {name}: {label}, published | — | {recall:.4f} | {ndcg:.4f} | — |")
             if reference is not None:
                 lines.append(f"\nrank-bm25 index build: {build:.1f} s")
+            if tune and library.vectors.count:
+                lines += ["", await tuning_table(library, topic_sets, judged, blacklist, use_title)]
         finally:
             await library.close()
     return "\n".join(lines)
 
 
-async def _timed_queries(library: Library, topics: Sequence[Topic], use_title: bool) -> float:
+async def _timed_queries(
+    library: Library, topics: Sequence[Topic], use_title: bool, *, semantic: bool = False
+) -> float:
     started = time.perf_counter()
     for topic in topics:
-        await library.search(topic_terms(topic, use_title), TOP)
+        await library.search(topic_terms(topic, use_title), TOP, meaning=topic.text, semantic=semantic)
     return (time.perf_counter() - started) / max(len(topics), 1)
 
 
@@ -238,9 +334,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N topics of each set (a quick run)")
     parser.add_argument("--rank-bm25", action="store_true", help="also run rank-bm25 over the same text")
     parser.add_argument("--no-title", action="store_true", help="query with the citing text alone")
+    parser.add_argument("--tune", action="store_true", help="also print the fusion's weight × depth grid")
     args = parser.parse_args()
     collection = collection_path(args.collection)
-    print(asyncio.run(run(collection, args.home, args.limit, args.rank_bm25, not args.no_title)))
+    print(asyncio.run(run(collection, args.home, args.limit, args.rank_bm25, not args.no_title, args.tune)))
 
 
 if __name__ == "__main__":

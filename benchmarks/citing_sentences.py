@@ -60,10 +60,12 @@ def rate(ranks: Sequence[int | None]) -> Rates:
     )
 
 
-async def gold_ranks(library: Library, sentences: Sequence[CitingSentence], k: int = 10) -> list[int | None]:
+async def gold_ranks(
+    library: Library, sentences: Sequence[CitingSentence], k: int = 10, *, semantic: bool | None = None
+) -> list[int | None]:
     ranks: list[int | None] = []
     for sentence in sentences:
-        hits = await library.search(sentence.text, k)
+        hits = await library.search(sentence.text, k, semantic=semantic)
         ranks.append(next((h.rank for h in hits if sentence.is_gold(h.paper)), None))
     return ranks
 
@@ -74,6 +76,7 @@ async def run(path: Path, show_misses: bool) -> None:
         library = await Library.open(Path(home))
         try:
             ranks = await gold_ranks(library, sentences)
+            plain = await gold_ranks(library, sentences, semantic=False)
             if show_misses:
                 for sentence, rank in zip(sentences, ranks, strict=True):
                     if rank != 1:
@@ -85,9 +88,14 @@ async def run(path: Path, show_misses: bool) -> None:
             await library.close()
     print("| sentences | n | first | top 3 |")
     print("|---|---|---|---|")
-    print(rate(ranks).row("all"))
-    for style in ("named", "unnamed"):
-        print(rate([r for r, s in zip(ranks, sentences, strict=True) if s.style == style]).row(style))
+    for label, found in (("BM25 + MiniLM", ranks), ("BM25 alone", plain)):
+        print(rate(found).row(f"all, {label}"))
+        for style in ("named", "unnamed"):
+            print(
+                rate([r for r, s in zip(found, sentences, strict=True) if s.style == style]).row(
+                    f"{style}, {label}"
+                )
+            )
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ async def measure(library: Library, queries: list[str]) -> Parity:
     for query in queries:
         scores = reference.get_scores(analyze(clean_citing_text(query)))
         theirs = [papers[i].key for i in sorted(range(len(papers)), key=lambda i: -scores[i])[:TOP]]
-        ours = [hit.key for hit in await library.search(query, TOP)]
+        ours = [hit.key for hit in await library.search(query, TOP, semantic=False)]
         first += theirs[0] == ours[0]
         same_set += set(theirs) == set(ours)
         overlap += len(set(theirs) & set(ours)) / TOP

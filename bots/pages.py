@@ -9,6 +9,7 @@ from typing import Any
 from bots import adding, blocks
 from bots.blocks import PAGE_SIZE, Block, escape
 from bots.values import BadActionValue
+from core.embedding import paper_text
 from core.interface import PaperLibrary
 from core.query import text_terms
 from core.records import EmptyQuery, UnknownKey
@@ -36,7 +37,7 @@ async def search_page(
     terms = dict(terms) if terms else text_terms(query)
     if not terms:
         raise EmptyQuery()
-    hits = await library.search(terms, offset + PAGE_SIZE + 1)
+    hits = await library.search(terms, offset + PAGE_SIZE + 1, meaning=query)
     page = hits[offset : offset + PAGE_SIZE]
     return Answer(
         blocks.results_message(page, terms, query, offset, has_more=len(hits) > offset + PAGE_SIZE),
@@ -47,7 +48,7 @@ async def search_page(
 async def more_like(library: PaperLibrary, key: str) -> Answer:
     paper = await library.get(key)
     terms = text_terms(paper.search_text())
-    hits = await library.search(terms, PAGE_SIZE, exclude=[key])
+    hits = await library.search(terms, PAGE_SIZE, exclude=[key], meaning=paper_text(paper))
     label = f"papers like {paper.short_title(80)}"
     return Answer(blocks.results_message(hits, terms, label, 0, has_more=False), label)
 

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from core.export import to_bibtex
 from core.interface import PaperLibrary
-from core.library import STORE_VARIABLE, default_store, open_store
+from core.library import EMBED_AT_ONCE, STORE_VARIABLE, Library, default_store, open_store
 from core.records import EmptyQuery, IngestReport, Paper, PaperciteError
 from core.remote import home_from, open_library
 from core.search import MAX_RESULTS, Hit
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         "--collection", metavar="NAME", help="with --zotero: only this collection (and its subcollections)"
     )
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument(
+        "--no-embed",
+        action="store_true",
+        help="leave the new papers without sentence vectors (`papercite embed` makes them later)",
+    )
 
     add = commands.add_parser("add", help="add papers by DOI, arXiv id or link, or OpenAlex work id")
     add.add_argument(
@@ -121,6 +126,16 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--year-from", type=int, help="only papers from this year on")
     search.add_argument("--year-to", type=int, help="only papers up to this year")
     search.add_argument("--author", help="only papers with this author (any part of the name)")
+    search.add_argument(
+        "--semantic",
+        choices=["on", "off"],
+        help="re-rank by sentence vectors where the home has them (default: on, or $PAPERCITE_SEMANTIC)",
+    )
+
+    embed = commands.add_parser(
+        "embed", help="give every paper its sentence vector (resumable: run again after a stop)"
+    )
+    embed.add_argument("--rebuild", action="store_true", help="make every vector anew")
 
     show = commands.add_parser("show", help="one paper by key")
     show.add_argument("key")
@@ -294,6 +309,16 @@ async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) 
             bar.update(count)
 
         report = await library.ingest(args.paths, progress)
+    changed = len(report.added) + len(report.updated)
+    if isinstance(library, Library) and library.semantic and changed and not args.no_embed:
+        if changed <= EMBED_AT_ONCE:
+            await _embed_with_progress(library)
+        else:
+            print(
+                f"papercite: {changed} papers wait for their sentence vectors (searches rank them by "
+                "BM25 until then): run `papercite embed`",
+                file=sys.stderr,
+            )
     if args.json:
         print(
             json.dumps(
@@ -320,7 +345,12 @@ async def _ingest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) 
 
 async def _search_one(library: PaperLibrary, args: argparse.Namespace, query: str) -> list[Hit]:
     return await library.search(
-        query, args.limit, year_from=args.year_from, year_to=args.year_to, author=args.author
+        query,
+        args.limit,
+        year_from=args.year_from,
+        year_to=args.year_to,
+        author=args.author,
+        semantic=None if args.semantic is None else args.semantic == "on",
     )
 
 
@@ -394,7 +424,31 @@ async def _stats(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -
             print(f"  years: {years[0]}–{years[1]}", file=out)
         for name, count in stats["formats"].items():
             print(f"  from {name}: {count}", file=out)
+        if "vectors" in stats:
+            print(f"  with a sentence vector: {stats['vectors']}", file=out)
     return EXIT_OK
+
+
+async def _embed(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
+    if not isinstance(library, Library):
+        raise PaperciteError("embed works on a home folder; a team server embeds its own papers")
+    embedded = await _embed_with_progress(library, rebuild=args.rebuild)
+    print(f"embedded {embedded} papers; {library.vectors.count} have a vector", file=out)
+    return EXIT_OK
+
+
+async def _embed_with_progress(library: Library, *, rebuild: bool = False) -> int:
+    from tqdm import tqdm
+
+    with tqdm(
+        unit=" papers", desc="embedding", disable=not sys.stderr.isatty(), file=sys.stderr, leave=False
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return await library.embed_pending(progress, rebuild=rebuild)
 
 
 async def _reindex(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
@@ -470,6 +524,7 @@ _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO]
     "remove": _remove,
     "stats": _stats,
     "reindex": _reindex,
+    "embed": _embed,
 }
 
 

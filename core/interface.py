@@ -29,9 +29,15 @@ class PaperLibrary(Protocol):
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        meaning: str | None = None,
+        semantic: bool | None = None,
     ) -> list[Hit]: ...
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]: ...
+
+    # Cosine of `text`'s sentence vector with each key's (keys without a vector left out), or None
+    # when the library does not fuse or the vector is not ready within `wait` seconds.
+    async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None: ...
 
     async def get(self, key: str) -> Paper: ...
 

@@ -6,17 +6,20 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import platformdirs
 
+from core.embedding import DIMENSIONS, Encoder, paper_text, shared_encoder, text_digest
 from core.formats import find_files, is_bibliographic
 from core.formats.pieces import read_pieces
+from core.fusion import CANDIDATES, fused_ranking
 from core.index import SCHEMA_VERSION, IndexWriting, MemoryIndex, PaperIndex
 from core.keys import base_key, clashing_keys, clean_source_key, unique_key
 from core.lock import WriteLock
@@ -31,9 +34,10 @@ from core.records import (
     UnknownKey,
     paper_without_surrogates,
 )
-from core.search import Hit, checked_limit, closest_keys
+from core.search import MAX_RESULTS, Hit, checked_limit, closest_keys
 from core.store import Store, Writer
 from core.text import query_terms
+from core.vectors import VECTORS_DIR, PaperVectors, compacted
 
 STORE_FILE = "papers.sqlite3"
 STORE_VARIABLE = "PAPERCITE_STORE"
@@ -43,12 +47,18 @@ STORE_ID_META = "store_id"
 INDEX_DIR = "index"
 LOCK_FILE = "write.lock"
 SEEDS_VERSION = "1"
+SEED_VECTORS = "vectors.npz"
 _BATCH = 2000
 # Terms one search scores. On ACM-CR paragraphs, 96 chosen by weight × IDF reach recall@10 0.383
 # (64: 0.378; 32: 0.357; all, often 150+: 0.384) at a bounded cost per query.
 QUERY_TERMS = 96
 # Readers look for other processes' writes at most this often.
 _REFRESH_SECONDS = 0.5
+# Papers embedded per durable step of `embed_pending`: what a kill can cost to embed again.
+_EMBED_CHUNK = 128
+# An ingest or an addition of at most this many papers embeds them before it returns: at ~100
+# abstracts a second on 2 cores, half a minute at most. Larger ones leave it to `papercite embed`.
+EMBED_AT_ONCE = 2000
 
 ProgressCallback = Callable[[str, int], None]
 # Formats that know a record's real entry type; the others only guess `article`/`misc`.
@@ -72,6 +82,20 @@ async def open_store(home: Path, url: str | None) -> Store:
     from core.store_postgres import PostgresStore  # (psycopg is only imported when asked for)
 
     return await PostgresStore.open_url(url)
+
+
+def semantic_default() -> bool:
+    """Whether searches use the sentence vectors unless told: PAPERCITE_SEMANTIC=off turns them off."""
+    return os.environ.get("PAPERCITE_SEMANTIC", "on").strip().lower() not in {"off", "0", "no", "false"}
+
+
+def shipped_vectors() -> tuple[list[str], np.ndarray]:
+    """The seed corpus's vectors, made when it was packaged: digests of their texts and the rows."""
+    shipped_file = resources.files("core") / "data" / "seeds" / SEED_VECTORS
+    if not shipped_file.is_file():  # (only while scripts/seed_vectors.py makes it)
+        return [], np.zeros((0, DIMENSIONS), dtype=np.float16)
+    with shipped_file.open("rb") as handle, np.load(handle) as shipped:
+        return [str(d) for d in shipped["digests"]], np.asarray(shipped["vectors"])
 
 
 def seed_files() -> list[Path]:
@@ -138,10 +162,15 @@ class _Batch:
 
 
 class Library:
-    def __init__(self, home: Path, store: Store, index: PaperIndex) -> None:
+    def __init__(self, home: Path, store: Store, index: PaperIndex, *, semantic: bool | None = None) -> None:
         self.home = home
         self.store = store
         self.index = index
+        self.vectors = PaperVectors(home / VECTORS_DIR)
+        # Whether searches re-rank BM25's candidates with the sentence vectors (when there are any).
+        self.semantic = semantic_default() if semantic is None else semantic
+        self._encoder: Encoder | None = None
+        self._pending_queries: dict[str, asyncio.Future[np.ndarray]] = {}
         self._seen_seq = -1
         self._checked_at = 0.0
 
@@ -155,6 +184,7 @@ class Library:
         seed: bool = True,
         store: str | None = None,
         build_index: bool = True,
+        semantic: bool | None = None,
     ) -> Library:
         """Open (creating if needed) a home; a fresh one is filled from the embedded seed corpus.
 
@@ -170,7 +200,7 @@ class Library:
         except OSError as error:
             raise PaperciteError(f"cannot make the home folder {home}: {error.strerror or error}") from None
         opened = await open_store(home, url)
-        library = cls(home, opened, PaperIndex(home / INDEX_DIR))
+        library = cls(home, opened, PaperIndex(home / INDEX_DIR), semantic=semantic)
         try:
             if url is not None:
                 await library._forget_a_foreign_index()
@@ -229,6 +259,8 @@ class Library:
             await self._ingest_locked(
                 seed_files(), IngestReport(), None, display_root=Path("seeds"), mark_seeded=True
             )
+            digests, rows = shipped_vectors()
+            await self._embed_locked(None, known=dict(zip(digests, rows, strict=True)), model=False)
         finally:
             lock.release()
 
@@ -314,6 +346,10 @@ class Library:
             head = await self.store.head_seq()
             written = await self.reindex_locked(head)
             await self.store.write(lambda writer: writer.trim_changes(head))
+            # The vectors are derived too: rows of removed or changed papers go, missing ones are made.
+            await self._compact_vectors_locked()
+            if self.semantic:
+                await self._embed_locked(None)
             return written
         finally:
             lock.release()
@@ -342,6 +378,7 @@ class Library:
             # Whoever wrote the index, this process's searcher must look at the new commit.
             self.index.reload()
             self._seen_seq = head
+        self.vectors.reload()
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -354,25 +391,74 @@ class Library:
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        meaning: str | None = None,
+        semantic: bool | None = None,
     ) -> list[Hit]:
-        """The best `k` papers (at most MAX_RESULTS; LimitOutOfRange names a count out of range)."""
+        """The best `k` papers (at most MAX_RESULTS; LimitOutOfRange names a count out of range).
+
+        With sentence vectors in the home, BM25's best CANDIDATES are re-ranked by how close their
+        vectors are to that of `meaning` (the text being cited from; a text query is its own), the
+        scores then being the fused ones (0 to 1). `semantic=False`, or a library opened without
+        it, ranks by BM25 alone."""
         k = checked_limit(k)
         terms = query_terms(query) if isinstance(query, str) else dict(query)
         if not terms:
             raise EmptyQuery()
         await self.refresh()
+        text = meaning if meaning is not None else (query if isinstance(query, str) else "")
+        fuse = (self.semantic if semantic is None else semantic) and bool(text.strip()) and self.vectors.count
         ranked = self.index.search(
             terms,
-            k,
+            min(max(k, CANDIDATES), MAX_RESULTS) if fuse else k,
             max_terms=QUERY_TERMS,
             year_from=year_from,
             year_to=year_to,
             author=author,
             exclude=exclude,
         )
+        if fuse and ranked:
+            encoder = await self.encoder()
+            vector = encoder.cached_query(text)
+            if vector is None:
+                vector = await asyncio.to_thread(encoder.encode_query, text)
+            similarity = self.vectors.similarities(vector, [key for key, _ in ranked])
+            ranked = fused_ranking(ranked, similarity)[:k]
         papers = await self.store.get_many([key for key, _ in ranked])
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
+
+    async def encoder(self) -> Encoder:
+        """The sentence model (loaded on first use, off the event loop: it takes a moment)."""
+        if self._encoder is None:
+            self._encoder = await asyncio.to_thread(shared_encoder)
+        return self._encoder
+
+    async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
+        """Cosine of `text`'s vector with each key's, if it is ready within `wait` seconds; else None,
+        while the vector goes on being computed for the next ask (an editor asks again as you type)."""
+        if not self.fuses() or not text.strip():
+            return None
+        encoder = self._encoder
+        vector = encoder.cached_query(text) if encoder is not None else None
+        if vector is None:
+            task = self._pending_queries.get(text)
+            if task is None:
+                task = asyncio.ensure_future(self._encode_query(text))
+                self._pending_queries[text] = task
+                task.add_done_callback(lambda _: self._pending_queries.pop(text, None))
+            try:
+                vector = await asyncio.wait_for(asyncio.shield(task), wait)
+            except asyncio.TimeoutError:
+                return None
+        return self.vectors.similarities(vector, keys)
+
+    async def _encode_query(self, text: str) -> np.ndarray:
+        encoder = await self.encoder()
+        return await asyncio.to_thread(encoder.encode_query, text)
+
+    def fuses(self) -> bool:
+        """Whether a search with a citing text re-ranks by sentence vectors now."""
+        return self.semantic and self.vectors.count > 0
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         """Scores of the best `k` papers outside the library, by the query `search` runs, so that
@@ -429,7 +515,93 @@ class Library:
         stats["home"] = str(self.home)
         stats["store"] = self.store.where
         stats["indexed"] = self.index.num_docs
+        stats["vectors"] = await self._vectors_of_papers()
         return stats
+
+    async def _vectors_of_papers(self) -> int:
+        """Papers in the store that have a vector (one removed since may still have a row)."""
+        with_vectors = self.vectors.digests()
+        if not with_vectors:
+            return 0
+        return len(with_vectors.keys() & await self.store.keys_with_prefix(""))
+
+    # --- sentence vectors -----------------------------------------------------------------------
+
+    async def embed_pending(
+        self, progress: Callable[[int, int], None] | None = None, *, rebuild: bool = False
+    ) -> int:
+        """Give every paper without a current vector one (`rebuild`: every paper a new one).
+
+        Durable in steps of a few hundred papers: a kill loses at most the step it was in, and the
+        next run goes on from there. `progress(done, total)` follows it. Returns papers embedded."""
+        lock = self._lock("papercite embed")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            if rebuild:
+                PaperVectors.remove_files(self.vectors.path)
+                self.vectors = PaperVectors(self.vectors.path)
+            return await self._embed_locked(progress)
+        finally:
+            lock.release()
+
+    async def _embed_locked(
+        self,
+        progress: Callable[[int, int], None] | None,
+        *,
+        known: Mapping[str, np.ndarray] | None = None,
+        model: bool = True,
+        only: Sequence[Paper] | None = None,
+    ) -> int:
+        """Vectors for the papers lacking a current one; `known` (digest → vector) spares the model
+        those it holds, and without `model` only those are written."""
+        self.vectors.reload()
+        have = self.vectors.digests()
+        pending: list[tuple[str, str, str]] = []  # key, digest, text
+        batches = self.store.iter_papers() if only is None else _one_batch(only)
+        async for batch in batches:
+            for paper in batch:
+                text = paper_text(paper)
+                digest = text_digest(text)
+                if have.get(paper.key) != digest:
+                    pending.append((paper.key, digest, text))
+        if not pending:
+            return 0
+        if progress:
+            progress(0, len(pending))
+        appender = self.vectors.appending()
+        encoder = (
+            await self.encoder() if model and any(d not in (known or {}) for _, d, _ in pending) else None
+        )
+        done = 0
+        for start in range(0, len(pending), _EMBED_CHUNK):
+            chunk = pending[start : start + _EMBED_CHUNK]
+            ready = [(key, digest, (known or {}).get(digest)) for key, digest, _ in chunk]
+            missing = [i for i, (_, _, vector) in enumerate(ready) if vector is None]
+            rows = np.zeros((len(chunk), DIMENSIONS), dtype=np.float32)
+            for i, (_, _, vector) in enumerate(ready):
+                if vector is not None:
+                    rows[i] = vector
+            if missing and encoder is not None:
+                rows[missing] = await asyncio.to_thread(encoder.encode, [chunk[i][2] for i in missing])
+            elif missing:
+                keep = [i for i in range(len(chunk)) if i not in set(missing)]
+                chunk, rows = [chunk[i] for i in keep], rows[keep]
+            await asyncio.to_thread(appender.add, [c[0] for c in chunk], [c[1] for c in chunk], rows)
+            done += len(chunk)
+            if progress:
+                progress(done, len(pending))
+        self.vectors.reload()
+        return done
+
+    async def _compact_vectors_locked(self) -> int:
+        """Drop the rows of removed papers and of texts that changed since they were embedded."""
+        live: dict[str, str] = {}
+        async for batch in self.store.iter_papers():
+            for paper in batch:
+                live[paper.key] = text_digest(paper_text(paper))
+        kept = await asyncio.to_thread(compacted, self.vectors.path, live)
+        self.vectors = PaperVectors(self.vectors.path)
+        return kept
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -530,6 +702,12 @@ class Library:
 
             await self._write(work)
             report.settle()
+            # A few papers from a form or an editor: their vectors are made at once, if the home has any
+            # (a harvest's pages wait for `papercite embed`).
+            changed_count = len(report.added) + len(report.updated)
+            if self.fuses() and 0 < changed_count <= EMBED_AT_ONCE:
+                changed = await self.store.get_many([*report.added, *report.updated])
+                await self._embed_locked(None, only=list(changed.values()))
             return report
         finally:
             lock.release()
@@ -597,6 +775,10 @@ class Library:
             indexing.rollback()
         await self.store.write(lambda writer: writer.trim_changes(head))
         self._seen_seq = head
+
+
+async def _one_batch(papers: Sequence[Paper]) -> AsyncIterator[Sequence[Paper]]:
+    yield papers
 
 
 def _wanted_key(paper: Paper) -> str:

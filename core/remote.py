@@ -350,8 +350,15 @@ class RemoteLibrary:
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        meaning: str | None = None,
+        semantic: bool | None = None,
     ) -> list[Hit]:
         body: dict[str, Any] = {"k": checked_limit(k)}
+        # The server fuses with its own vectors; it is told the citing text and whether to.
+        if meaning is not None:
+            body["meaning"] = meaning
+        if semantic is not None:
+            body["semantic"] = semantic
         if isinstance(query, str):
             body["query"] = query
         else:
@@ -373,6 +380,10 @@ class RemoteLibrary:
                 self._known.documents = documents
                 self._known.doc_freq.update(doc_freq)
             return [hit_from_json(hit) for hit in answer["hits"]]
+
+    async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
+        # The vectors are the server's: it fuses the searches it is asked with a `meaning`.
+        return None
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         """As `Library.search_outside`, with the word statistics of the latest search (the editor

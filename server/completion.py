@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from core.documents.declared import identities_of
+from core.fusion import CANDIDATES, fused_ranking
 from core.highlight import best_sentence_index, sentences
 from core.interface import PaperLibrary
 from core.query import context_terms, text_terms
@@ -25,6 +26,10 @@ from server.server import PaperciteServer, Snapshot, log, safely
 _FILTER_TEXT_LIMIT = 128
 # How many context hits are read to find those matching a typed prefix.
 _PREFIX_POOL = 200
+# How long a completion waits for its sentence's vector before answering with BM25 alone: a
+# sentence takes about 10 ms to embed on an idle 2-core machine (docs/benchmarks.md), so a first
+# ask usually fuses, and a loaded machine still answers within its usual time.
+SENTENCE_WAIT = 0.05
 
 
 def empty_list() -> types.CompletionList:
@@ -135,11 +140,28 @@ async def search_with_bibliography(
     terms: Mapping[str, float],
     k: int,
     exclude: Collection[str] = (),
+    *,
+    meaning: str = "",
+    wait: float = 0.0,
 ) -> list[Candidate]:
-    """The library's and the bibliography's best `k` papers for the terms, in one ranking."""
-    hits = await library.search(terms, k, exclude=exclude)
-    scores = bibliography.search(library, terms, k)
-    return merge_with_bibliography(hits, bibliography.entries, scores, bibliography.identities)
+    """The library's and the bibliography's best `k` papers for the terms, in one ranking.
+
+    With `meaning` (the sentence being written) and its vector ready within `wait` seconds, BM25's
+    best CANDIDATES of both are re-ranked by sentence similarity (core/fusion.py); a bibliography
+    entry the library lacks has no vector and keeps its BM25 place."""
+    ready = meaning and await library.similarities(meaning, [], wait) is not None
+    pool = max(k, CANDIDATES) if ready else k
+    # Both sides on BM25's scale, so they merge; the fusion then ranks the merged list.
+    hits = await library.search(terms, pool, exclude=exclude, semantic=False)
+    scores = bibliography.search(library, terms, pool)
+    merged = merge_with_bibliography(hits, bibliography.entries, scores, bibliography.identities)
+    if ready:
+        similarity = await library.similarities(meaning, [c.paper.key for c in merged], wait)
+        if similarity is not None:
+            by_key = {candidate.paper.key: candidate for candidate in merged}
+            ranking = fused_ranking([(c.paper.key, c.score) for c in merged], similarity)
+            merged = [dataclasses.replace(by_key[key], score=score) for key, score in ranking]
+    return merged[:k]
 
 
 def render_item(
@@ -177,7 +199,12 @@ async def rank_candidates(
     the typed prefix, best first."""
     library = await server.library()
     limit = server.settings.max_items
-    terms = context_terms(citing_context(snapshot.text, site, server.settings.context_window))
+    context = citing_context(snapshot.text, site, server.settings.context_window)
+    terms = context_terms(context)
+    # The sentence around the citation: its vector is computed once (not per keystroke of a key
+    # prefix) and cached; until it is ready the answer is BM25's, and the client, told the list is
+    # incomplete, asks again as the user types.
+    sentence = " ".join(f"{context.before} {context.after}".split()) if server.settings.semantic else ""
     present = set(site.present_keys)
     ranked: list[Candidate] = []
     seen: set[str] = set(present)
@@ -193,7 +220,11 @@ async def rank_candidates(
 
     if terms:
         pool = limit if not site.prefix else max(limit, _PREFIX_POOL)
-        take(await search_with_bibliography(library, bibliography, terms, pool, exclude=present))
+        take(
+            await search_with_bibliography(
+                library, bibliography, terms, pool, exclude=present, meaning=sentence, wait=SENTENCE_WAIT
+            )
+        )
     # The document's own entries are always there to pick, by key, even when the context misses them.
     if len(ranked) < limit:
         take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(bibliography.entries.items()))

@@ -21,6 +21,8 @@ from server.context import cite_site_at
 from server.server import VERSION, PaperciteServer, Snapshot
 
 SEARCH = "papercite.search"
+# A search the user asked for waits for its text's vector (the model's first load included).
+COMMAND_WAIT = 10.0
 CITE = "papercite.cite"
 STATUS = "papercite.status"
 ADD_PAPER = "papercite.addPaper"
@@ -77,10 +79,14 @@ async def search(server: PaperciteServer, query: str, limit: int, uri: str | Non
         return []
     library = await server.library()
     snapshot = server.snapshot(uri) if uri else None
+    meaning = query if server.settings.semantic else ""
     if snapshot is not None:
-        ranked = await search_with_bibliography(library, server.bibliography(snapshot), terms, limit)
+        ranked = await search_with_bibliography(
+            library, server.bibliography(snapshot), terms, limit, meaning=meaning, wait=COMMAND_WAIT
+        )
     else:
-        ranked = [Candidate(hit.paper, hit.score) for hit in await library.search(terms, limit)]
+        hits = await library.search(terms, limit, meaning=meaning, semantic=server.settings.semantic)
+        ranked = [Candidate(hit.paper, hit.score) for hit in hits]
     return [render_search_hit(candidate, terms) for candidate in ranked[:limit]]
 
 

@@ -140,13 +140,25 @@ class RemoteIndex:
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        meaning: str | None = None,
+        semantic: bool | None = None,
     ) -> list[Hit]:
         def call() -> Awaitable[list[Hit]]:
             return self.remote.search(
-                query, k, year_from=year_from, year_to=year_to, author=author, exclude=exclude
+                query,
+                k,
+                year_from=year_from,
+                year_to=year_to,
+                author=author,
+                exclude=exclude,
+                meaning=meaning,
+                semantic=semantic,
             )
 
         return await self._read(call, [])
+
+    async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
+        return await self.remote.similarities(text, keys, wait)
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         return self.remote.search_outside(terms, papers, k)

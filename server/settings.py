@@ -22,12 +22,14 @@ class Settings:
     context_window: int = 3000  # characters read around a citation for its sentence and paragraph
     languages: frozenset[str] = frozenset({syntax.LATEX, syntax.MARKDOWN})
     diagnostics: bool = True
+    semantic: bool = True  # re-rank suggestions by sentence vectors where the home has them
 
 
 _ALIASES = {
     "home": "home", "index": "home", "maxItems": "max_items", "max_items": "max_items",
     "contextWindow": "context_window", "context_window": "context_window",
     "languages": "languages", "diagnostics": "diagnostics", "token": "token",
+    "semantic": "semantic",
 }  # fmt: skip
 
 
@@ -58,7 +60,7 @@ def _parse(name: str, value: Any) -> Any:
         if None in languages:
             raise ValueError(f"knows {sorted(set(syntax.LANGUAGE_IDS))}")
         return frozenset(lang for lang in languages if lang)
-    if name == "diagnostics":
+    if name in ("diagnostics", "semantic"):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value

@@ -1,0 +1,127 @@
+"""Sentence vectors: all-MiniLM-L6-v2 run by onnxruntime, tokenised by tokenizers (no PyTorch).
+
+The model ships in the package (core/data/minilm, see its README for origin, licence and checksum),
+so a fresh install embeds offline. A vector is the mean of the token vectors, L2-normalised: the
+dot product of two vectors is their cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from core.records import Paper, PaperciteError
+
+DIMENSIONS = 384
+# The model was trained on sequences of at most 128 word pieces; longer abstracts are cut there.
+# On ACM-CR that costs nothing measurable against 256 and halves the cost of an abstract (see
+# docs/benchmarks.md).
+MAX_TOKENS = 128
+# Abstracts per model call: sorted by length first, so a batch pads little. 32 embedded ACM-CR
+# abstracts at the same rate as 64 and 128, with less memory.
+BATCH = 32
+# Query texts remembered with their vectors (an editor asks again for the same sentence).
+_CACHED_QUERIES = 256
+
+
+def model_folder() -> Path:
+    return Path(str(resources.files("core") / "data" / "minilm"))
+
+
+def paper_text(paper: Paper) -> str:
+    """What a paper's vector is made from: its title and abstract, as the model was measured with."""
+    title = "" if paper.title_derived else paper.title
+    return ". ".join(part for part in (title, paper.abstract) if part)
+
+
+def text_digest(text: str) -> str:
+    """A short fingerprint of the text a vector was made from: a changed abstract needs a new one."""
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).hexdigest()
+
+
+class ModelUnavailable(PaperciteError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the sentence model cannot be loaded: {reason}")
+
+
+class Encoder:
+    """Turns texts into unit vectors. Thread-safe; a query's vector is cached."""
+
+    def __init__(self, folder: Path | None = None, *, threads: int | None = None) -> None:
+        folder = folder or model_folder()
+        try:
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as error:
+            raise ModelUnavailable(f"{error.name} is not installed") from None
+        try:
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+            options.log_severity_level = 3
+            self._session = onnxruntime.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # a missing or damaged model file: onnxruntime's own exceptions
+            raise ModelUnavailable(f"{folder}: {error}") from None
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One float32 unit vector per text (an empty text gets the vector of no words)."""
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch([text or "" for text in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), BATCH):
+            chunk = order[start : start + BATCH]
+            width = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                tokens = encodings[i].ids
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = 1
+            out[chunk] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The vector of one query text, from the cache when it was asked before."""
+        with self._lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        vector = self.encode([text])[0]
+        with self._lock:
+            self._cache[text] = vector
+            while len(self._cache) > _CACHED_QUERIES:
+                self._cache.popitem(last=False)
+        return vector
+
+    def cached_query(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            return self._cache.get(text)
+
+
+_shared: Encoder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_encoder() -> Encoder:
+    """One encoder per process: loading the model takes a few hundred milliseconds."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Encoder()
+        return _shared
