@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lsprotocol import types
 
@@ -142,15 +143,8 @@ async def add_paper_and_cite(server: PaperciteServer, uri: str, written: str, ne
     return {"key": paper.key, "status": result.status[paper.key], **written_to}
 
 
-async def execute(server: PaperciteServer, arguments: list[object]) -> object:
-    try:
-        if len(arguments) != 3 or not isinstance(arguments[2], int):
-            raise PaperciteError(f"{ADD_PAPER_AND_CITE} takes (uri, identifier, offset), not {arguments!r}")
-        return await add_paper_and_cite(server, str(arguments[0]), str(arguments[1]), arguments[2])
-    except PaperciteError as error:
-        log.warning("%s: %s", ADD_PAPER_AND_CITE, error)
-        commands.tell(server, f"papercite: {error}", types.MessageType.Warning)
-    except Exception as error:
-        log.error("%s failed", ADD_PAPER_AND_CITE, exc_info=True)
-        commands.tell(server, f"papercite: {ADD_PAPER_AND_CITE} failed: {error}", types.MessageType.Error)
-    return None
+async def execute(server: PaperciteServer, arguments: list[Any]) -> object:
+    """Run ADD_PAPER_AND_CITE; a PaperciteError reaches the caller, who tells the user."""
+    if len(arguments) != 3 or not isinstance(arguments[2], int):
+        raise PaperciteError(f"{ADD_PAPER_AND_CITE} takes (uri, identifier, offset), not {arguments!r}")
+    return await add_paper_and_cite(server, str(arguments[0]), str(arguments[1]), arguments[2])

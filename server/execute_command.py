@@ -11,16 +11,18 @@ from typing import Any
 from lsprotocol import types
 
 from core.records import PaperciteError
-from server import commands, paper_commands
+from server import add_paper, commands, paper_commands
 from server.server import PaperciteServer, log
 
-COMMANDS = [*commands.COMMANDS, *paper_commands.COMMANDS]
+COMMANDS = [*commands.COMMANDS, *paper_commands.COMMANDS, add_paper.ADD_PAPER_AND_CITE]
 
 
 async def execute(server: PaperciteServer, command: str, arguments: list[Any]) -> Any:
     try:
         if command in paper_commands.COMMANDS:
             return await paper_commands.execute(server, command, arguments)
+        if command == add_paper.ADD_PAPER_AND_CITE:
+            return await add_paper.execute(server, arguments)
         return await commands.execute(server, command, arguments)
     except PaperciteError as error:
         log.warning("%s: %s", command, error)

@@ -15,7 +15,6 @@ from pygls.uris import to_fs_path
 from core.documents.syntax import LATEX_TRIGGERS, MARKDOWN_TRIGGERS
 from core.records import PaperciteError
 from server import (
-    add_paper,
     code_actions,
     completion,
     definition,
@@ -108,10 +107,6 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
 
     for name in execute_command.COMMANDS:
         register_command(server, name)
-
-    @server.command(add_paper.ADD_PAPER_AND_CITE)
-    async def on_add_paper(ls: PaperciteServer, *arguments: Any) -> object:
-        return await add_paper.execute(ls, list(arguments))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:

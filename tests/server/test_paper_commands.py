@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.documents.syntax import LATEX, MARKDOWN
-from server import commands, execute_command, paper_commands
+from server import add_paper, commands, execute_command, paper_commands
 from server.paper_commands import citation_edit
 
 
@@ -43,5 +43,7 @@ def test_a_citation_goes_where_the_syntax_wants_it(
 
 
 def test_the_server_registers_every_paper_command() -> None:
-    assert set(paper_commands.COMMANDS) | set(commands.COMMANDS) == set(execute_command.COMMANDS)
+    assert set(paper_commands.COMMANDS) | set(commands.COMMANDS) | {add_paper.ADD_PAPER_AND_CITE} == set(
+        execute_command.COMMANDS
+    )
     assert len(execute_command.COMMANDS) == len(set(execute_command.COMMANDS))
