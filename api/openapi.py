@@ -109,6 +109,16 @@ def document() -> dict[str, Any]:
             "year_to": {"type": "integer"},
             "author": {"type": "string"},
             "exclude": {"type": "array", "items": {"type": "string"}},
+            "meaning": {
+                "type": "string",
+                "maxLength": 100000,
+                "description": "the text whose sentence vector re-ranks BM25's candidates "
+                "(default: `query`); with `terms` alone the ranking is BM25's",
+            },
+            "semantic": {
+                "type": "boolean",
+                "description": "false: rank by BM25 alone (default: the server's setting)",
+            },
             "statistics": {
                 "type": "boolean",
                 "description": "with `terms`: also return the index's word statistics for them",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import statistics
 import sys
 import tempfile
@@ -79,9 +80,14 @@ def write_bibliography(path: Path, count: int) -> Path:
 
 
 async def server_side(
-    home: Path, docs: list[tuple[str, str, types.Position]], label: str = "server side"
+    home: Path,
+    docs: list[tuple[str, str, types.Position]],
+    label: str = "server side",
+    *,
+    semantic: bool = True,
 ) -> Latency:
     server = PaperciteServer(home)
+    server.settings = dataclasses.replace(server.settings, semantic=semantic)
     # What `initialize` sets up, for a server driven in-process without a client.
     server.protocol._workspace = Workspace(None)
     server.protocol.client_capabilities = types.ClientCapabilities()

@@ -9,6 +9,7 @@ export interface Settings {
   contextWindow?: number;
   languages?: string[];
   diagnostics?: boolean;
+  semantic?: boolean;
 }
 
 export interface ServerCommand {
@@ -39,7 +40,7 @@ export const TRIGGER_CHARACTERS = [",", "@", ";", "`", "{"];
 // How long a completion typed while the server starts waits for it.
 export const STARTUP_WAIT_MS = 10000;
 // The settings the server itself reads (server/settings.py); the others are the extension's.
-const SERVER_SETTINGS = ["maxItems", "contextWindow", "languages", "diagnostics"] as const;
+const SERVER_SETTINGS = ["maxItems", "contextWindow", "languages", "diagnostics", "semantic"] as const;
 
 // Files papercite reads by their extension whatever language VS Code gives them: without the Quarto
 // or R extensions a .qmd or .Rmd is Plain Text, and would otherwise get no completion at all.

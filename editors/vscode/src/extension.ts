@@ -65,6 +65,7 @@ function readSettings(): Settings {
     contextWindow: config.get<number>("contextWindow"),
     languages: config.get<string[]>("languages"),
     diagnostics: config.get<boolean>("diagnostics"),
+    semantic: config.get<boolean>("semantic"),
   };
 }
 

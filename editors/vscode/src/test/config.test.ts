@@ -73,6 +73,7 @@ test("LaTeX, Markdown, Quarto, MyST and BibTeX files are served, and start the e
 test("only the server's own settings reach it, and the token only in initialize", () => {
   const settings = { path: "x", home: "/h", maxItems: 5, diagnostics: false, languages: ["latex"] };
   assert.deepEqual(serverSettings(settings), { maxItems: 5, languages: ["latex"], diagnostics: false });
+  assert.deepEqual(serverSettings({ semantic: false }), { semantic: false });
   assert.deepEqual(initializationOptions(settings, "s3cret"), {
     maxItems: 5,
     languages: ["latex"],
@@ -92,6 +93,7 @@ test("every setting is declared with a type and a description, and read by the e
     "papercite.languages",
     "papercite.maxItems",
     "papercite.path",
+    "papercite.semantic",
   ]);
   for (const [name, property] of Object.entries(properties)) {
     assert.ok(property.type, name);
