@@ -8,14 +8,19 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TextIO
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.app import build_app
+from bots.digests import send_digests
 from bots.edge import Refused, bolt_request
 from core.interface import PaperLibrary
+from core.library import Library
+from core.records import PaperciteError
 from core.remote import open_library
 
 EVENTS_PATH = "/slack/events"
@@ -114,3 +119,26 @@ def serve(home: str | Path | None, *, socket_mode: bool, host: str, port: int) -
         print(f"papercite: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+async def digest_command(library: PaperLibrary, *, every: bool, dry_run: bool, out: TextIO) -> bool:
+    """`papercite digest [--all] [--dry-run]`; False if some channel's digest could not be sent."""
+    if not isinstance(library, Library):
+        raise PaperciteError("digest works on a folder's store (the team server's own), not on a URL")
+    client = None
+    if not dry_run:
+        token = os.environ.get("SLACK_BOT_TOKEN")
+        if not token:
+            raise PaperciteError("set SLACK_BOT_TOKEN to send digests (or use --dry-run to see them)")
+        client = AsyncWebClient(
+            token=token, base_url=os.environ.get(API_URL_VARIABLE) or AsyncWebClient.BASE_URL
+        )
+    run = await send_digests(library, client, every=every, dry_run=dry_run, out=out)
+    verb = "would send" if dry_run else "sent"
+    print(
+        f"{verb} {len(run.sent)} digests; {len(run.quiet)} channels had nothing new"
+        + (f"; {len(run.ended)} channels gone, their follows ended" if run.ended else "")
+        + (f"; {len(run.failed)} not sent (see the log)" if run.failed else ""),
+        file=out,
+    )
+    return not run.failed

@@ -180,6 +180,12 @@ def _parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     slack.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
 
+    digest = commands.add_parser(
+        "digest", help="send the Slack digests due now: each following channel's new papers"
+    )
+    digest.add_argument("--all", action="store_true", help="every follow's digest now, whatever its schedule")
+    digest.add_argument("--dry-run", action="store_true", help="print what would be posted; post nothing")
+
     serve = commands.add_parser("serve", help="serve the index over HTTP to a team (and Slack, if set up)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
@@ -514,6 +520,13 @@ async def _harvest(library: PaperLibrary, args: argparse.Namespace, out: TextIO)
     return EXIT_OK
 
 
+async def _digest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
+    from bots.main import digest_command  # Slack's client is only imported when asked for
+
+    sent = await digest_command(library, every=args.all, dry_run=args.dry_run, out=out)
+    return EXIT_OK if sent else EXIT_ERROR
+
+
 _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO], Awaitable[int]]] = {
     "ingest": _ingest,
     "add": _add,
@@ -525,6 +538,7 @@ _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO]
     "stats": _stats,
     "reindex": _reindex,
     "embed": _embed,
+    "digest": _digest,
 }
 
 
