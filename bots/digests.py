@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -22,7 +23,7 @@ from bots.blocks import DigestPart
 from bots.pages import Answer
 from bots.slack_errors import CHANNEL_GONE, error_code
 from core.digests import ChannelDigest, channel_digest, due_follows
-from core.follows import end_channel, record_digest
+from core.follows import end_channel, record_digest, release_lease, take_lease
 from core.library import Library
 
 log = logging.getLogger("papercite.slack")
@@ -180,3 +181,29 @@ async def send_digests(
                 )
                 run.failed.append(channel)
     return run
+
+
+DIGEST_LEASE = "digest"
+# Digests are looked for once a minute: a digest set for 09:00 goes out before 09:01.
+DIGEST_CHECK_SECONDS = 60.0
+# A round holds the lease at most this long; a process killed mid-round frees it by then.
+DIGEST_ROUND_SECONDS = 600.0
+
+
+async def digests_forever(
+    library: Library, client: Any, *, clock: Clock = utc_now, sleep: Sleep = asyncio.sleep
+) -> None:
+    """Send the digests due, once a minute, one process at a time across the store, until cancelled."""
+    while True:
+        # First a minute's wait: a team server's node builds its search index as it starts.
+        await sleep(DIGEST_CHECK_SECONDS)
+        holder = uuid.uuid4().hex
+        try:
+            if await take_lease(library, DIGEST_LEASE, holder, clock(), DIGEST_ROUND_SECONDS):
+                try:
+                    await send_digests(library, client, clock=clock, sleep=sleep)
+                finally:
+                    await release_lease(library, DIGEST_LEASE, holder)
+        except Exception:
+            # A busy store or one bad round must not end the schedule for good.
+            log.exception("a digest round failed")

@@ -7,7 +7,7 @@ import datetime as dt
 from bots import blocks
 from bots.commands import parse_follow
 from bots.pages import Answer
-from core.follows import Follow, FollowError, add_follow, follows, remove_follow
+from core.follows import Follow, FollowError, add_follow, channel_papers, follows, remove_follow
 from core.interface import PaperLibrary
 from core.library import Library
 from core.schedule import format_time_of_day
@@ -49,6 +49,11 @@ async def follow(
     text = (
         f"Following {what} (follow {made.number}): a digest comes {when(made)} when there is something new."
     )
+    if made.by_library and not await channel_papers(_folder(library), channel):
+        text += (
+            " Nothing has been shared here yet: papers shared with /paper, added or linked in this "
+            "channel make its query."
+        )
     return Answer(blocks.text_message(text), f"Following {made.label} (follow {made.number})")
 
 

@@ -3,6 +3,7 @@ clock the test moves: schedule, thread, pacing, 429s, channels gone, escaping, d
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.digests import SECONDS_PER_CHANNEL_MESSAGE, send_digests
+from bots.digests import SECONDS_PER_CHANNEL_MESSAGE, digests_forever, send_digests
 from core import follows
 from core.digests import PER_FOLLOW
 from core.library import Library
@@ -185,3 +186,27 @@ async def test_a_dry_run_prints_and_neither_posts_nor_remembers(
     # Nothing was remembered: the real run sends the same papers.
     run = await send_digests(library, client, clock=clock, sleep=clock.sleep, every=True)
     assert run.sent == ["C1"] and len(section_texts(posts(slack)[0])) == 2
+
+
+async def test_the_digest_loop_sends_at_the_time_and_once(
+    library: Library, slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    await follows.add_follow(library, "C1", query="speculative decoding", now=MONDAY_10)
+    await library.add_papers(speculative(2))
+    clock = Clock(TUESDAY_9 - dt.timedelta(minutes=3))
+    naps = 0
+
+    async def sleep(seconds: float) -> None:
+        nonlocal naps
+        naps += 1
+        await clock.sleep(seconds)
+        if naps == 10:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await digests_forever(library, client, clock=clock, sleep=sleep)
+    # Ten minutes of rounds, one a minute: the digest went out at 09:00, once.
+    (message,) = posts(slack)
+    assert len(section_texts(message)) == 2
+    # The round's lease was let go: another process may take the next one at once.
+    assert await follows.take_lease(library, "digest", "another", clock.now, 60)

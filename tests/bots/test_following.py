@@ -43,7 +43,10 @@ async def test_follow_following_unfollow(library: Library) -> None:
     )
     assert "new papers on _speculative &lt;decoding&gt;_ (follow 1)" in made.blocks[0]["text"]["text"]
     assert "weekdays at 09:00 (Europe/Paris)" in made.blocks[0]["text"]["text"]
-    await following.follow(library, "C1", "U1", "--library --weekly --at 8:00", now=NOW, time_zone="UTC")
+    made = await following.follow(
+        library, "C1", "U1", "--library --weekly --at 8:00", now=NOW, time_zone="UTC"
+    )
+    assert "Nothing has been shared here yet" in made.summary + made.blocks[0]["text"]["text"]
     listed = (await following.following(library, "C1")).blocks[0]["text"]["text"]
     assert listed.splitlines()[1:] == [
         "*1.* speculative &lt;decoding&gt; — weekdays at 09:00 (Europe/Paris)",

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -258,3 +259,77 @@ async def test_a_followed_topic_brings_its_new_papers_once(
     assert again.returncode == 0, again.stderr
     assert [call.method for call in slack.calls] == []
     assert "sent 0 digests; 2 channels had nothing new" in again.stdout
+
+
+def test_the_bot_harvests_on_its_schedule(slack: FakeSlack, tmp_path: Path) -> None:
+    """`papercite slack --http --harvest arxiv:cs --harvest-every 1h`: the first round runs at start,
+    from the fake OAI-PMH, and the papers are there for /healthz."""
+    port = free_port()
+    with FakeSources() as sources, tempfile.TemporaryFile("w+") as log:
+        sources.oai = synthetic_oai_records(120)
+        env = {
+            **os.environ,
+            "PAPERCITE_HOME": str(tmp_path / "home"),
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "PAPERCITE_SLACK_API_URL": slack.api_url,
+            **sources.env(),
+            "PAPERCITE_ARXIV_INTERVAL": "0",
+        }
+        arguments = ["--harvest", "arxiv:cs", "--harvest", "arxiv:cs.IR", "--harvest-every", "1h"]
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "core.cli",
+                "slack",
+                "--http",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *arguments,
+            ],
+            cwd=REPO,
+            env=env,
+            stderr=log,
+            text=True,
+        )
+        try:
+            deadline, papers = time.monotonic() + 60, 0
+            while time.monotonic() < deadline and papers < 179 + 120:
+                assert process.poll() is None
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                        papers = json.load(answer)["papers"]
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            assert papers == 179 + 120
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+        log.seek(0)
+        logged = log.read()
+    assert "harvest arxiv:cs: 120 records in 2 pages (complete): added 120" in logged, logged
+    assert "harvest arxiv:cs.IR: 40 records" in logged and "Traceback" not in logged
+
+
+def test_a_bad_harvest_spec_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "slack", "--http", "--harvest", "crossref:everything")
+    assert result.returncode == 2
+    assert "argument --harvest: 'crossref:everything' is not a harvest" in result.stderr
+    result = run_cli(tmp_path, "serve", "--harvest", "arxiv:cs", "--harvest-every", "5s")
+    assert result.returncode == 2 and "'5s' is too short" in result.stderr
+
+
+def test_digest_needs_the_token_and_a_folder(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "digest", variables={"SLACK_BOT_TOKEN": None})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "papercite: set SLACK_BOT_TOKEN to send digests (or use --dry-run to see them)"
+    )
+    dry = run_cli(tmp_path / "home", "digest", "--dry-run", variables={"SLACK_BOT_TOKEN": None})
+    assert dry.returncode == 0 and dry.stdout.strip() == "would send 0 digests; 0 channels had nothing new"
+    remote = run_cli("http://127.0.0.1:9/", "digest", "--dry-run")
+    assert remote.returncode == 1 and "digest works on a folder's store" in remote.stderr
