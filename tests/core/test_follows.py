@@ -9,7 +9,16 @@ import datetime as dt
 import pytest
 
 from core import follows
-from core.digests import ChannelDigest, channel_digest, due_follows, is_due
+from core.digests import (
+    LIBRARY_FLOOR,
+    LONG_TOPIC_FLOOR,
+    SHORT_TOPIC_FLOOR,
+    ChannelDigest,
+    channel_digest,
+    due_follows,
+    floor_for,
+    is_due,
+)
 from core.library import Library
 from core.records import Paper
 
@@ -175,3 +184,15 @@ async def test_one_lease_holder_at_a_time_until_it_runs_out(library: Library) ->
     )
     await follows.release_lease(library, "harvest", "node-b")
     assert await follows.take_lease(library, "harvest", "node-c", MONDAY_10 + dt.timedelta(seconds=62), 60)
+
+
+async def test_a_long_topic_has_a_lower_floor_than_a_short_one(library: Library) -> None:
+    assert floor_for(True, {"a": 1.0}) == LIBRARY_FLOOR
+    assert floor_for(False, {"specul": 1.0, "decod": 1.0}) == SHORT_TOPIC_FLOOR
+    assert floor_for(False, dict.fromkeys("abcd", 1.0)) == LONG_TOPIC_FLOOR < SHORT_TOPIC_FLOOR
+    long_topic = "adaptive draft trees verified in parallel for faster language model serving"
+    follow = await follows.add_follow(library, "C1", query=long_topic, now=MONDAY_10)
+    await library.add_papers(SPECULATIVE[:1] + noise(20))
+    digest = await channel_digest(library, "C1", [follow])
+    # It shares only some of the topic's words, as papers on a long topic do, and still comes.
+    assert [hit.paper.title for part in digest.parts for hit in part.hits] == [SPECULATIVE[0].title]
