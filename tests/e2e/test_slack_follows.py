@@ -296,16 +296,14 @@ def test_the_bot_harvests_on_its_schedule(slack: FakeSlack, tmp_path: Path) -> N
             text=True,
         )
         try:
-            deadline, papers = time.monotonic() + 60, 0
-            while time.monotonic() < deadline and papers < 179 + 120:
+            deadline, logged = time.monotonic() + 60, ""
+            while time.monotonic() < deadline and "harvest arxiv:cs.IR:" not in logged:
                 assert process.poll() is None
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                        papers = json.load(answer)["papers"]
-                except OSError:
-                    pass
                 time.sleep(0.2)
-            assert papers == 179 + 120
+                log.seek(0)
+                logged = log.read()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                assert json.load(answer)["papers"] == 179 + 120
         finally:
             process.terminate()
             process.communicate(timeout=10)
