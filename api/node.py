@@ -17,6 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from api.app import Limits, build_application
 from api.limits import Rate
 from api.store_rate import StoreRateLimit
+from core.harvest_schedule import Background
 from core.library import Library
 from core.log_lines import as_warning_line
 from core.records import PaperciteError
@@ -66,7 +67,12 @@ def _mount_slack(application: web.Application, library: Library) -> bool:
 
 
 async def application_for(
-    home: Path, limits: Limits, rate: Rate | None = None, *, warn_without_tokens: bool = True
+    home: Path,
+    limits: Limits,
+    rate: Rate | None = None,
+    *,
+    warn_without_tokens: bool = True,
+    background: Background | None = None,
 ) -> web.Application:
     library = await Library.open(home, build_index=False)
     if library.index.is_current(await library.store.head_seq()):
@@ -76,8 +82,18 @@ async def application_for(
     if rate is None and isinstance(library.store.location, str):
         rate = shared = StoreRateLimit(library.store.location, limits.rate, limits.burst)
     application = build_application(library, tokens, limits, rate)
-    if _mount_slack(application, library):
+    slack = _mount_slack(application, library)
+    if slack:
         log.info("Slack events at %s", SLACK_EVENTS_PATH)
+    background = background or Background()
+    if background.harvests or slack:
+        from bots.main import background_jobs, run_in_background
+
+        # Scheduled harvests, and with Slack set up its digests (each one process at a time).
+        jobs = background_jobs(
+            library, background, bot_token=os.environ["SLACK_BOT_TOKEN"] if slack else None
+        )
+        run_in_background(application, lambda: jobs)
 
     async def keep_current() -> None:
         # The node listens at once (503 until ready: see api/app.starting), builds or catches up

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from api.app import Limits
 from api.node import ACCESS_LOG_FORMAT, application_for, log, quiet_malformed_requests
+from core.harvest_schedule import Background
 
 
 def is_loopback(host: str) -> bool:
@@ -41,6 +42,7 @@ def serve(
     access_log: bool = False,
     workers: int = 1,
     worker_timeout: float | None = None,
+    background: Background | None = None,
 ) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="papercite: %(levelname)s %(message)s")
     quiet_malformed_requests()
@@ -58,10 +60,11 @@ def serve(
             workers=workers,
             access_log=access_log,
             worker_timeout=worker_timeout or DEFAULT_WORKER_TIMEOUT,
+            background=background,
         )
     log.info("serving %s on http://%s:%d/v1/", home, host, port)
     web.run_app(
-        application_for(home, limits),
+        application_for(home, limits, background=background),
         host=host,
         port=port,
         print=None,

@@ -39,6 +39,7 @@ from aiohttp import web
 from api.app import Limits
 from api.node import ACCESS_LOG_FORMAT, application_for, quiet_malformed_requests, warn_if_no_tokens
 from api.shared_rate import SharedRateLimit
+from core.harvest_schedule import Background
 from core.library import Library, default_store
 from core.records import PaperciteError
 
@@ -142,6 +143,7 @@ class WorkerSettings:
     sockets: list[socket.socket]
     limits: Limits
     access_log: bool
+    background: Background | None = None
 
 
 async def _beat(beats: Connection) -> None:
@@ -173,7 +175,9 @@ async def _serve(settings: WorkerSettings, beats: Connection) -> None:
     # Over a PostgreSQL store the nodes' workers all count in the database (api/store_rate.py).
     rate = None if default_store() else SharedRateLimit(settings.home / RATE_FILE, limits.rate, limits.burst)
     runner = web.AppRunner(
-        await application_for(settings.home, limits, rate, warn_without_tokens=False),
+        await application_for(
+            settings.home, limits, rate, warn_without_tokens=False, background=settings.background
+        ),
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         access_log_format=ACCESS_LOG_FORMAT,
         shutdown_timeout=STOP_SECONDS,
@@ -240,8 +244,10 @@ class Supervisor:
         limits: Limits,
         access_log: bool,
         worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+        background: Background | None = None,
     ):
         self.home = home
+        self.background = background
         self.worker_timeout = worker_timeout
         self.sockets = sockets
         self.limits = limits
@@ -254,7 +260,9 @@ class Supervisor:
 
     def start(self, number: int) -> None:
         receive, send = self.context.Pipe(duplex=False)
-        settings = WorkerSettings(number, self.home, self.sockets[number - 1], self.limits, self.access_log)
+        settings = WorkerSettings(
+            number, self.home, self.sockets[number - 1], self.limits, self.access_log, self.background
+        )
         # Not a daemon: a daemonic process may not start the ingest's parsing workers.
         process = self.context.Process(
             target=run_worker, args=(settings, send), name=f"papercite-serve-{number}"
@@ -405,6 +413,7 @@ def serve_with_workers(
     workers: int,
     access_log: bool,
     worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+    background: Background | None = None,
 ) -> int:
     if sys.platform == "win32":
         raise CannotServe(
@@ -421,7 +430,7 @@ def serve_with_workers(
     if not reuse_port:
         log.info("the workers share one listening socket here: connections may spread unevenly among them")
     try:
-        return Supervisor(home, sockets, limits, access_log, worker_timeout).run(workers)
+        return Supervisor(home, sockets, limits, access_log, worker_timeout, background).run(workers)
     finally:
         for sock in {sock for own in sockets for sock in own}:
             sock.close()

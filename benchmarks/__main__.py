@@ -61,6 +61,11 @@ def report(quick: bool) -> str:
         section("Slack acknowledgement", "slack_ack"),
         section("Scale: synthetic arXiv collections", "scale", "--sizes", *sizes),
         section("ACM-CR: citation recommendation on real citing text", "acmcr", *acmcr),
+        section(
+            "Slack digests: does a follow bring the paper the team cited, at each relevance floor",
+            "digest_floor",
+            *(["--collection", "tests/data/acm-cr-sample"] if quick else []),
+        ),
         section("Harvest from a local OAI-PMH fake", "harvest", "--records", "5000" if quick else "50000"),
         section(
             "Ingest of a gzip-compressed file", "gzip_ingest", "--records", "5000" if quick else "100000"

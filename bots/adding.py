@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.follows import remember_channel_papers
 from core.interface import PaperLibrary
 from core.library import Library
 from core.records import PaperciteError
@@ -45,3 +46,10 @@ async def links_enabled(library: PaperLibrary, channel: str) -> bool:
 async def set_links(library: PaperLibrary, channel: str, enabled: bool) -> None:
     folder = _folder(library)
     await folder.add_papers([], meta={_LINKS_META.format(channel=channel): "on" if enabled else "off"})
+
+
+async def remember_shared(library: PaperLibrary, channel: str, keys: Sequence[str], how: str) -> None:
+    """Note papers a channel shared, added or linked (what `/paper follow --library` ranks by);
+    a bot over a URL has no store of its own to note them in."""
+    if isinstance(library, Library) and channel:
+        await remember_channel_papers(library, channel, keys, how)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -21,6 +23,7 @@ def build_app(
     bot_token: str,
     signing_secret: str | None,
     api_url: str | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> AsyncApp:
     """An app that serves /paper without calling Slack first: no auth.test at start or on a request."""
 
@@ -42,6 +45,8 @@ def build_app(
     @app.middleware
     async def attach_library(context: Any, next: Any) -> Any:
         context["library"] = library
+        if clock is not None:
+            context["clock"] = clock  # (tests set the time; listeners otherwise read the real one)
         return await next()
 
     @app.error

@@ -33,6 +33,9 @@ USAGE = (
     "• `/paper add 10.1145/3404835.3463238` or an arXiv link — add it in one step\n"
     "• `/paper links off` (or `on`) — whether DOI and arXiv links posted here join the index\n"
     "• `/paper stats` — what the index holds\n"
+    "• `/paper follow speculative decoding` — new papers on it come to this channel (09:00 on weekdays;"
+    " `--at 14:00`, `--weekly`); `/paper follow --library` — new papers like the ones shared here\n"
+    "• `/paper following` — this channel's follows; `/paper unfollow N` ends one\n"
     "Mention me with a query and I answer in a thread."
 )
 
@@ -218,6 +221,51 @@ def added_message(papers: Sequence[tuple[Paper, str]], failures: Sequence[str]) 
     for failure in failures:
         message.append(section(f"Could not add {escape(failure)}"))
     return message[:MAX_BLOCKS] or [section("Nothing to add.")]
+
+
+# --- digests ------------------------------------------------------------------------------------
+
+
+def follow_heading(label: str, number: int) -> str:
+    return f"*New papers: {escape(clip(label, 200))}* (follow {number})"
+
+
+# One follow's part of a digest: (label, number, hits for the message, more for the thread, terms).
+DigestPart = tuple[str, int, Sequence[Hit], Sequence[Hit], Mapping[str, float]]
+
+
+def _cards(hits: Sequence[Hit], terms: Mapping[str, float]) -> list[Block]:
+    cards: list[Block] = []
+    for hit in hits:
+        cards += [*result_blocks(hit, terms), {"type": "divider"}]
+    return cards
+
+
+def digest_messages(parts: Sequence[DigestPart]) -> tuple[list[Block], list[list[Block]]]:
+    """A channel's digest: the message (each follow's best new papers as search-result cards, under
+    its heading) and the replies for its thread (each follow's next papers, under **More**; a follow
+    that would take the message past Slack's block limit goes there whole)."""
+    message: list[Block] = []
+    thread: list[list[Block]] = []
+    for label, number, hits, more, terms in parts:
+        part = [context(follow_heading(label, number)), *_cards(hits, terms)]
+        if message and len(message) + len(part) > MAX_BLOCKS:
+            thread.append(part[:MAX_BLOCKS])
+        else:
+            message += part[:MAX_BLOCKS]
+        if more:
+            thread.append(
+                [context(f"*More* for {follow_heading(label, number)}"), *_cards(more, terms)][:MAX_BLOCKS]
+            )
+    return message, thread
+
+
+def following_message(follows: Sequence[tuple[int, str, str]]) -> list[Block]:
+    """`/paper following`: (number, label, when) per follow."""
+    if not follows:
+        return [section("This channel follows nothing yet. `/paper follow speculative decoding` starts.")]
+    lines = [f"*{number}.* {escape(clip(label, 300))} — {escape(when)}" for number, label, when in follows]
+    return [section("This channel follows:\n" + "\n".join(lines)), context("`/paper unfollow N` ends one.")]
 
 
 def text_message(text: str) -> list[Block]:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bots.links import identifiers_in_command
+from bots.links import identifiers_in_command, plain_text
+from core.follows import FollowError
+from core.schedule import DEFAULT_AT_MINUTE, BadSchedule, parse_time_of_day
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)
 class Request:
-    kind: str  # help, cite, show, stats, add (argument: identifiers, or none for the form), links, search
+    # help, cite, show, stats, add (argument: identifiers, or none for the form), links, follow,
+    # following, unfollow, search
+    kind: str
     argument: str = ""
 
 
@@ -36,4 +40,45 @@ def parse_request(text: object) -> Request:
         return Request("add", rest.strip())
     if lowered == "links" and rest.strip().lower() in {"", "on", "off"}:
         return Request("links", rest.strip().lower())
+    if lowered in {"follow", "following", "unfollow"}:
+        return Request(lowered, rest.strip())
     return Request("search", text)
+
+
+@dataclass(frozen=True)
+class FollowArguments:
+    query: str
+    by_library: bool
+    at_minute: int
+    weekly: bool
+
+
+def parse_follow(text: str) -> FollowArguments:
+    """`/paper follow`'s argument: a topic or `--library`, then `--at HH:MM` and `--weekly` anywhere.
+    BadSchedule or FollowError name what is wrong."""
+    words = plain_text(text).split()
+    query: list[str] = []
+    by_library, weekly, at_minute = False, False, DEFAULT_AT_MINUTE
+    position = 0
+    while position < len(words):
+        word = words[position].replace("—", "--").replace("–", "--")  # Slack's smart dashes
+        if word == "--library":
+            by_library = True
+        elif word == "--weekly":
+            weekly = True
+        elif word == "--at" or word.startswith("--at="):
+            value = word.partition("=")[2] if "=" in word else ""
+            if not value:
+                position += 1
+                if position == len(words):
+                    raise BadSchedule("--at needs a time of day, e.g. --at 14:00")
+                value = words[position]
+            at_minute = parse_time_of_day(value)
+        elif word.startswith("--"):
+            raise FollowError(f"`/paper follow` knows --library, --at HH:MM and --weekly, not {word}")
+        else:
+            query.append(words[position])
+        position += 1
+    if by_library and query:
+        raise FollowError("Follow either a topic or `--library` (papers like this channel's), not both.")
+    return FollowArguments(" ".join(query), by_library, at_minute, weekly)

@@ -41,6 +41,48 @@ def _worker_count(text: str) -> int:
     return count
 
 
+def _harvest_spec(text: str) -> Any:
+    from core.harvest_schedule import parse_harvest_spec
+
+    try:
+        return parse_harvest_spec(text)
+    except PaperciteError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _duration(text: str) -> float:
+    from core.schedule import parse_duration
+
+    try:
+        return float(parse_duration(text))
+    except PaperciteError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _background_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--harvest",
+        action="append",
+        default=[],
+        type=_harvest_spec,
+        metavar="SPEC",
+        help="harvest on a schedule: arxiv:cs.CL, arxiv:cs (a set), openalex:FILTER (repeatable)",
+    )
+    parser.add_argument(
+        "--harvest-every",
+        type=_duration,
+        default=6 * 3600.0,
+        metavar="DURATION",
+        help="how often the harvests run, across every process on the store: 6h (default), 90m, 1d",
+    )
+
+
+def _background(args: argparse.Namespace) -> Any:
+    from core.harvest_schedule import Background
+
+    return Background(tuple(args.harvest), args.harvest_every)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="papercite",
@@ -178,7 +220,14 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--socket", action="store_true", help="Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)")
     mode.add_argument("--http", action="store_true", help="HTTP (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    _background_arguments(slack)
     slack.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+
+    digest = commands.add_parser(
+        "digest", help="send the Slack digests due now: each following channel's new papers"
+    )
+    digest.add_argument("--all", action="store_true", help="every follow's digest now, whatever its schedule")
+    digest.add_argument("--dry-run", action="store_true", help="print what would be posted; post nothing")
 
     serve = commands.add_parser("serve", help="serve the index over HTTP to a team (and Slack, if set up)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -186,6 +235,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-mb", type=int, default=64, help="largest upload in MB (default 64)")
     serve.add_argument("--rate", type=float, default=100.0, help="requests a second per token (0: no limit)")
     serve.add_argument("--access-log", action="store_true", help="log every request (never its token)")
+    _background_arguments(serve)
     serve.add_argument(
         "--workers",
         type=_worker_count,
@@ -514,6 +564,13 @@ async def _harvest(library: PaperLibrary, args: argparse.Namespace, out: TextIO)
     return EXIT_OK
 
 
+async def _digest(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -> int:
+    from bots.main import digest_command  # Slack's client is only imported when asked for
+
+    sent = await digest_command(library, every=args.all, dry_run=args.dry_run, out=out)
+    return EXIT_OK if sent else EXIT_ERROR
+
+
 _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO], Awaitable[int]]] = {
     "ingest": _ingest,
     "add": _add,
@@ -525,6 +582,7 @@ _LIBRARY_COMMANDS: dict[str, Callable[[PaperLibrary, argparse.Namespace, TextIO]
     "stats": _stats,
     "reindex": _reindex,
     "embed": _embed,
+    "digest": _digest,
 }
 
 
@@ -565,7 +623,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "slack":
             from bots.main import serve as serve_slack
 
-            return serve_slack(home, socket_mode=args.socket, host=args.host, port=args.port)
+            return serve_slack(
+                home, socket_mode=args.socket, host=args.host, port=args.port, background=_background(args)
+            )
         return asyncio.run(_run_library_command(args, out))
     except PaperciteError as error:
         print(f"papercite: {error}", file=sys.stderr)
@@ -600,6 +660,7 @@ def _serve(home: Path, args: argparse.Namespace) -> int:
         access_log=args.access_log,
         workers=args.workers,
         worker_timeout=args.worker_timeout,
+        background=_background(args),
     )
 
 

@@ -269,9 +269,10 @@ class PaperIndex:
         year_to: int | None = None,
         author: str | None = None,
         exclude: Iterable[str] = (),
+        only: Iterable[str] | None = None,
     ) -> list[tuple[str, float]]:
         """BM25 top `limit` for weighted terms (the `max_terms` most informative), as (key, score),
-        best first. A `limit` past MAX_RESULTS gives MAX_RESULTS."""
+        best first; `only` keeps papers with these keys. A `limit` past MAX_RESULTS gives MAX_RESULTS."""
         limit = min(limit, MAX_RESULTS)
         if not terms or limit <= 0:
             return []
@@ -292,6 +293,13 @@ class PaperIndex:
         for name_token in analyze_author(author):
             name_query = tantivy.Query.term_query(_SCHEMA, "authors", name_token)
             filters.append((tantivy.Occur.Must, tantivy.Query.const_score_query(name_query, 0.0)))
+        if only is not None:
+            wanted_keys = sorted(set(only))
+            if not wanted_keys:
+                return []
+            # Scored on the whole collection's statistics, so scores compare with unfiltered ones.
+            keys_query = tantivy.Query.term_set_query(_SCHEMA, "key", wanted_keys)
+            filters.append((tantivy.Occur.Must, tantivy.Query.const_score_query(keys_query, 0.0)))
         # Excluded keys are dropped from a longer list, not queried away: see `_Shard.search`.
         excluded = set(exclude)
         wanted = limit + len(excluded)

@@ -393,13 +393,15 @@ class Library:
         exclude: Iterable[str] = (),
         meaning: str | None = None,
         semantic: bool | None = None,
+        only: Iterable[str] | None = None,
     ) -> list[Hit]:
         """The best `k` papers (at most MAX_RESULTS; LimitOutOfRange names a count out of range).
 
         With sentence vectors in the home, BM25's best CANDIDATES are re-ranked by how close their
         vectors are to that of `meaning` (the text being cited from; a text query is its own), the
         scores then being the fused ones (0 to 1). `semantic=False`, or a library opened without
-        it, ranks by BM25 alone."""
+        it, ranks by BM25 alone. `only` keeps papers with these keys (a digest ranks the papers new
+        since the last one)."""
         k = checked_limit(k)
         terms = query_terms(query) if isinstance(query, str) else dict(query)
         if not terms:
@@ -415,6 +417,7 @@ class Library:
             year_to=year_to,
             author=author,
             exclude=exclude,
+            only=only,
         )
         if fuse and ranked:
             encoder = await self.encoder()

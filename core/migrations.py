@@ -80,4 +80,48 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0006_follows",
+        # Slack channels following topics, and what their digests need (see core/follows.py).
+        # `arrivals` numbers papers in the order they entered the store: the change log is trimmed
+        # once the index has applied it, so "new since the last digest" needs an order of its own.
+        # Times are ISO 8601 in UTC, written by the caller's clock, so they compare as text.
+        """
+        CREATE TABLE arrivals (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL
+        );
+        CREATE TABLE follows (
+            channel TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            query TEXT NOT NULL DEFAULT '',
+            by_library INTEGER NOT NULL DEFAULT 0,
+            at_minute INTEGER NOT NULL DEFAULT 540,
+            weekly INTEGER NOT NULL DEFAULT 0,
+            time_zone TEXT NOT NULL DEFAULT 'UTC',
+            created_by TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            last_digest_at TEXT NOT NULL,
+            last_arrival INTEGER NOT NULL,
+            PRIMARY KEY (channel, number)
+        );
+        CREATE TABLE channel_papers (
+            channel TEXT NOT NULL,
+            key TEXT NOT NULL,
+            how TEXT NOT NULL,
+            PRIMARY KEY (channel, key)
+        );
+        CREATE TABLE digest_shown (
+            channel TEXT NOT NULL,
+            key TEXT NOT NULL,
+            shown_at TEXT NOT NULL,
+            PRIMARY KEY (channel, key)
+        );
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            until TEXT NOT NULL
+        );
+        """,
+    ),
 )

@@ -218,6 +218,10 @@ class Store:
         )
         return [(int(row[0]), row[1], row[2]) for row in rows]
 
+    async def rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row a read gives: for the small tables beside the papers (follows, leases)."""
+        return [tuple(row) for row in await self._rows(sql, parameters)]
+
     async def oldest_change(self) -> int | None:
         value = await self.scalar("SELECT min(seq) FROM changes")
         return int(value) if value is not None else None
@@ -384,6 +388,7 @@ class Writer:
             [_paper_values(p) for p in papers],
         )
         self._log_changes([p.key for p in papers], "upsert")
+        self._execute_many("INSERT INTO arrivals (key) VALUES (?)", [(p.key,) for p in papers])
 
     def update(self, papers: Sequence[Paper]) -> None:
         self._execute_many(
@@ -434,6 +439,13 @@ class Writer:
     def trim_changes(self, upto: int) -> None:
         """Forget changes the index has applied. (sqlite_sequence keeps seq rising.)"""
         self._execute("DELETE FROM changes WHERE seq <= ?", (upto,))
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """One statement on the small tables beside the papers; how many rows it changed."""
+        return int(self._execute(sql, parameters))
+
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._query(sql, parameters)]
 
     def set_meta(self, name: str, value: str) -> None:
         self._execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -59,3 +60,13 @@ def user_of(body: dict[str, Any]) -> str:
 
 def library_of(context: Any) -> Any:
     return context["library"]
+
+
+def clock_of(context: Any) -> Callable[[], dt.datetime]:
+    """The app's clock (tests set one); the time now in UTC otherwise."""
+    clock = context.get("clock") if hasattr(context, "get") else None
+    return clock if callable(clock) else _utc_now
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots import blocks, pages
+from bots.adding import remember_shared
 from bots.listeners import answer_or_apologise, ephemeral, library_of, log, user_of
 from bots.pages import Answer
 from bots.values import action_value, page_value, paper_value
@@ -28,6 +29,7 @@ async def share(ack: Any, body: dict[str, Any], respond: Any, client: Any, conte
         value = paper_value(action_value(body))  # a bad value becomes a private apology
         paper = await library.get(value.key)
         shared = Answer(blocks.shared_message(Hit(paper, 0.0, 1), value.terms, user_of(body)), paper.title)
+        await remember_shared(library, _channel(body) or "", [paper.key], "shared")
         try:
             await client.chat_postMessage(channel=_channel(body), **shared.message(), unfurl_links=False)
         except SlackApiError as error:

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bots.adding import add_by_identifiers, links_enabled
+from bots.adding import add_by_identifiers, links_enabled, remember_shared
 from bots.links import identifiers_in_message
 from bots.listeners import library_of, log
 from core.records import PaperciteError
@@ -40,6 +40,7 @@ async def message(event: dict[str, Any], client: Any, context: Any) -> None:
         log.info("a link in %s was not added: %s", channel, failure)
     if not result.papers:
         return
+    await remember_shared(library, channel, [paper.key for paper in result.papers], "linked")
     try:
         await client.reactions_add(channel=channel, timestamp=ts, name=REACTION)
     except SlackApiError as error:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bots import blocks, pages
-from bots.adding import add_by_identifiers
+from bots.adding import add_by_identifiers, remember_shared
 from bots.forms import form_metadata, identifiers_from_form, papers_from_form, submitted_values
 from bots.listeners import answer_or_apologise, library_of, user_of
 from bots.pages import Answer
@@ -35,10 +35,15 @@ async def add_paper(ack: Any, body: dict[str, Any], view: dict[str, Any], client
         return await client.chat_postEphemeral(channel=channel, user=user, **answer.message())
 
     async def work() -> Answer:
+        library = library_of(context)
+        shared_in = "" if channel == user else channel
         if identifiers:
-            return pages.added(await add_by_identifiers(library_of(context), identifiers))
-        report = await library_of(context).add_papers(papers)
+            result = await add_by_identifiers(library, identifiers)
+            await remember_shared(library, shared_in, [paper.key for paper in result.papers], "added")
+            return pages.added(result)
+        report = await library.add_papers(papers)
         keys = report.added + report.updated + report.unchanged
+        await remember_shared(library, shared_in, keys, "added")
         verb = (
             "Added"
             if report.added

@@ -24,6 +24,7 @@ def test_quick_benchmarks_run_end_to_end() -> None:
         "Slack",
         "Scale",
         "ACM-CR",
+        "Slack digests",
         "Team server",
         "Harvest",
         "Ingest of a gzip",
@@ -34,3 +35,4 @@ def test_quick_benchmarks_run_end_to_end() -> None:
     assert "Ingest of the ACM-CR BibTeX folder" in report
     assert "| 10k | server URL | 200 |" in report and "| 10k | 50 | 5 |" in report
     assert "| first harvest | 5,000 |" in report and "| gzip |" in report
+    assert "| `--library` (the team's other cited papers) |" in report

@@ -28,6 +28,9 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     # Web API methods that answer an error, e.g. {"chat.postMessage": "not_in_channel"}.
     failures: dict[str, str] = field(default_factory=dict)
+    # Web API methods answered 429 with these Retry-After seconds first, one per call.
+    rate_limited: dict[str, list[int]] = field(default_factory=dict)
+    time_zone: str = "Europe/Paris"  # every user's, in users.info
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -48,6 +51,11 @@ class FakeSlack:
         # Some methods (reactions.add) travel as the query string.
         payload = dict(request.query) | payload
         self.calls.append(Call(method, payload))
+        if self.rate_limited.get(method):
+            retry_after = self.rate_limited[method].pop(0)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures[method]})
         return web.json_response(
@@ -57,10 +65,17 @@ class FakeSlack:
 
     def answer(self, method: str, request: web.Request) -> dict[str, Any] | None:
         """A method's own answer, for fakes that know more methods; None for the plain ok."""
+        if method == "users.info":
+            user = request.query.get("user", "")
+            return {"ok": True, "user": {"id": user, "tz": self.time_zone, "tz_offset": 3600}}
         return None
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/api/{method}", self._api), web.post("/respond/{name}", self._respond)]
+        return [
+            web.post("/api/{method}", self._api),
+            web.get("/api/{method}", self._api),  # (slack_sdk reads users.info with a GET)
+            web.post("/respond/{name}", self._respond),
+        ]
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))
@@ -92,6 +107,7 @@ class FakeSlack:
     def reset(self) -> None:
         self.calls.clear()
         self.failures.clear()
+        self.rate_limited.clear()
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 15) -> list[Call]:
         deadline = time.monotonic() + timeout
