@@ -7,16 +7,21 @@ place is seen at once.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import stat
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 from core.bibfile import defined_keys
 from core.documents.declared import Declared, InlineEntry, Named, keys_by_identity
-from core.formats import parse_text, read_text
+from core.formats import parse_text, read_text, text_format
+from core.formats.bibtex import EntryMemo, parse_bibtex_again
 from core.index import MemoryIndex
 from core.interface import PaperLibrary
 from core.records import Paper, ParseFailure, UnsupportedFormat
@@ -26,6 +31,13 @@ _CSL_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 BIBLIOGRAPHY_SUFFIXES = (".bib", ".json", ".yaml", ".yml")
 # A .bib of 100,000 entries with abstracts is about 150 MB; past this a named file is not read.
 MAX_BIBLIOGRAPHY_BYTES = 256 * 1024 * 1024
+# Files up to this size are read at once, on the event loop; larger ones in a thread. An entry of
+# the ACL Anthology's shape (about 770 bytes) reads in about 280 µs here, 2.8 MB/s (2026-12-07,
+# 2 cores): 128 KB holds the loop about 45 ms, the longest a keystroke should wait.
+READ_AT_ONCE_BYTES = 128 * 1024
+# A file read again this many times in a row while it was being waited for is taken as it is.
+_READ_ATTEMPTS = 3
+log = logging.getLogger("papercite.server")
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,10 @@ class BibFile:
     papers: dict[str, Paper] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # key → 0-based line of its entry
     failures: list[ParseFailure] = field(default_factory=list)
+    # True for the stand-in answered from while the file's first reading is under way.
+    reading: bool = False
+    # What each entry's text was read as, for the next reading of the file (see EntryMemo).
+    memo: EntryMemo = field(default_factory=dict, repr=False)
 
     @cached_property
     def searchable(self) -> MemoryIndex:
@@ -92,12 +108,34 @@ class BibFile:
     def keys(self) -> set[str]:
         return set(self.lines)
 
+    def prepare(self) -> BibFile:
+        """Build what requests use (the search index, the identities) now, off the event loop,
+        rather than in the first request after the file is read: 100,000 entries take seconds."""
+        for name in ("searchable", "entries", "identities"):
+            getattr(self, name)
+        return self
 
-def read_bib_file(path: Path, text: str) -> BibFile:
-    """Every entry that reads; a broken one is a failure with its line, and its key still counts."""
+
+def read_bib_file(
+    path: Path,
+    text: str,
+    previous: BibFile | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BibFile:
+    """Every entry that reads; a broken one is a failure with its line, and its key still counts.
+
+    A BibTeX entry whose text has not changed since `previous` (the last reading of this file) is
+    taken from it, not read again; `progress(done, total)` is told how far the reading is."""
     result = BibFile(path)
     try:
-        for item in parse_text(text, str(path)):
+        fmt = text_format(text, str(path))
+        if fmt == "bibtex":
+            items, result.memo = parse_bibtex_again(
+                text, str(path), previous.memo if previous else None, progress
+            )
+        else:
+            items = list(parse_text(text, str(path), fmt))
+        for item in items:
             if isinstance(item, ParseFailure):
                 result.failures.append(item)
             elif item.key:
@@ -129,49 +167,170 @@ def _check_readable(path: Path) -> None:
         )
 
 
-class BibliographyCache:
-    """Read bibliography files, each read again when its editor version or its file changes."""
+def _read(
+    path: Path,
+    text: str | None,
+    previous: BibFile | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BibFile:
+    """The file read from `text` (the editor's buffer) or from disk, ready for requests."""
+    try:
+        if text is None:
+            _check_readable(path)
+            text = read_text(path)
+        return read_bib_file(path, text, previous, progress).prepare()
+    except OSError as error:
+        return BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])
 
-    def __init__(self, editor_text: Callable[[Path], tuple[int, str] | None]) -> None:
+
+class ReadingProgress(Protocol):
+    """Told how the reading of a file off the event loop goes (the editor shows it)."""
+
+    def begin(self, path: Path) -> None: ...
+
+    def report(self, path: Path, done: int, total: int) -> None: ...
+
+    def end(self, path: Path) -> None: ...
+
+
+class _NoProgress:
+    def begin(self, path: Path) -> None:
+        pass
+
+    def report(self, path: Path, done: int, total: int) -> None:
+        pass
+
+    def end(self, path: Path) -> None:
+        pass
+
+
+class BibliographyCache:
+    """Read bibliography files, each read again when its editor version or its file changes.
+
+    A small file is read at once. A larger one is read in a thread, off the event loop, so that
+    every request is answered meanwhile: from the file's last reading, or, the first time, from
+    a stand-in without entries (`BibFile.reading`); `read` waits for the reading instead.
+    One reading of a path at a time: a change made meanwhile is read when that one lands.
+    """
+
+    def __init__(
+        self,
+        editor_text: Callable[[Path], tuple[int, str] | None],
+        landed: Callable[[Path], None] = lambda path: None,
+        progress: ReadingProgress | None = None,
+    ) -> None:
         # editor_text(path): (version, text) when the file is open in the editor.
         self._editor_text = editor_text
+        self._landed = landed  # told when a reading off the loop lands
+        self._progress = progress or _NoProgress()
         self._files: dict[Path, tuple[object, BibFile]] = {}
+        self._readings: dict[Path, tuple[object, asyncio.Future[BibFile]]] = {}
+        # One thread: two big files read at once would only share the interpreter's lock.
+        self._executor: ThreadPoolExecutor | None = None
 
     def signature(self, path: Path) -> object:
-        """What changes when the file does: the editor's version if open there, else size and time."""
+        """What changes when the file does: the editor's version if open there, else its inode,
+        size and time (a file replaced by a rename, as editors save, gets a new inode)."""
         open_in_editor = self._editor_text(path)
         if open_in_editor is not None:
             return ("editor", open_in_editor[0])
         try:
-            stat = path.stat()
+            info = path.stat()
         except OSError:
             return None
-        return (stat.st_mtime_ns, stat.st_size)
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def file(self, path: Path) -> BibFile:
+        """The file as last read; a change is read now if small, else its reading starts (or goes
+        on) off the event loop, and the last reading (or a stand-in) answers meanwhile."""
         signature = self.signature(path)
         cached = self._files.get(path)
         if cached is not None and cached[0] == signature:
             return cached[1]
+        previous = cached[1] if cached is not None else None
+        if path in self._readings:
+            return previous or BibFile(path, reading=True)
         open_in_editor = self._editor_text(path)
-        try:
-            if open_in_editor:
-                text = open_in_editor[1]
-            elif signature:
-                _check_readable(path)
-                text = read_text(path)
-            else:
-                text = ""
-            parsed = read_bib_file(path, text)
-        except OSError as error:
-            parsed = BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])
+        text = open_in_editor[1] if open_in_editor is not None else None
+        if text is None and not signature:
+            parsed = read_bib_file(path, "")
+        elif self._small(path, text) or not _loop_running():
+            parsed = _read(path, text, previous)
+        else:
+            self._start(path, signature, text, previous)
+            return previous or BibFile(path, reading=True)
         self._files[path] = (signature, parsed)
         return parsed
+
+    async def read(self, path: Path) -> BibFile:
+        """The file as it is now, waiting for a reading under way (not cancelled with the caller)."""
+        for _ in range(_READ_ATTEMPTS):
+            bib = self.file(path)
+            reading = self._readings.get(path)
+            if reading is None:
+                return bib
+            await asyncio.shield(reading[1])
+        return self.file(path)
+
+    def reading(self, path: Path) -> bool:
+        return path in self._readings
+
+    def _small(self, path: Path, text: str | None) -> bool:
+        if text is not None:
+            return len(text) <= READ_AT_ONCE_BYTES
+        try:
+            return path.stat().st_size <= READ_AT_ONCE_BYTES
+        except OSError:
+            return True
+
+    def _start(self, path: Path, signature: object, text: str | None, previous: BibFile | None) -> None:
+        loop = asyncio.get_running_loop()
+
+        def report(done: int, total: int) -> None:  # (in the reading thread)
+            loop.call_soon_threadsafe(self._progress.report, path, done, total)
+
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="papercite-bibliography")
+        future = loop.run_in_executor(self._executor, _read, path, text, previous, report)
+        self._readings[path] = (signature, future)
+        self._progress.begin(path)
+        future.add_done_callback(lambda done: self._land(path, signature, done))
+
+    def _land(self, path: Path, signature: object, future: asyncio.Future[BibFile]) -> None:
+        self._progress.end(path)
+        reading = self._readings.get(path)
+        if reading is None or reading[1] is not future:
+            return  # forgotten meanwhile: no open document uses the file any more
+        del self._readings[path]
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("reading %s failed", path, exc_info=error)
+            parsed = BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])
+        else:
+            parsed = future.result()
+        self._files[path] = (signature, parsed)
+        self._landed(path)
 
     def forget(self, keep: set[Path]) -> None:
         """Drop the files no open document uses any more."""
         for path in set(self._files) - keep:
             del self._files[path]
+        for path in set(self._readings) - keep:
+            del self._readings[path]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass
