@@ -6,7 +6,14 @@ from pathlib import Path
 
 from core.documents.declared import MAX_NAMED, declared_in
 from core.documents.syntax import LATEX, MARKDOWN
-from server.bibliography import READ_AT_ONCE_BYTES, BibliographyCache, read_bib_file, resolve
+from server.bibliography import (
+    READ_AT_ONCE_BYTES,
+    BibliographyCache,
+    DocumentBibliography,
+    read_bib_file,
+    resolve,
+)
+from server.completion import prefix_matches
 
 
 def test_latex_names_files_where_it_names_them_and_defines_bibitems() -> None:
@@ -141,3 +148,44 @@ def test_a_small_file_is_read_at_once(tmp_path: Path) -> None:
     path.write_text("@misc{a, title = {A}}\n")
     cache = BibliographyCache(lambda path: None)
     assert sorted(cache.file(path).papers) == ["a"] and not cache.reading(path)
+
+
+def test_the_entries_a_prefix_may_match_are_found_without_looking_at_every_one(tmp_path: Path) -> None:
+    text = (
+        "@article{boudin2021acm, title = {ACM-CR: Citation Recommendation}, author = {Boudin, Florian}}\n"
+        '@article{Mueller-x, title = {Über Zitate}, author = {M{\\"u}ller, J{\\"o}rg and Zhao, Wei}}\n'
+        "@article{zhao2020, title = {Dense Retrieval}, author = {Wei Zhao}}\n"
+        "@article{kv-cache, title = {Sparse KV caches}, author = {Chen, Ana}}\n"
+    )
+    bib = read_bib_file(tmp_path / "refs.bib", text)
+    for prefix in [
+        "",
+        "b",
+        "Bou",
+        "boudin2021",
+        "acm",
+        "uber",
+        "Über",
+        "mu",
+        "müll",
+        "zhao",
+        "w",
+        "kv",
+        "kv-c",
+        "x",
+        "z",
+    ]:
+        expected = [key for key in sorted(bib.papers) if prefix_matches(bib.papers[key], prefix)]
+        found = list(bib.keys_for_prefix(prefix))
+        assert [key for key in found if prefix_matches(bib.papers[key], prefix)] == expected, prefix
+        assert found == sorted(set(found)), prefix  # in key order, each once
+
+
+def test_did_you_mean_pools_keys_sharing_the_first_letters(tmp_path: Path) -> None:
+    text = "".join(
+        f"@misc{{{key}, title = {{T}}}}\n" for key in ["smith2020", "smyth2020", "jones2020", "sm"]
+    )
+    bib = read_bib_file(tmp_path / "refs.bib", text)
+    document = DocumentBibliography(declared_in("", LATEX), [], [bib])
+    assert document.keys_near("smith2021") == ["sm", "smith2020", "smyth2020"]
+    assert document.keys_near("smith2021", limit=1) == ["sm"]
