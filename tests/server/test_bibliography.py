@@ -189,3 +189,13 @@ def test_did_you_mean_pools_keys_sharing_the_first_letters(tmp_path: Path) -> No
     document = DocumentBibliography(declared_in("", LATEX), [], [bib])
     assert document.keys_near("smith2021") == ["sm", "smith2020", "smyth2020"]
     assert document.keys_near("smith2021", limit=1) == ["sm"]
+
+
+def test_typing_in_a_markdown_body_keeps_what_its_front_matter_declared() -> None:
+    front = "---\nreferences:\n- id: first\n  title: First Work\n---\n"
+    declared = declared_in(front + "Some text [@first].\n", MARKDOWN)
+    assert declared.searchable.size == 1
+    # The same front matter: the same entries, their search index built once.
+    assert declared_in(front + "Some more text [@first].\n", MARKDOWN) is declared
+    changed = declared_in(front.replace("First Work", "Second Work") + "Some text.\n", MARKDOWN)
+    assert changed is not declared and changed.inline[0].paper.title == "Second Work"
