@@ -101,7 +101,7 @@ def tell(server: PaperciteServer, message: str, kind: types.MessageType = types.
 
 async def add_to_bibliography(server: PaperciteServer, snapshot: Snapshot, keys: list[str]) -> dict[str, Any]:
     """Write the entries of `keys` the bibliography lacks into its first .bib; each key only once."""
-    bibliography = server.bibliography(snapshot)
+    bibliography = await server.bibliography_read(snapshot)  # what the file holds now, all of it
     target = bibliography.target
     if target is None:
         raise PaperciteError(
@@ -141,7 +141,7 @@ async def _write_papers(
     library = await server.library()
     keys = list(dict.fromkeys(keys))
     if path.exists() or server.editor_text(path) is not None:
-        keys = [key for key in keys if key not in server.bibliographies.file(path).keys]
+        keys = [key for key in keys if key not in (await server.bibliographies.read(path)).keys]
     papers = await library.get_many(keys)
     added = [key for key in keys if key in papers]
     if added:

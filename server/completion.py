@@ -227,7 +227,9 @@ async def rank_candidates(
         )
     # The document's own entries are always there to pick, by key, even when the context misses them.
     if len(ranked) < limit:
-        take(Candidate(paper, 0.0, source) for _, (paper, source) in sorted(bibliography.entries.items()))
+        entries = bibliography.entries
+        keys = (key for key in bibliography.keys_for_prefix(site.prefix) if key in entries)
+        take(Candidate(entries[key][0], 0.0, entries[key][1]) for key in keys)
     if len(ranked) < limit and site.prefix:
         # Few context hits match the prefix: look the typed word up on its own, then as a key prefix.
         with contextlib.suppress(EmptyQuery):

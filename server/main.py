@@ -36,6 +36,8 @@ def build_server(home: Path | str | None = None) -> PaperciteServer:
     server = PaperciteServer(home)
     # A server's index changed (a colleague's papers) or came back: diagnose the open documents again.
     server.on_library_change = lambda: diagnostics.schedule_all(server, delay=0)  # type: ignore[method-assign]
+    # A big bibliography file's reading landed: its entries are no longer unknown keys.
+    server.on_bibliography_read = lambda path: diagnostics.schedule_all(server, delay=0)  # type: ignore[method-assign]
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
@@ -157,7 +159,12 @@ def changed(ls: PaperciteServer, uri: str, delay: float = diagnostics.DEBOUNCE_S
         return
     path = to_fs_path(uri)
     if path and path.lower().endswith(".bib"):
-        diagnostics.publish_file_diagnostics(ls, ls.bibliographies.file(Path(path)))
+        pending = ls.pending_diagnostics.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        ls.pending_diagnostics[uri] = asyncio.ensure_future(
+            diagnostics.publish_file_when_read(ls, Path(path))
+        )
     if path and path.lower().endswith(BIBLIOGRAPHY_SUFFIXES):
         diagnostics.schedule_all(ls, delay=delay)
 

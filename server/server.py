@@ -31,6 +31,7 @@ from server.bibliography import BibliographyCache, DocumentBibliography, Resourc
 from server.confinement import writable_roots
 from server.markdown import plain_text
 from server.positions import LineIndex
+from server.progress import ReadingProgress
 from server.protocol import CLIENT_ERRORS, PaperciteProtocol
 from server.remote_index import REQUEST_TIMEOUT_SECONDS, RemoteIndex
 from server.settings import Settings, parse_settings
@@ -99,7 +100,9 @@ class PaperciteServer(LanguageServer):
         self._opening = asyncio.Lock()
         # uri → pending diagnostics task, so fast edits only diagnose the latest text.
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
-        self.bibliographies = BibliographyCache(self.editor_text)
+        self.bibliographies = BibliographyCache(
+            self.editor_text, lambda path: self.on_bibliography_read(path), ReadingProgress(self)
+        )
         # uri → the bibliography_state its diagnostics were computed with, to notice file changes.
         self.bibliography_seen: dict[str, tuple[object, ...]] = {}
         # The context terms of the latest completion, to bold the right sentence when an item resolves.
@@ -170,6 +173,9 @@ class PaperciteServer(LanguageServer):
     def on_library_change(self) -> None:
         """Papers came or went in a server's index (main.py diagnoses the open documents again)."""
 
+    def on_bibliography_read(self, path: Path) -> None:
+        """A bibliography file's reading off the event loop landed (main.py diagnoses again)."""
+
     def _tell(self, message: str, warning: bool) -> None:
         kind = types.MessageType.Warning if warning else types.MessageType.Info
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
@@ -190,6 +196,7 @@ class PaperciteServer(LanguageServer):
         A library still opening (waiting, say, for another process's write lock) is not waited for
         past a moment: the editor's shutdown gets its answer, and that library is closed when it opens."""
         self.shut_down = True
+        self.bibliographies.close()
         if self.watcher is not None:
             self.watcher.cancel()
         for pending in self.pending_diagnostics.values():
@@ -318,6 +325,15 @@ class PaperciteServer(LanguageServer):
         resources = self.resources(snapshot)
         files = [self.bibliographies.file(r.path) for r in resources if r.exists]
         return DocumentBibliography(snapshot.declared, resources, files)
+
+    async def bibliography_read(self, snapshot: Snapshot) -> DocumentBibliography:
+        """The document's bibliography with every file read as it is now: what diagnostics and
+        writes need, where a request answers at once from `bibliography` (the last reading)."""
+        resources = self.resources(snapshot)
+        for resource in resources:
+            if resource.exists:
+                await self.bibliographies.read(resource.path)
+        return self.bibliography(snapshot)
 
     def bibliography_state(self, snapshot: Snapshot) -> tuple[object, ...]:
         """What changes when any of the document's bibliography files appears, goes or changes."""

@@ -115,9 +115,14 @@ def parse_file(path: Path, fmt: str | None = None) -> Iterator[Record]:
     yield from warnings_of(decoded, name)
 
 
+def text_format(text: str, name: str) -> str:
+    """The format of a file's text, told by its beginning as `detect_format` tells a file's."""
+    return format_of(text[:_HEAD_BYTES], name)
+
+
 def parse_text(text: str, name: str, fmt: str | None = None) -> Iterator[Paper | ParseFailure]:
     """Records and failures of a file's text (an editor's unsaved buffer, say)."""
-    fmt = fmt or format_of(text[:_HEAD_BYTES], name)
+    fmt = fmt or text_format(text, name)
     if fmt == "json-lines":
         yield from parse_json_lines(io.StringIO(text), name)
         return

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import bibtexparser
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
@@ -185,13 +186,45 @@ def parse_bibtex_fully(text: str, path: str) -> Iterator[Paper | ParseFailure]:
         yield ParseFailure(path, (block.start_line or 0) + 1, _failure_reason(block))
 
 
-def _fast_parse(text: str, path: str) -> list[Paper | ParseFailure] | None:
-    """Every block read by the fast path, or None as soon as one needs the full parser."""
+# What an entry's text was read as, by a digest of that text: a file read again after an edit
+# reuses every entry whose text is unchanged (a digest, not the text, so that the memo of a 77 MB
+# file does not keep a second copy of it).
+EntryMemo = dict[bytes, Paper | ParseFailure]
+# How many entries are read between two progress reports.
+PROGRESS_EVERY = 2000
+
+
+def _digest(chunk: str) -> bytes:
+    return hashlib.blake2b(chunk.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _at_line(item: Paper | ParseFailure, path: str, line: int) -> Paper | ParseFailure:
+    """A remembered entry where it is now (an edit above it moves it)."""
+    if isinstance(item, ParseFailure):
+        return item if item.line == line else ParseFailure(path, line, item.reason)
+    origin = f"{path}:{line}"
+    return item if item.origin == origin else item.replace(origin=origin)
+
+
+def _fast_parse(
+    text: str,
+    path: str,
+    known: EntryMemo | None = None,
+    memo: EntryMemo | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Paper | ParseFailure] | None:
+    """Every block read by the fast path, or None as soon as one needs the full parser.
+
+    An entry whose text is in `known` (the memo of an earlier reading) is taken from there; each
+    entry read goes into `memo`. `progress(done, total)` is told every PROGRESS_EVERY blocks."""
     if re.search(r"@string\s*[{(]", text, re.IGNORECASE):
         return None  # macros; `#` concatenation fails the field pattern below
     items: list[Paper | ParseFailure] = []
     seen: set[str] = set()
-    for line, chunk in _chunks(text):
+    chunks = _chunks(text)
+    for number, (line, chunk) in enumerate(chunks):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number, len(chunks))
         body = chunk.lstrip()
         header = _HEADER.match(body)
         if header is None:
@@ -201,20 +234,47 @@ def _fast_parse(text: str, path: str) -> list[Paper | ParseFailure] | None:
         entry_type, key = header.group(1), header.group(2)
         if entry_type.lower() in _NOT_ENTRIES:
             continue
-        fields = _fast_fields(body, header.end())
-        if fields is None:
-            return None
+        digest = _digest(body) if memo is not None else b""
+        item = known.get(digest) if known else None
+        if item is None:
+            fields = _fast_fields(body, header.end())
+            if fields is None:
+                return None
+            item = fields_to_paper(entry_type, key, fields, path, line)
+        else:
+            item = _at_line(item, path, line)
+        if memo is not None:
+            memo[digest] = item
         if key in seen:
             items.append(ParseFailure(path, line, f"duplicate key {key!r}; the first entry with it is kept"))
             continue
         seen.add(key)
-        items.append(fields_to_paper(entry_type, key, fields, path, line))
+        items.append(item)
+    if progress is not None:
+        progress(len(chunks), len(chunks))
     return items
 
 
 def parse_bibtex(text: str, path: str) -> Iterator[Paper | ParseFailure]:
     fast = _fast_parse(text, path)
     yield from fast if fast is not None else parse_bibtex_fully(text, path)
+
+
+def parse_bibtex_again(
+    text: str,
+    path: str,
+    known: EntryMemo | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Paper | ParseFailure], EntryMemo]:
+    """The entries of `text`, as `parse_bibtex` reads them, and the memo that lets the next
+    reading of the same file re-read only the entries that changed (`known`, this one's memo).
+
+    A file that needs the full parser (macros, syntax errors) is read whole, and its memo is empty."""
+    memo: EntryMemo = {}
+    fast = _fast_parse(text, path, known, memo, progress)
+    if fast is not None:
+        return fast, memo
+    return list(parse_bibtex_fully(text, path)), {}
 
 
 def looks_like_bibtex(head: str) -> bool:

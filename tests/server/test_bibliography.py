@@ -6,7 +6,14 @@ from pathlib import Path
 
 from core.documents.declared import MAX_NAMED, declared_in
 from core.documents.syntax import LATEX, MARKDOWN
-from server.bibliography import read_bib_file, resolve
+from server.bibliography import (
+    READ_AT_ONCE_BYTES,
+    BibliographyCache,
+    DocumentBibliography,
+    read_bib_file,
+    resolve,
+)
+from server.completion import prefix_matches
 
 
 def test_latex_names_files_where_it_names_them_and_defines_bibitems() -> None:
@@ -89,3 +96,106 @@ def test_a_document_naming_thousands_of_bibliographies_is_held_to_the_first_hund
         named = declared_in(text, language).named
         assert len(named) == MAX_NAMED == 100
         assert [n.name for n in named[:2]] in (["refs0.bib", "refs1.bib"], ["refs0", "refs1"])
+
+
+def test_a_bib_read_again_reuses_the_entries_whose_text_did_not_change(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    text = "".join(f"@article{{k{n},\n  title = {{Paper {n}}},\n  year = {{2020}}\n}}\n" for n in range(5))
+    first = read_bib_file(path, text)
+    edited = text.replace("{Paper 3}", "{Paper three}")
+    inserted = "@misc{new,\n  title = {New}\n}\n" + edited
+    again = read_bib_file(path, inserted, previous=first)
+    assert again.papers == read_bib_file(path, inserted).papers  # the same as a reading from scratch
+    assert again.papers["k0"] is not first.papers["k0"]  # moved by the insertion: its line changed
+    assert again.papers["k0"].origin == f"{path}:4" and again.lines["k0"] == 3
+    assert again.papers["k0"].abstract is first.papers["k0"].abstract  # not read again
+    assert again.papers["k3"].title == "Paper three"
+    # A file that needs the full parser (a macro) is read whole, and keeps no memo.
+    macro = read_bib_file(path, '@string{v = "Venue"}\n' + text, previous=first)
+    assert not macro.memo and sorted(macro.papers) == [f"k{n}" for n in range(5)]
+
+
+def test_reading_reports_its_progress_by_entries(tmp_path: Path) -> None:
+    text = "".join(f"@misc{{k{n}, title = {{T{n}}}}}\n" for n in range(4500))
+    told: list[tuple[int, int]] = []
+    read_bib_file(tmp_path / "refs.bib", text, progress=lambda done, total: told.append((done, total)))
+    assert told == [(0, 4500), (2000, 4500), (4000, 4500), (4500, 4500)]
+
+
+async def test_a_big_file_is_read_off_the_event_loop_and_answered_from_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    entry = "@article{{k{n},\n  title = {{Paper {n}}},\n  abstract = {{" + "words " * 100 + "}}\n}}\n"
+    path.write_text("".join(entry.format(n=n) for n in range(READ_AT_ONCE_BYTES // 500)))
+    landed: list[Path] = []
+    cache = BibliographyCache(lambda path: None, landed.append)
+    stand_in = cache.file(path)
+    assert stand_in.reading and not stand_in.papers and cache.reading(path)
+    assert cache.file(path) is stand_in or cache.file(path).reading  # one reading, not two
+    read = await cache.read(path)
+    assert not read.reading and len(read.papers) == READ_AT_ONCE_BYTES // 500 and landed == [path]
+    assert cache.file(path) is read  # unchanged on disk: not read again
+    # Changed: the last reading answers until the new one lands.
+    with path.open("a") as out:
+        out.write(entry.format(n="new"))
+    assert cache.file(path) is read and cache.reading(path)
+    again = await cache.read(path)
+    assert "knew" in again.papers and again.papers["k1"].abstract is read.papers["k1"].abstract
+    cache.close()
+
+
+def test_a_small_file_is_read_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text("@misc{a, title = {A}}\n")
+    cache = BibliographyCache(lambda path: None)
+    assert sorted(cache.file(path).papers) == ["a"] and not cache.reading(path)
+
+
+def test_the_entries_a_prefix_may_match_are_found_without_looking_at_every_one(tmp_path: Path) -> None:
+    text = (
+        "@article{boudin2021acm, title = {ACM-CR: Citation Recommendation}, author = {Boudin, Florian}}\n"
+        '@article{Mueller-x, title = {Über Zitate}, author = {M{\\"u}ller, J{\\"o}rg and Zhao, Wei}}\n'
+        "@article{zhao2020, title = {Dense Retrieval}, author = {Wei Zhao}}\n"
+        "@article{kv-cache, title = {Sparse KV caches}, author = {Chen, Ana}}\n"
+    )
+    bib = read_bib_file(tmp_path / "refs.bib", text)
+    for prefix in [
+        "",
+        "b",
+        "Bou",
+        "boudin2021",
+        "acm",
+        "uber",
+        "Über",
+        "mu",
+        "müll",
+        "zhao",
+        "w",
+        "kv",
+        "kv-c",
+        "x",
+        "z",
+    ]:
+        expected = [key for key in sorted(bib.papers) if prefix_matches(bib.papers[key], prefix)]
+        found = list(bib.keys_for_prefix(prefix))
+        assert [key for key in found if prefix_matches(bib.papers[key], prefix)] == expected, prefix
+        assert found == sorted(set(found)), prefix  # in key order, each once
+
+
+def test_did_you_mean_pools_keys_sharing_the_first_letters(tmp_path: Path) -> None:
+    text = "".join(
+        f"@misc{{{key}, title = {{T}}}}\n" for key in ["smith2020", "smyth2020", "jones2020", "sm"]
+    )
+    bib = read_bib_file(tmp_path / "refs.bib", text)
+    document = DocumentBibliography(declared_in("", LATEX), [], [bib])
+    assert document.keys_near("smith2021") == ["sm", "smith2020", "smyth2020"]
+    assert document.keys_near("smith2021", limit=1) == ["sm"]
+
+
+def test_typing_in_a_markdown_body_keeps_what_its_front_matter_declared() -> None:
+    front = "---\nreferences:\n- id: first\n  title: First Work\n---\n"
+    declared = declared_in(front + "Some text [@first].\n", MARKDOWN)
+    assert declared.searchable.size == 1
+    # The same front matter: the same entries, their search index built once.
+    assert declared_in(front + "Some more text [@first].\n", MARKDOWN) is declared
+    changed = declared_in(front.replace("First Work", "Second Work") + "Some text.\n", MARKDOWN)
+    assert changed is not declared and changed.inline[0].paper.title == "Second Work"
