@@ -10,7 +10,8 @@ key ends before punctuation no word character follows), unless it names a target
 (MyST's `(label)=` and `:label:`, a `{#id}` attribute as pandoc-crossref and Quarto write them): that is
 a cross-reference. In a MyST document (one using MyST's roles, directives or targets) a citation inside
 a link's text or glued to a bare URL is part of the link, as MyST reads it; pandoc reads both as
-citations, so in any other document they are. A hand-written scanner, not markdown-it-py:
+citations, so in any other document they are. A MyST directive with an argument (```` ```{figure} a.png ````)
+opens a fence, as it does to MyST (pandoc's rule would not: two words). A hand-written scanner, not markdown-it-py:
 on a 1 MB document markdown-it's block pass alone took 225 ms, this whole scan takes a fraction of that.
 """
 
@@ -93,6 +94,7 @@ _COLON_DIRECTIVE = re.compile(r":{3,}\{([A-Za-z][\w:-]*)\}")
 # images, code blocks; pandoc-crossref's `$$…$$ {#eq:x}`; Quarto's `{#fig-x}`).
 _TARGET_LINE = re.compile(r"[ \t]*\(([^()\s]+)\)=[ \t]*$")
 _LABEL_OPTION = re.compile(r"[ \t]*:(?:label|name):[ \t]+(\S+)[ \t]*$")
+_YAML_LABEL_OPTION = re.compile(r"(?:label|name):[ \t]+[\"']?([^\s\"']+)[\"']?$")
 _ATTRIBUTE = re.compile(r"\{[ \t]*#")
 _ATTRIBUTE_ID = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}\n]*\}")
 # How far back a link's text or a URL's start is looked for: a search back to the previous space or
@@ -249,6 +251,7 @@ def _blocks(text: str) -> _Reading:
     reading = _Reading()
     hidden, chunks = reading.hidden, reading.chunks
     directive = ""  # the directive whose options may come next (`:label:` among them)
+    yaml_options = False  # in the `---` block of that directive's options
     lists: list[int] = []  # the content columns of the open list items
     fences: list[tuple[str, int, bool, int]] = []  # (character, length, body is prose, column) of open fences
     in_comment = False
@@ -273,7 +276,8 @@ def _blocks(text: str) -> _Reading:
             if previous_blank:
                 lists.clear()
             previous_blank = previous_code = False
-            directive = ""
+            if directive:  # `name: x` in a directive's `---` block of options
+                directive, yaml_options = _option(line, directive, yaml_options, reading)
             if chunk_start < 0:
                 chunk_start = start
             continue
@@ -301,17 +305,19 @@ def _blocks(text: str) -> _Reading:
                 fences.pop()
                 directive = ""
             elif directive:  # options end where the body starts
-                directive = _option(content, directive, reading)
+                directive, yaml_options = _option(content, directive, yaml_options, reading)
         elif not content.strip():
             previous_blank, previous_code = True, False
-            directive = ""
+            directive, yaml_options = "", False
             if chunk_start >= 0:
                 chunks.append((chunk_start, start))
                 chunk_start = -1
             continue
         else:
-            first = content.lstrip(" ")[:1]
-            directive = _mark(content, directive, reading) if first == ":" or first == "(" else ""
+            if directive:
+                directive, yaml_options = _option(content, directive, yaml_options, reading)
+            if not directive and content.lstrip(" ")[:1] in (":", "("):
+                directive = _mark(content, reading)
             if fences and _closes(content, fences[-1]):
                 fences.pop()
                 visible = False
@@ -351,12 +357,12 @@ def _blocks(text: str) -> _Reading:
                     if (
                         fence
                         and not (fence.group(1)[0] == "`" and "`" in fence.group(2))
-                        and _FENCE_INFO.match(fence.group(2))
+                        and (_FENCE_INFO.match(fence.group(2)) or _is_directive(fence.group(2)))
                         and not (chunk_start >= 0 and _closes_span(text, chunk_start, at, fence.group(1)))
                         and _closed_later(text, offset, fence.group(1), base, unclosed_fences)
                     ):
                         name = _DIRECTIVE.match(fence.group(2))
-                        directive = name.group(1) if name else ""
+                        directive, yaml_options = name.group(1) if name else "", False
                         prose = directive in _PROSE_DIRECTIVES
                         reading.myst = reading.myst or prose or directive in _MYST_CODE_DIRECTIVES
                         fences.append((fence.group(1)[0], len(fence.group(1)), prose, base))
@@ -397,32 +403,43 @@ def _blocks(text: str) -> _Reading:
     return reading
 
 
-def _mark(content: str, directive: str, reading: _Reading) -> str:
+def _is_directive(info: str) -> bool:
+    """A MyST directive with an argument (```` ```{figure} plot.png ````): a fence to MyST, whatever
+    pandoc makes of an info string of two words."""
+    name = _DIRECTIVE.match(info)
+    return name is not None and (name.group(1) in _PROSE_DIRECTIVES or name.group(1) in _MYST_CODE_DIRECTIVES)
+
+
+def _mark(content: str, reading: _Reading) -> str:
     """Read a line starting `:` or `(` for MyST's marks: a colon fence's directive (whose options
-    follow), an option of the directive being opened, a target `(label)=`. Returns the directive
-    whose options may come next."""
+    follow) or a target `(label)=`. Returns the directive whose options may come next."""
     stripped = content.strip()
     if stripped.startswith(":::"):
         opened = _COLON_DIRECTIVE.match(stripped)
         reading.myst = reading.myst or opened is not None
         return opened.group(1) if opened else ""
-    if stripped.startswith(":"):
-        return _option(content, directive, reading) if directive else ""
     if target := _TARGET_LINE.match(content):
         reading.labels.add(target.group(1))
         reading.myst = True
     return ""
 
 
-def _option(content: str, directive: str, reading: _Reading) -> str:
-    """One of a directive's option lines (`:label: x`), or the start of its body."""
-    if content.lstrip()[:1] != ":":
-        return ""
-    if option := _LABEL_OPTION.match(content):
+def _option(content: str, directive: str, yaml: bool, reading: _Reading) -> tuple[str, bool]:
+    """One line of a directive's options, `:label: x` or in a `---` block `name: x`: (the directive,
+    still reading options; in a `---` block), or ("", False) where its body starts."""
+    stripped = content.strip()
+    if stripped == "---":
+        return (directive, True) if not yaml else ("", False)
+    option = _YAML_LABEL_OPTION.match(stripped) if yaml else None
+    if not yaml and stripped[:1] == ":":
+        option = _LABEL_OPTION.match(stripped)
+    elif not yaml:
+        return "", False
+    if option:
         reading.labels.add(option.group(1))
         if directive == "figure":
             reading.figures.add(option.group(1))
-    return directive
+    return directive, yaml
 
 
 def _closed_later(

@@ -17,7 +17,14 @@ from benchmarks.citing_sentences import load_sentences, rate
 from benchmarks.lsp_latency import EDITOR_CAPABILITIES
 from core.library import Library
 from tests.conftest import sentence_files
-from tests.e2e.conftest import SHARED_HOME, complete, open_document, position_of, server_config
+from tests.e2e.conftest import (
+    SHARED_HOME,
+    complete,
+    diagnostics_when,
+    open_document,
+    position_of,
+    server_config,
+)
 
 CAPABILITIES = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(configuration=True),
@@ -140,6 +147,23 @@ async def test_unknown_keys_get_a_warning_with_suggestions(client: LanguageClien
     assert warning.message == (
         "Unknown citation key 'trifroce': not in the papercite index or the bibliography; did you mean triforce?"
     )
+
+
+async def test_markdown_cross_references_and_links_get_no_warning(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # A MyST page: its own targets, a citation as a link's text and an `@` in a bare URL are not
+    # citations; the one unknown key is warned about, and an unfinished `[@` still completes.
+    text, position = position_of(
+        "(loops)=\n# Looped transformers\n\nAs @loops shows, see [@jupyter-book](https://github.com/jupyter-book)"
+        " and https://hackmd.io/@team/notes {cite}`skipdecode`.\n\n"
+        "Each loop iteration of the transformer is aligned with a reasoning step [@|].\n\nDrafts [@trifroce].\n"
+    )
+    uri = (tmp_path / "page.md").as_uri()
+    open_document(client, uri, text, "markdown")
+    assert (await complete(client, uri, position))[0].label == "relay"
+    found = await diagnostics_when(client, uri, lambda d: len(d) == 1)
+    assert [(d.code, d.range.start) for d in found] == [("unknown-key", types.Position(line=7, character=9))]
 
 
 async def test_the_server_survives_hostile_input(client: LanguageClient) -> None:

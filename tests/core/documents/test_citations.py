@@ -318,6 +318,11 @@ def test_markdown_citations_in_links_and_bare_urls(text: str, keys: list[str]) -
         ("```{math}\n:label: bm25\nx\n```\n\n@bm25 and @k", ["k"]),
         (":::{figure}\n:align: left\n:label: fig\n![a](a.png)\n![b](b.png)\n:::\n\n@fig-b @k-b", ["k-b"]),
         ("```{note}\n:name: remark\nSee @k.\n```\n\n@remark", ["k"]),
+        # options as YAML (Jupyter Book's habit): `name:` or `label:` in the `---` block
+        ("```{figure} a.png\n---\nname: fig-yaml\nwidth: 80%\n---\nSee @k.\n```\n\n@fig-yaml", ["k"]),
+        ("```{math}\n---\nlabel: eq\n---\nx\n```\n\nname: @j, @eq", ["j"]),
+        # a directive with an argument is a fence to MyST (pandoc opens none for two words)
+        ("```{figure} plot.png\n:name: fig\nA caption, after @k.\n```\n\nSee @fig and `x` @j.", ["k", "j"]),
         # pandoc-crossref and Quarto labels the document defines
         ("# Method {#sec:method}\n\n$$ x $$ {#eq:x}\n\n@sec:method, @eq:x, [@k]", ["k"]),
         ("![Plot](p.png){#fig:plot width=50%}\n\n```{#lst:code .py}\nx\n```\n\n[@fig:plot; @lst:code]", []),

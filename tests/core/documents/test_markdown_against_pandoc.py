@@ -68,6 +68,8 @@ TARGETS = [
     "$$ x^2 $$ {{#{k}}}",
     "```{{math}}\n:label: {k}\nx^2\n```",
     ":::{{figure}}\n:label: {k}\n\n![a](a.png)\n![b](b.png)\n:::",
+    "```{{figure}} plot.png\n---\nname: {k}\nwidth: 50%\n---\nA caption.\n```",
+    "```{{math}}\n---\nlabel: {k}\n---\nx^2\n```",
 ]
 REFERENCES = ["see @{k}", "as [@{k}; @other] shows", "subfigure @{k}-b", "[@{k}](https://example.org/{k})"]
 labels = st.sampled_from(["intro", "fig:plot", "eq-one", "res", "sec:a"])

@@ -16,9 +16,9 @@ in those bodies pandoc's citations are read too (pandoc sees a code block there,
 A key naming a target the document defines is a cross-reference, not a citation: the identifiers of
 pandoc's AST (`# Intro {#intro}`, `{#fig:x}`, `{#tbl-y}`), a `{#label}` pandoc leaves as text where
 pandoc-crossref reads it (after display math, ending a table's caption), MyST's `(label)=` targets and
-directives' `:label:` and `:name:` options (a figure's subfigures `label-a`, `label-b`…). In a MyST
-document (one using a role, a colon fence, a target or a MyST directive), citations are read as MyST
-reads links: none in a link's text (MyST's documentation says so; pandoc reads a Cite inside the
+directives' `:label:` and `:name:` options, or `label:` and `name:` in their `---` block of options
+(a figure's subfigures `label-a`, `label-b`…). In a MyST document (one using a role, a colon fence,
+a target or a MyST directive), citations are read as MyST reads links: none in a link's text (MyST's documentation says so; pandoc reads a Cite inside the
 Link), none glued to a bare URL (`https://hackmd.io/@user`, which MyST links whole), and a
 `[@key, …]: url` line is a link reference definition (pandoc reads a paragraph citing `key`).
 
@@ -184,7 +184,7 @@ def myst_keys(text: str) -> list[str]:
                 if name and name.group(1) in MYST_PROSE:
                     body = "\n".join(line for line in token.content.splitlines() if not line.startswith(":"))
                     # MyST reads the body as Markdown, pandoc's citations too (pandoc sees a code block)
-                    keys.extend(myst_keys(body) + pandoc_keys(body, myst=True))
+                    keys.extend(myst_keys(body) + pandoc_keys(without_directives(body), myst=True))
             if token.children:
                 walk(token.children)
 
@@ -211,10 +211,14 @@ def myst_targets(text: str) -> set[str]:
             if not name:
                 continue
             lines = token.content.splitlines()
-            options = list(itertools.takewhile(lambda line: line.startswith(":"), lines))
-            body = "\n".join(lines[len(options) :])
+            if lines[:1] == ["---"] and "---" in lines[1:]:  # options as YAML
+                options = lines[1 : lines.index("---", 1)]
+                body = "\n".join(lines[len(options) + 2 :])
+            else:
+                options = list(itertools.takewhile(lambda line: line.startswith(":"), lines))
+                body = "\n".join(lines[len(options) :])
             for option in options:
-                if label := re.match(r":(?:label|name):\s+(\S+)", option):
+                if label := re.match(r":?(?:label|name):\s+[\"']?([^\s\"']+)", option):
                     targets.add(label.group(1))
                     if name.group(1) == "figure":
                         images = len(re.findall(r"!\[", body))
@@ -237,11 +241,31 @@ def is_myst(text: str) -> bool:
     )
 
 
+def without_directives(text: str) -> str:
+    """`text` with MyST's directive fences (as markdown-it-py's MyST plugin reads them) made blank
+    lines: pandoc opens no fence for ```` ```{figure} plot.png ```` (two words), so in a MyST document
+    it would read the directive as a paragraph and its backticks as code spans."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+    from mdit_py_plugins.myst_blocks import myst_block_plugin
+
+    lines = text.splitlines(keepends=True)
+    for token in MarkdownIt("commonmark").use(front_matter_plugin).use(myst_block_plugin).parse(text):
+        if token.type == "fence" and token.map and re.match(r"\s*\{[^}]*\}", token.info):
+            for number in range(*token.map):
+                lines[number] = "\n"
+    return "".join(lines)
+
+
 def markdown_keys(text: str) -> list[str]:
     """pandoc's citations and MyST's roles, less the keys naming a target the document defines: a
-    cross-reference, which MyST, pandoc-crossref and Quarto resolve themselves."""
-    keys = pandoc_keys(text, myst=is_myst(text)) + myst_keys(text)
-    targets = pandoc_targets(text) | myst_targets(text)
+    cross-reference, which MyST, pandoc-crossref and Quarto resolve themselves. In a MyST document,
+    MyST's parser reads the directives (their bodies holding Markdown read again, pandoc's citations
+    in them too), pandoc the rest."""
+    myst = is_myst(text)
+    read = without_directives(text) if myst else text
+    keys = pandoc_keys(read, myst=myst) + myst_keys(text)
+    targets = pandoc_targets(read) | myst_targets(text)
     return [k for k in keys if k not in targets]
 
 
