@@ -467,7 +467,9 @@ async def _stats(library: PaperLibrary, args: argparse.Namespace, out: TextIO) -
         print(json.dumps(stats, indent=2), file=out)
     else:
         years = stats["years"]
-        print(f"{stats['papers']} papers in {stats['home']}", file=out)
+        store = stats.get("store")
+        kept = f" (papers kept in {store})" if store and not store.startswith(str(stats["home"])) else ""
+        print(f"{stats['papers']} papers in {stats['home']}{kept}", file=out)
         counts = (stats["with_abstract"], stats["with_doi"], stats["with_arxiv_id"])
         print("  with abstract: {}, DOI: {}, arXiv id: {}".format(*counts), file=out)
         if years:

@@ -24,7 +24,7 @@ from core.dialect import no_limit
 from core.migrations import MIGRATIONS
 from core.records import Paper
 
-_COLUMNS = (
+PAPER_COLUMNS = (
     "key, title, abstract, authors, year, venue, doi, url, arxiv_id, keywords, entry_type, "
     "title_derived, extra"
 )
@@ -69,7 +69,7 @@ def _json_list(items: Sequence[Any]) -> str:
     return _encode_json(items) if items else "[]"
 
 
-def _paper_values(paper: Paper) -> tuple[Any, ...]:
+def paper_values(paper: Paper) -> tuple[Any, ...]:
     return (
         paper.key,
         paper.title,
@@ -181,14 +181,14 @@ class Store:
             return list(await cursor.fetchall())
 
     async def get(self, key: str) -> Paper | None:
-        rows = await self._rows(f"SELECT {_COLUMNS} FROM papers WHERE key = ?", (key,))
+        rows = await self._rows(f"SELECT {PAPER_COLUMNS} FROM papers WHERE key = ?", (key,))
         return _row_to_paper(rows[0]) if rows else None
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
         for chunk in _chunks(list(keys)):
             marks = ",".join("?" * len(chunk))
-            for row in await self._rows(f"SELECT {_COLUMNS} FROM papers WHERE key IN ({marks})", chunk):
+            for row in await self._rows(f"SELECT {PAPER_COLUMNS} FROM papers WHERE key IN ({marks})", chunk):
                 found[row[0]] = _row_to_paper(row)
         return found
 
@@ -230,7 +230,7 @@ class Store:
         last = ""
         while True:
             rows = await self._rows(
-                f"SELECT {_COLUMNS} FROM papers WHERE key > ? ORDER BY key LIMIT ?", (last, batch)
+                f"SELECT {PAPER_COLUMNS} FROM papers WHERE key > ? ORDER BY key LIMIT ?", (last, batch)
             )
             if not rows:
                 return
@@ -354,7 +354,9 @@ class Writer:
         for chunk in _chunks(sorted({v for v in values if v})):
             marks = ",".join("?" * len(chunk))
             # `!= ''` lets SQLite use the partial indexes on doi and arxiv_id (else: a full scan).
-            sql = f"SELECT {_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks}) AND {column} != ''"
+            sql = (
+                f"SELECT {PAPER_COLUMNS}, {column} FROM papers WHERE {column} IN ({marks}) AND {column} != ''"
+            )
             for row in self._query(sql, chunk):
                 found.setdefault(row[-1], _row_to_paper(row))
         return found
@@ -363,7 +365,7 @@ class Writer:
         """The first paper with this title identity, whoever its authors are."""
         rows = list(
             self._query(
-                f"SELECT {_COLUMNS} FROM papers WHERE identity >= ? AND identity < ? LIMIT 1",
+                f"SELECT {PAPER_COLUMNS} FROM papers WHERE identity >= ? AND identity < ? LIMIT 1",
                 (title_identity, title_identity + "\U0010ffff"),
             )
         )
@@ -384,8 +386,8 @@ class Writer:
 
     def insert(self, papers: Sequence[Paper]) -> None:
         self._execute_many(
-            f"INSERT INTO papers ({_COLUMNS}, identity) VALUES ({','.join('?' * 14)})",
-            [_paper_values(p) for p in papers],
+            f"INSERT INTO papers ({PAPER_COLUMNS}, identity) VALUES ({','.join('?' * 14)})",
+            [paper_values(p) for p in papers],
         )
         self._log_changes([p.key for p in papers], "upsert")
         self._execute_many("INSERT INTO arrivals (key) VALUES (?)", [(p.key,) for p in papers])
@@ -395,7 +397,7 @@ class Writer:
             "UPDATE papers SET title = ?, abstract = ?, authors = ?, year = ?, venue = ?, doi = ?, "
             "url = ?, arxiv_id = ?, keywords = ?, entry_type = ?, title_derived = ?, extra = ?, "
             "identity = ?, updated_at = datetime('now') WHERE key = ?",
-            [(*_paper_values(p)[1:], p.key) for p in papers],
+            [(*paper_values(p)[1:], p.key) for p in papers],
         )
         self._log_changes([p.key for p in papers], "upsert")
 

@@ -26,8 +26,8 @@ from psycopg import errors as pg_errors
 
 from core.dialect import postgres_ddl, postgres_sql
 from core.migrations import MIGRATIONS
-from core.records import PaperciteError, StoreLocked, StoreUnavailable
-from core.store import Store, Writer
+from core.records import Paper, PaperciteError, StoreLocked, StoreUnavailable
+from core.store import PAPER_COLUMNS, Store, Writer, paper_values
 
 T = TypeVar("T")
 SCHEMES = ("postgresql://", "postgres://")
@@ -285,6 +285,23 @@ class PostgresWriter(Writer):
     def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._db.cursor() as cursor:
             cursor.executemany(postgres_sql(sql), [_cleaned(row) for row in rows])
+
+    # New papers and change-log rows go in by COPY: what an ingest writes most, at a fraction of
+    # the cost of as many INSERTs (see docs/benchmarks.md, "Several nodes over one PostgreSQL store").
+
+    def insert(self, papers: Sequence[Paper]) -> None:
+        self._copy("papers", f"{PAPER_COLUMNS}, identity", [paper_values(p) for p in papers])
+        self._log_changes([p.key for p in papers], "upsert")
+
+    def _log_changes(self, keys: Sequence[str], op: str) -> None:
+        self._copy("changes", "key, op", [(key, op) for key in keys])
+
+    def _copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self._db.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(_cleaned(row))
 
     def head(self) -> int:
         return int(self._db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
