@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.records import Paper, PaperciteError
+from core.records import Paper, PaperciteError, without_surrogates
 
 DIMENSIONS = 384
 # The model was trained on sequences of at most 128 word pieces; longer abstracts are cut there.
@@ -81,7 +81,8 @@ class Encoder:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch([text or "" for text in texts])
+        # A lone surrogate (an editor or a JSON body can send one) is no text the tokenizer takes.
+        encodings = self._tokenizer.encode_batch([without_surrogates(text or "") for text in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), BATCH):
             chunk = order[start : start + BATCH]
