@@ -27,6 +27,15 @@ _COPIED = (
     ("provenance", "key, origin, format, seen_at"),
     ("tokens", "name, hash, scope, created_at"),
     ("meta", "name, value"),
+    # Slack's follows, and the order papers arrived in, which their digests count from.
+    ("arrivals", "seq, key"),
+    (
+        "follows",
+        "channel, number, query, by_library, at_minute, weekly, time_zone, created_by, "
+        "created_at, last_digest_at, last_arrival",
+    ),
+    ("channel_papers", "channel, key, how"),
+    ("digest_shown", "channel, key, shown_at"),
 )
 # Rows per insert batch: big enough that round trips do not count, small enough to stream.
 _BATCH = 2000
@@ -66,7 +75,10 @@ async def move_home(
 
         def copy(writer: Writer) -> MoveReport:
             if replace:
-                for table in ("provenance", "papers", "tokens", "meta", "changes", "rate_buckets"):
+                for table in (
+                    "provenance", "papers", "tokens", "meta", "changes", "rate_buckets", "arrivals",
+                    "follows", "channel_papers", "digest_shown", "leases",
+                ):  # fmt: skip
                     writer.copy_rows(f"DELETE FROM {table}", [()])
             counts: dict[str, int] = {}
             marks = 0
@@ -87,6 +99,7 @@ async def move_home(
                             progress(len(rows))
             finally:
                 reading.close()
+            writer.reset_sequence("arrivals")
             # Every node over the database builds its index from this log.
             writer.copy_rows(
                 "INSERT INTO changes (key, op) SELECT key, 'upsert' FROM papers ORDER BY key", [()]

@@ -384,13 +384,19 @@ class Writer:
         everything = no_limit(self.postgres)
         return {row[0] for row in self._query(_KEYS_WITH_PREFIX, (prefix, prefix + "\U0010ffff", everything))}
 
+    def _append(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """New rows into `table`: what an ingest writes most (PostgreSQL's writer uses COPY)."""
+        marks = ",".join("?" * len(columns.split(",")))
+        self._execute_many(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+    def reset_sequence(self, table: str) -> None:
+        """After rows were copied in with their `seq`, new rows number on from the largest (SQLite's
+        AUTOINCREMENT does so by itself)."""
+
     def insert(self, papers: Sequence[Paper]) -> None:
-        self._execute_many(
-            f"INSERT INTO papers ({PAPER_COLUMNS}, identity) VALUES ({','.join('?' * 14)})",
-            [paper_values(p) for p in papers],
-        )
+        self._append("papers", f"{PAPER_COLUMNS}, identity", [paper_values(p) for p in papers])
         self._log_changes([p.key for p in papers], "upsert")
-        self._execute_many("INSERT INTO arrivals (key) VALUES (?)", [(p.key,) for p in papers])
+        self._append("arrivals", "key", [(p.key,) for p in papers])
 
     def update(self, papers: Sequence[Paper]) -> None:
         self._execute_many(
@@ -436,7 +442,7 @@ class Writer:
         self._log_changes(keys, "remove")
 
     def _log_changes(self, keys: Sequence[str], op: str) -> None:
-        self._execute_many("INSERT INTO changes (key, op) VALUES (?, ?)", [(k, op) for k in keys])
+        self._append("changes", "key, op", [(k, op) for k in keys])
 
     def trim_changes(self, upto: int) -> None:
         """Forget changes the index has applied. (sqlite_sequence keeps seq rising.)"""

@@ -26,8 +26,8 @@ from psycopg import errors as pg_errors
 
 from core.dialect import postgres_ddl, postgres_sql
 from core.migrations import MIGRATIONS
-from core.records import Paper, PaperciteError, StoreLocked, StoreUnavailable
-from core.store import PAPER_COLUMNS, Store, Writer, paper_values
+from core.records import PaperciteError, StoreLocked, StoreUnavailable
+from core.store import Store, Writer
 
 T = TypeVar("T")
 SCHEMES = ("postgresql://", "postgres://")
@@ -289,14 +289,13 @@ class PostgresWriter(Writer):
     # New papers and change-log rows go in by COPY: what an ingest writes most, at a fraction of
     # the cost of as many INSERTs (see docs/benchmarks.md, "Several nodes over one PostgreSQL store").
 
-    def insert(self, papers: Sequence[Paper]) -> None:
-        self._copy("papers", f"{PAPER_COLUMNS}, identity", [paper_values(p) for p in papers])
-        self._log_changes([p.key for p in papers], "upsert")
+    def reset_sequence(self, table: str) -> None:
+        self._db.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'seq'), coalesce(max(seq), 0) + 1, false) "
+            f"FROM {table}"
+        )
 
-    def _log_changes(self, keys: Sequence[str], op: str) -> None:
-        self._copy("changes", "key, op", [(key, op) for key in keys])
-
-    def _copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _append(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
         with self._db.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
