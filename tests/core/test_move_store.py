@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from core import follows
 from core.library import Library
 from core.records import Paper
 from core.tokens import create_token, token_check
@@ -13,6 +15,7 @@ from tests.conftest import run_cli
 from tests.postgres import PASSWORD
 
 DATA = Path(__file__).parent / "data"
+NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
 
 
 async def test_a_folder_moves_with_its_keys_provenance_tokens_and_marks(
@@ -27,6 +30,8 @@ async def test_a_folder_moves_with_its_keys_provenance_tokens_and_marks(
         )
         await library.remove(["triforce"])
         token = create_token(library.store.location, "ops", write=True)
+        followed = await follows.add_follow(library, "C1", query="citation recommendation", now=NOW)
+        arrived = await follows.arrival_head(library)
         before = {key: paper async for key, paper in _papers(library)}
         formats = (await library.stats())["formats"]
 
@@ -41,6 +46,11 @@ async def test_a_folder_moves_with_its_keys_provenance_tokens_and_marks(
         assert (await node.stats())["formats"] == formats
         assert json.loads(await node.store.get_meta("harvest:arxiv:cs") or "{}") == {"token": "resume-here"}
         assert node.index.num_docs == len(before)
+        # Slack's follows come along, and papers arriving after the move number on from the folder's.
+        assert await follows.follows(node, "C1") == [followed]
+        assert await follows.arrival_head(node) == arrived
+        await node.add_papers([Paper(key="", title="Arrived After The Move", year=2026)])
+        assert await follows.arrival_head(node) == arrived + 1
         hits = await node.search("manually annotated citation recommendation collection", 1)
         assert hits[0].key == "boudin2021acm"
     check = token_check(postgres_url)
