@@ -158,3 +158,16 @@ async def test_a_home_pointed_at_another_store_rebuilds_its_index(tmp_path: Path
         assert not [
             h for h in await node.search("only in the folder store", 3) if h.paper.title.startswith("Only")
         ]
+
+
+def test_the_cli_names_a_store_it_cannot_use_without_its_password(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    away = run_cli(tmp_path / "home", "--store", f"postgresql://ops:{PASSWORD}@127.0.0.1:9/papers", "stats")
+    assert away.returncode == 1 and PASSWORD not in away.stderr
+    assert "the database postgresql://ops:***@127.0.0.1:9/papers is unavailable" in away.stderr
+    other = run_cli(tmp_path / "home", "--store", f"mysql://ops:{PASSWORD}@db/papers", "stats")
+    assert other.returncode == 1 and "is not a postgresql:// URL" in other.stderr
+    assert PASSWORD not in other.stderr
+    remote = run_cli("http://127.0.0.1:9", "--store", "postgresql://ops@db/papers", "stats")
+    assert remote.returncode == 1 and "is for a node's own folder home" in remote.stderr
