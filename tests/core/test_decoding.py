@@ -129,3 +129,12 @@ def test_json_lines_name_the_bad_line_whole_or_in_pieces(
     records = [r for _, part in pieces.read_pieces([path], [None]) for r in part]
     assert [r.line for r in records if isinstance(r, ParseWarning)] == [30]
     assert len([r for r in records if isinstance(r, Paper)]) == 40
+
+
+def test_a_big_file_decodes_in_pieces_as_in_one_go() -> None:
+    # A multibyte character cut by every piece boundary, and a bad byte after the first piece.
+    piece = decoding._DECODE_PIECE_BYTES
+    text = "é" * (piece // 2 + 7) + "ü€" * 1000
+    assert decode_bytes(text.encode()).text == text and decode_bytes(text.encode()).encoding == "utf-8"
+    broken = text.encode()[: piece + 1] + b"\xff" + text.encode()[piece + 1 :]
+    assert decode_bytes(broken).encoding != "utf-8" or "\ufffd" in decode_bytes(broken).text
