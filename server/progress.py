@@ -7,12 +7,9 @@ import asyncio
 import itertools
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
-
-if TYPE_CHECKING:
-    from server.server import PaperciteServer
+from pygls.lsp.server import LanguageServer
 
 _TOKENS = itertools.count(1)
 log = logging.getLogger("papercite.server")
@@ -31,7 +28,7 @@ def render_report(done: int, total: int) -> types.WorkDoneProgressReport:
 class ReadingProgress:
     """One progress token per file being read; the client creates it before anything is shown."""
 
-    def __init__(self, server: PaperciteServer) -> None:
+    def __init__(self, server: LanguageServer) -> None:
         self._server = server
         self._tokens: dict[Path, tuple[str, asyncio.Future[bool]]] = {}
 
