@@ -77,3 +77,60 @@ async def _papers(library: Library) -> AsyncIterator[tuple[str, Paper]]:
     async for batch in library.store.iter_papers():
         for paper in batch:
             yield paper.key, paper
+
+
+async def test_follows_move_with_what_their_digests_would_bring(tmp_path: Path, postgres_url: str) -> None:
+    import datetime as dt
+
+    from core import follows
+    from core.digests import channel_digest
+
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone.utc)
+    spec = [
+        Paper(
+            key="",
+            title=f"Speculative decoding with draft trees {name}",
+            abstract="Speculative decoding: a draft model proposes tokens the target model verifies.",
+            authors=("Doe, Jane",),
+            year=2026,
+            origin=f"test:{name}",
+            format="test",
+        )
+        for name in ("one", "two", "three")
+    ]
+    folder = tmp_path / "folder"
+    async with await Library.open(folder, store=None) as library:
+        await library.add_papers(spec[:1])
+        await follows.remember_channel_papers(library, "C2", ["triforce"], "shared")
+        await follows.add_follow(library, "C1", query="speculative decoding", now=now)
+        await library.add_papers(spec[1:])
+        (follow,) = await follows.follows(library, "C1")
+        before = await channel_digest(library, "C1", [follow])
+        assert sorted(hit.paper.title for part in before.parts for hit in part.hits) == sorted(
+            p.title for p in spec[1:]
+        )
+        await follows.record_digest(library, "C1", [follow], [before.keys[0]], follow.last_arrival, now)
+
+    moved = run_cli(folder, "migrate", "--to", postgres_url, variables={"PAPERCITE_STORE": None})
+    assert moved.returncode == 0, moved.stderr
+
+    async with await Library.open(tmp_path / "node", store=postgres_url) as node:
+        (follow,) = await follows.follows(node, "C1")
+        assert follow.query == "speculative decoding"
+        assert await follows.channel_papers(node, "C2") == ["triforce"]
+        after = await channel_digest(node, "C1", [follow])
+        # The paper already shown stays shown; the other new one is still new, and only it.
+        assert [hit.paper.key for part in after.parts for hit in part.hits] == before.keys[1:]
+        await node.add_papers(
+            [spec[0].replace(title="Speculative decoding, a fourth draft tree", origin="test:four")]
+        )
+        newest = await channel_digest(node, "C1", [follow])
+        assert len(newest.keys) == 2
+
+    # Moved again over it (--replace): the digest still brings the same papers.
+    again = run_cli(folder, "migrate", "--to", postgres_url, "--replace", variables={"PAPERCITE_STORE": None})
+    assert again.returncode == 0, again.stderr
+    async with await Library.open(tmp_path / "node", store=postgres_url) as node:
+        (follow,) = await follows.follows(node, "C1")
+        after = await channel_digest(node, "C1", [follow])
+        assert [hit.paper.key for part in after.parts for hit in part.hits] == before.keys[1:]
