@@ -305,6 +305,10 @@ def collection_paused() -> Iterator[None]:
                 gc.enable()
 
 
+class ReadingAbandoned(Exception):
+    """A reading stopped half-way because the server is shutting down."""
+
+
 class ReadingProgress(Protocol):
     """Told how the reading of a file off the event loop goes (the editor shows it)."""
 
@@ -349,6 +353,7 @@ class BibliographyCache:
         self._readings: dict[Path, tuple[object, asyncio.Future[BibFile]]] = {}
         # One thread: two big files read at once would only share the interpreter's lock.
         self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
 
     def signature(self, path: Path) -> object:
         """What changes when the file does: the editor's version if open there, else its inode,
@@ -409,6 +414,8 @@ class BibliographyCache:
         loop = asyncio.get_running_loop()
 
         def report(done: int, total: int) -> None:  # (in the reading thread)
+            if self._closed:  # a process waits for its reading threads before it exits
+                raise ReadingAbandoned(f"{path}: the server is shutting down")
             loop.call_soon_threadsafe(self._progress.report, path, done, total)
 
         if self._executor is None:
@@ -427,6 +434,8 @@ class BibliographyCache:
         if future.cancelled():
             return
         error = future.exception()
+        if isinstance(error, ReadingAbandoned):
+            return
         if error is not None:
             log.error("reading %s failed", path, exc_info=error)
             parsed = BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])
@@ -443,6 +452,8 @@ class BibliographyCache:
             del self._readings[path]
 
     def close(self) -> None:
+        """Stop reading: a reading under way ends at its next progress report."""
+        self._closed = True
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

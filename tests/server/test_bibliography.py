@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.documents.declared import MAX_NAMED, declared_in
 from core.documents.syntax import LATEX, MARKDOWN
 from server.bibliography import (
     READ_AT_ONCE_BYTES,
     BibliographyCache,
     DocumentBibliography,
+    ReadingAbandoned,
     read_bib_file,
     resolve,
 )
@@ -199,3 +202,14 @@ def test_typing_in_a_markdown_body_keeps_what_its_front_matter_declared() -> Non
     assert declared_in(front + "Some more text [@first].\n", MARKDOWN) is declared
     changed = declared_in(front.replace("First Work", "Second Work") + "Some text.\n", MARKDOWN)
     assert changed is not declared and changed.inline[0].paper.title == "Second Work"
+
+
+async def test_a_reading_under_way_stops_when_the_server_shuts_down(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text("".join(f"@misc{{k{n}, title = {{Title {n}}}}}\n" for n in range(20_000)))
+    cache = BibliographyCache(lambda path: None)
+    assert cache.file(path).reading
+    future = cache._readings[path][1]
+    cache.close()
+    with pytest.raises(ReadingAbandoned):
+        await future
