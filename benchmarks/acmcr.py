@@ -143,7 +143,13 @@ def halves(topic_sets: Mapping[str, Sequence[Topic]]) -> dict[str, set[str]]:
     return split
 
 
+_DOIS: dict[int, tuple[dict[str, str], list[str]]] = {}
+
+
 async def _dois(library: Library, blacklist: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Each paper's DOI, and the keys of the citing papers; read once per library (113k records)."""
+    if id(library) in _DOIS:
+        return _DOIS[id(library)]
     doi_of: dict[str, str] = {}
     excluded = []
     async for batch in library.store.iter_papers():
@@ -152,6 +158,7 @@ async def _dois(library: Library, blacklist: set[str]) -> tuple[dict[str, str], 
                 doi_of[paper.key] = paper.doi
                 if paper.doi in blacklist:
                     excluded.append(paper.key)
+    _DOIS[id(library)] = (doi_of, excluded)
     return doi_of, excluded
 
 

@@ -27,8 +27,9 @@ MAX_TOKENS = 128
 # Abstracts per model call: sorted by length first, so a batch pads little. 32 embedded ACM-CR
 # abstracts at the same rate as 64 and 128, with less memory.
 BATCH = 32
-# Query texts remembered with their vectors (an editor asks again for the same sentence).
-_CACHED_QUERIES = 256
+# Query texts remembered with their vectors (an editor asks again for the same sentence): 1.5 kB
+# each, so 1.5 MB at most.
+_CACHED_QUERIES = 1024
 
 
 def model_folder() -> Path:
