@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from core.embedding import DIMENSIONS, Encoder, paper_text, shared_encoder, text_digest
+from core.embedding import DIMENSIONS, Encoder, ModelUnavailable, paper_text, shared_encoder, text_digest
 from core.formats import find_files, is_bibliographic
 from core.formats.pieces import read_pieces
 from core.fusion import CANDIDATES, fused_ranking
@@ -38,6 +39,8 @@ from core.search import MAX_RESULTS, Hit, checked_limit, closest_keys
 from core.store import Store, Writer
 from core.text import query_terms
 from core.vectors import VECTORS_DIR, PaperVectors, compacted
+
+log = logging.getLogger(__name__)
 
 STORE_FILE = "papers.sqlite3"
 STORE_VARIABLE = "PAPERCITE_STORE"
@@ -420,20 +423,31 @@ class Library:
             only=only,
         )
         if fuse and ranked:
-            encoder = await self.encoder()
-            vector = encoder.cached_query(text)
-            if vector is None:
-                vector = await asyncio.to_thread(encoder.encode_query, text)
-            similarity = self.vectors.similarities(vector, [key for key, _ in ranked])
-            ranked = fused_ranking(ranked, similarity)[:k]
+            try:
+                encoder = await self.encoder()
+                vector = encoder.cached_query(text)
+                if vector is None:
+                    vector = await asyncio.to_thread(encoder.encode_query, text)
+            except ModelUnavailable:
+                # A damaged install: BM25 still answers (the reason was logged once, on loading).
+                self.semantic = False
+                ranked = ranked[:k]
+            else:
+                similarity = self.vectors.similarities(vector, [key for key, _ in ranked])
+                ranked = fused_ranking(ranked, similarity)[:k]
         papers = await self.store.get_many([key for key, _ in ranked])
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
 
     async def encoder(self) -> Encoder:
-        """The sentence model (loaded on first use, off the event loop: it takes a moment)."""
+        """The sentence model (loaded on first use, off the event loop: it takes a moment).
+        ModelUnavailable if it cannot be loaded."""
         if self._encoder is None:
-            self._encoder = await asyncio.to_thread(shared_encoder)
+            try:
+                self._encoder = await asyncio.to_thread(shared_encoder)
+            except ModelUnavailable as error:
+                log.warning("%s; ranking by BM25 alone", error)
+                raise
         return self._encoder
 
     async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
@@ -452,6 +466,9 @@ class Library:
             try:
                 vector = await asyncio.wait_for(asyncio.shield(task), wait)
             except asyncio.TimeoutError:
+                return None
+            except ModelUnavailable:
+                self.semantic = False
                 return None
         return self.vectors.similarities(vector, keys)
 

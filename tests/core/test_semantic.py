@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.library import Library, shipped_vectors
 from core.records import Paper
@@ -166,3 +167,19 @@ def _vectors(home: Path) -> dict[str, np.ndarray]:
 
     vectors = PaperVectors(home / "vectors")
     return {key: vector for key in vectors.digests() if (vector := vectors.vector(key)) is not None}
+
+
+async def test_a_model_that_cannot_load_leaves_bm25_answering(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A damaged install: the model's folder is empty.
+    monkeypatch.setattr("core.embedding._shared", None)
+    monkeypatch.setattr("core.embedding.model_folder", lambda: tmp_path)
+    async with await Library.open(home) as library:
+        assert library.vectors.count == 179
+        query = "speculative decoding with a small draft model"
+        hits = await library.search(query, 5)
+        assert hits and hits[0].score > 1  # BM25's scale: answered without the model
+        plain = await library.search(query, 5, semantic=False)
+        assert [(h.key, h.score) for h in hits] == [(h.key, h.score) for h in plain]
+        assert await library.similarities(query, [h.key for h in hits], 1.0) is None
