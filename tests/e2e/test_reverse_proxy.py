@@ -495,7 +495,11 @@ async def test_papercite_restarting_behind_the_proxy_is_said_once_and_the_editor
     home = tmp_path / "home"
     token = make_token(home, "me")
     server = TeamServer(home).start()
-    running = start_proxy(name, tmp_path / name, server.port, certificates)
+    try:
+        running = start_proxy(name, tmp_path / name, server.port, certificates)
+    except BaseException:  # a proxy that cannot start (or is not installed) leaves no server running
+        server.stop()
+        raise
     (tmp_path / "refs.bib").write_text(PHOTONIC)
     text, position = position_of(SENTENCE + "\\bibliography{refs}\n")
     uri = (tmp_path / "doc.tex").as_uri()
