@@ -62,6 +62,9 @@ _EMBED_CHUNK = 128
 # An ingest or an addition of at most this many papers embeds them before it returns: at ~100
 # abstracts a second on 2 cores, half a minute at most. Larger ones leave it to `papercite embed`.
 EMBED_AT_ONCE = 2000
+# Papers added from memory (a form, an editor, `papercite add`) embedded before the call returns:
+# about a second's work. A harvest's pages (hundreds of records each) wait for `papercite embed`.
+_ADDED_EMBEDDED_AT_ONCE = 50
 
 ProgressCallback = Callable[[str, int], None]
 # Formats that know a record's real entry type; the others only guess `article`/`misc`.
@@ -725,7 +728,7 @@ class Library:
             # A few papers from a form or an editor: their vectors are made at once, if the home has any
             # (a harvest's pages wait for `papercite embed`).
             changed_count = len(report.added) + len(report.updated)
-            if self.fuses() and 0 < changed_count <= EMBED_AT_ONCE:
+            if self.fuses() and 0 < changed_count <= _ADDED_EMBEDDED_AT_ONCE:
                 changed = await self.store.get_many([*report.added, *report.updated])
                 await self._embed_locked(None, only=list(changed.values()))
             return report
