@@ -183,3 +183,18 @@ async def test_a_model_that_cannot_load_leaves_bm25_answering(
         plain = await library.search(query, 5, semantic=False)
         assert [(h.key, h.score) for h in hits] == [(h.key, h.score) for h in plain]
         assert await library.similarities(query, [h.key for h in hits], 1.0) is None
+
+
+def test_cli_ingest_embeds_what_it_added_unless_told_not_to(tmp_path: Path) -> None:
+    from core.export import to_bibtex
+
+    bib = tmp_path / "new.bib"
+    bib.write_text("".join(to_bibtex(paper) for paper in [TARGET, *DISTRACTORS]))
+    home = tmp_path / "home"
+    assert run_cli(home, "ingest", "--no-embed", str(bib)).returncode == 0
+    assert json.loads(run_cli(home, "stats", "--json").stdout)["vectors"] == 179
+    done = run_cli(home, "embed")
+    assert "embedded 5 papers" in done.stdout, done.stderr
+    other = tmp_path / "other"
+    assert run_cli(other, "ingest", str(bib)).returncode == 0
+    assert json.loads(run_cli(other, "stats", "--json").stdout)["vectors"] == 184
