@@ -128,6 +128,8 @@ def test_nodes_ride_out_the_database_stopping_and_coming_back(
     made = run_cli(tmp_path / "admin", "token", "create", "ops", "--write", variables=store)
     token = made.stdout.strip().splitlines()[-1]
     papers = many_papers(tmp_path / "few.bib", 3)
+    # The token is known to both nodes (each learns it from the store within 2 s) before the store goes.
+    assert within(5, lambda: _status(first.url, token) == 200 and _status(second.url, token) == 200)
     postgres_cluster.stop()
     try:
         # Writes get 503 naming the database (never its password); tokens known still count.
