@@ -213,3 +213,19 @@ async def test_a_reading_under_way_stops_when_the_server_shuts_down(tmp_path: Pa
     cache.close()
     with pytest.raises(ReadingAbandoned):
         await future
+
+
+def test_the_interpreter_lock_changes_hands_often_only_while_a_file_is_read(tmp_path: Path) -> None:
+    """A request on the event loop gets the lock back within 0.5 ms of the reading thread's turn,
+    not 5 ms: without it a completion took 0.7–1 s while 100,000 entries were read."""
+    import sys
+
+    from server.bibliography import _read
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text("".join(f"@article{{k{i}, title={{Paper {i}}}}}\n" for i in range(50)))
+    usual = sys.getswitchinterval()
+    seen: list[float] = []
+    _read(bib, None, None, lambda done, total: seen.append(sys.getswitchinterval()))
+    assert seen and max(seen) < usual
+    assert sys.getswitchinterval() == usual
