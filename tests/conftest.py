@@ -68,6 +68,17 @@ def store_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
+def backend(store_url: str | None, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The store every papercite of the test opens: the home's SQLite file, or `store_url`'s database
+    (a module runs its tests on both with `pytestmark = pytest.mark.usefixtures("backend")`)."""
+    if store_url is None:
+        monkeypatch.delenv("PAPERCITE_STORE", raising=False)
+    else:
+        monkeypatch.setenv("PAPERCITE_STORE", store_url)
+    return store_url
+
+
+@pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 

@@ -25,14 +25,8 @@ from core.records import Paper
 MONDAY_10 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture(autouse=True)
-def backend(store_url: str | None, monkeypatch: pytest.MonkeyPatch) -> str | None:
-    """Follows, digests and leases run over the home's SQLite file and over a PostgreSQL database."""
-    if store_url is None:
-        monkeypatch.delenv("PAPERCITE_STORE", raising=False)
-    else:
-        monkeypatch.setenv("PAPERCITE_STORE", store_url)
-    return store_url
+# Follows, digests and leases run over the home's SQLite file and over a PostgreSQL database.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def paper(title: str, abstract: str, origin: str) -> Paper:

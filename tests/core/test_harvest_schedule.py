@@ -20,14 +20,8 @@ NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.timezone.utc)
 SEEDS = 179
 
 
-@pytest.fixture(autouse=True)
-def backend(store_url: str | None, monkeypatch: pytest.MonkeyPatch) -> str | None:
-    """Follows, digests and leases run over the home's SQLite file and over a PostgreSQL database."""
-    if store_url is None:
-        monkeypatch.delenv("PAPERCITE_STORE", raising=False)
-    else:
-        monkeypatch.setenv("PAPERCITE_STORE", store_url)
-    return store_url
+# Scheduled harvests run over the home's SQLite file and over a PostgreSQL database.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture

@@ -13,14 +13,8 @@ from core.records import EmptyQuery, Paper, UnknownKey
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(autouse=True)
-def backend(store_url: str | None, monkeypatch: pytest.MonkeyPatch) -> str | None:
-    """Every library test runs over the home's SQLite file and over a PostgreSQL database."""
-    if store_url is None:
-        monkeypatch.delenv("PAPERCITE_STORE", raising=False)
-    else:
-        monkeypatch.setenv("PAPERCITE_STORE", store_url)
-    return store_url
+# Every library test runs over the home's SQLite file and over a PostgreSQL database.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 async def test_fresh_home_answers_from_the_seed_corpus(library: Library) -> None:
