@@ -14,7 +14,7 @@ from core.harvest_schedule import HarvestSpec, harvest_forever, harvest_round, p
 from core.library import Library
 from core.schedule import BadSchedule
 from core.sources.harvest import HarvestReport
-from tests.fakes.sources import FakeSources, Malformed, synthetic_oai_records
+from tests.fakes.sources import FakeSources, Malformed, serving_harvests, synthetic_oai_records
 
 NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.timezone.utc)
 SEEDS = 179
@@ -26,12 +26,7 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSources]:
-    with FakeSources() as server:
-        for name, value in server.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("PAPERCITE_ARXIV_INTERVAL", "0")
-        monkeypatch.setenv("PAPERCITE_HTTP_BACKOFF", "0.05")
-        yield server
+    yield from serving_harvests(monkeypatch)
 
 
 def test_harvest_specs() -> None:

@@ -20,6 +20,7 @@ from tests.fakes.sources import (
     Malformed,
     OaiRecord,
     Status,
+    serving_harvests,
     synthetic_oai_records,
     synthetic_openalex_works,
 )
@@ -29,12 +30,7 @@ SEEDS = 179
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSources]:
-    with FakeSources() as server:
-        for name, value in server.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("PAPERCITE_ARXIV_INTERVAL", "0")
-        monkeypatch.setenv("PAPERCITE_HTTP_BACKOFF", "0.05")
-        yield server
+    yield from serving_harvests(monkeypatch)
 
 
 def papers(home: Path) -> int:

@@ -28,9 +28,11 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -742,3 +744,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def serving_harvests(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSources]:
+    """The fakes, with papercite pointed at them and harvests unpaced (a fixture's body)."""
+    with FakeSources() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("PAPERCITE_ARXIV_INTERVAL", "0")
+        monkeypatch.setenv("PAPERCITE_HTTP_BACKOFF", "0.05")
+        yield server
