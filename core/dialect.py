@@ -8,6 +8,7 @@ written once, in SQLite's words, and turned into PostgreSQL's here.
 - Text order: SQLite compares text byte by byte; PostgreSQL by the database's collation unless told
   `COLLATE "C"`. Key prefixes (`key >= p AND key < p || U+10FFFF`) and key order need the bytes.
 - Floating point: SQLite's `REAL` is 8 bytes, PostgreSQL's 4: it becomes `DOUBLE PRECISION`.
+- Bytes: SQLite's `BLOB` is PostgreSQL's `BYTEA`.
 - No limit: `LIMIT -1` in SQLite, `LIMIT NULL` in PostgreSQL.
 Everything else the store says (`INSERT … ON CONFLICT … DO UPDATE`, `count(*) FILTER (WHERE …)`,
 partial indexes) both understand alike.
@@ -23,6 +24,7 @@ _NOW_POSTGRES = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 _AUTOINCREMENT = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b", re.IGNORECASE)
 _TEXT = re.compile(r"\bTEXT\b")
 _REAL = re.compile(r"\bREAL\b")
+_BLOB = re.compile(r"\bBLOB\b")
 
 
 def postgres_sql(statement: str) -> str:
@@ -35,6 +37,7 @@ def postgres_ddl(script: str) -> str:
     script = _AUTOINCREMENT.sub("BIGSERIAL PRIMARY KEY", script)
     script = _TEXT.sub('TEXT COLLATE "C"', script)
     script = _REAL.sub("DOUBLE PRECISION", script)  # SQLite's REAL is 8 bytes; PostgreSQL's is 4
+    script = _BLOB.sub("BYTEA", script)
     return script.replace(_NOW_SQLITE, f"({_NOW_POSTGRES})")
 
 

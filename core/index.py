@@ -4,6 +4,10 @@ It records which change of the store's change log it reflects (`seq`), so an ope
 whether it is behind: after a crash between the store's commit and the index's, or when another
 process has added papers.
 
+Each document keeps its paper's whole record (stored, not searched): a search's hits come from the
+index alone, so a node over a shared store goes on answering while the database is away, and
+a search costs no round trip to it.
+
 Papers are spread over shards by key, and a query searches the shards at once on threads of
 their own: tantivy scores one query on one core, and at a million abstracts that is most of a
 completion's time. Each shard's scores are put on the scale of the whole index (see `_Shard`).
@@ -30,7 +34,7 @@ from core.search import MAX_RESULTS
 from core.text import ANALYZER_NAME, text_analyzer
 
 # Bump when the schema or the analyzer changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SHARDS = 2
 _STATE_FILE = "papercite-index.json"
 # Each shard's writer: one indexing thread, so the shards' writers together keep two cores busy.
@@ -56,32 +60,70 @@ class IndexState:
     seq: int
 
 
-def _schema() -> tantivy.Schema:
+def _schema(*, records: bool) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("key", stored=True, tokenizer_name="raw")
     builder.add_text_field("text", tokenizer_name=ANALYZER_NAME, index_option="freq")
     builder.add_text_field("authors", tokenizer_name="default", index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
+    if records:
+        builder.add_bytes_field(_RECORD, stored=True)
     return builder.build()
 
 
-_SCHEMA = _schema()
+_RECORD = "record"
+# The library's index keeps records; a MemoryIndex's papers are held by whoever made it. The record
+# comes last, so the fields both schemas share have the same numbers and one query serves both.
+_SCHEMA = _schema(records=True)
+_MEMORY_SCHEMA = _schema(records=False)
+_encode_record = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _document(paper: Paper) -> tantivy.Document:
+def _record(paper: Paper) -> bytes:
+    """What the store keeps of a paper, as compact JSON (where it came from is the store's to say)."""
+    fields = (paper.key, paper.title, paper.abstract, paper.authors, paper.year, paper.venue, paper.doi)
+    rest = (paper.url, paper.arxiv_id, paper.keywords, paper.entry_type, paper.title_derived, paper.extra)
+    return _encode_record((*fields, *rest)).encode("utf-8")
+
+
+def _paper(record: bytes) -> Paper:
+    key, title, abstract, authors, year, venue, doi, url, arxiv_id, keywords, entry_type, derived, extra = (
+        json.loads(record)
+    )
+    return Paper(
+        key=key,
+        title=title,
+        abstract=abstract,
+        authors=tuple(authors),
+        year=year,
+        venue=venue,
+        doi=doi,
+        url=url,
+        arxiv_id=arxiv_id,
+        keywords=tuple(keywords),
+        entry_type=entry_type,
+        title_derived=derived,
+        extra=tuple((name, value) for name, value in extra),
+    )
+
+
+def _document(paper: Paper, *, record: bool) -> tantivy.Document:
     try:
-        return _tantivy_document(paper)
+        return _tantivy_document(paper, record=record)
     except ValueError:  # a lone surrogate (an editor's buffer can hold one), which tantivy refuses
-        return _tantivy_document(paper_without_surrogates(paper))
+        return _tantivy_document(paper_without_surrogates(paper), record=record)
 
 
-def _tantivy_document(paper: Paper) -> tantivy.Document:
-    return tantivy.Document(
+def _tantivy_document(paper: Paper, *, record: bool) -> tantivy.Document:
+    document = tantivy.Document(
         key=paper.key,
         text=paper.search_text(),
         authors=" ".join(paper.authors),
         year=paper.year if paper.year is not None else _NO_YEAR,
     )
+    if record:
+        document.add_bytes(_RECORD, _record(paper))
+    return document
 
 
 def _text_query(terms: Mapping[str, float]) -> tantivy.Query:
@@ -159,12 +201,17 @@ class _Shard:
     whole collection, so that weight × IDF × tf, and with it the ranking, is the whole's.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, schema: tantivy.Schema = _SCHEMA) -> None:
         if path is None:
-            self.index = tantivy.Index(_SCHEMA)
+            self.index = tantivy.Index(schema)
         else:
             path.mkdir(parents=True, exist_ok=True)
-            self.index = tantivy.Index(_SCHEMA, path=str(path), reuse=True)
+            try:
+                self.index = tantivy.Index(schema, path=str(path), reuse=True)
+            except ValueError:  # an index of an earlier schema: derived data, so it is made anew
+                shutil.rmtree(path)
+                path.mkdir()
+                self.index = tantivy.Index(schema, path=str(path), reuse=True)
         self.index.register_tokenizer(ANALYZER_NAME, text_analyzer())
 
     def search(
@@ -320,6 +367,34 @@ class PaperIndex:
     def most_informative(self, terms: Mapping[str, float], limit: int) -> dict[str, float]:
         return most_informative(terms, limit, self.statistics(terms))
 
+    def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
+        """Keys starting with `prefix`, the first `limit` of them in key order (-1: all)."""
+        # Every character written as its code point: nothing in a key is read as regex syntax.
+        pattern = "".join(f"\\x{{{ord(char):x}}}" for char in prefix) + "(?s:.)*"
+        query = tantivy.Query.regex_query(_SCHEMA, "key", pattern)
+        keys = []
+        for shard in self._shards:
+            searcher = shard.index.searcher()
+            hits = searcher.search(query, max(int(searcher.num_docs), 1), count=False).hits
+            keys += [searcher.doc(address)["key"][0] for _, address in hits]
+        return set(sorted(keys)[:limit] if limit >= 0 else keys)
+
+    def papers(self, keys: Iterable[str]) -> dict[str, Paper]:
+        """The records the index holds for `keys` (those it has), as the store had them when indexed."""
+        by_shard: list[list[str]] = [[] for _ in self._shards]
+        for key in set(keys):
+            by_shard[_shard_of(key)].append(key)
+        found: dict[str, Paper] = {}
+        for shard, wanted in zip(self._shards, by_shard, strict=True):
+            if not wanted:
+                continue
+            searcher = shard.index.searcher()
+            query = tantivy.Query.term_set_query(_SCHEMA, "key", wanted)
+            for _, address in searcher.search(query, len(wanted), count=False).hits:
+                paper = _paper(searcher.doc(address)[_RECORD][0])
+                found[paper.key] = paper
+        return found
+
 
 class IndexWriting:
     """Changes on their way into the index, while the store writes them. Nothing is visible until
@@ -352,7 +427,7 @@ class IndexWriting:
             writer = writers[_shard_of(paper.key)]
             if not (new or self._rebuild):
                 writer.delete_documents_by_term("key", paper.key)
-            writer.add_document(_document(paper))
+            writer.add_document(_document(paper, record=True))
             count += 1
         return count
 
@@ -397,8 +472,8 @@ class MemoryIndex:
     the library index's word statistics so that their scores rank among its hits."""
 
     def __init__(self, papers: Iterable[Paper]) -> None:
-        self._shard = _Shard(None)
-        documents = [_document(paper) for paper in papers]
+        self._shard = _Shard(None, _MEMORY_SCHEMA)
+        documents = [_document(paper, record=False) for paper in papers]
         if documents:
             writer = self._shard.index.writer(_MEMORY_WRITER_HEAP_BYTES, 1)
             for document in documents:

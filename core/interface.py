@@ -19,6 +19,9 @@ class PaperLibrary(Protocol):
     # A local folder for files made for the user (the paper pages go-to-definition opens): the home
     # itself, or for a URL a cache folder of its own.
     home: Path
+    # The URL of a PostgreSQL store shared with other nodes, which keeps what the web sources
+    # answered for all of them; None for a folder's own store, or a server's URL.
+    shared_store: str | None
 
     async def search(
         self,

@@ -7,12 +7,12 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import platformdirs
@@ -36,11 +36,12 @@ from core.records import (
     paper_without_surrogates,
 )
 from core.search import MAX_RESULTS, Hit, checked_limit, closest_keys
-from core.store import Store, Writer
+from core.store import KEYS_NEAR, Store, Writer
 from core.text import query_terms
 from core.vectors import VECTORS_DIR, PaperVectors, compacted
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STORE_FILE = "papers.sqlite3"
 STORE_VARIABLE = "PAPERCITE_STORE"
@@ -171,6 +172,7 @@ class Library:
     def __init__(self, home: Path, store: Store, index: PaperIndex, *, semantic: bool | None = None) -> None:
         self.home = home
         self.store = store
+        self.shared_store = str(store.location) if store.postgres else None
         self.index = index
         self.vectors = PaperVectors(home / VECTORS_DIR)
         # Whether searches re-rank BM25's candidates with the sentence vectors (when there are any).
@@ -179,6 +181,7 @@ class Library:
         self._pending_queries: dict[str, asyncio.Future[np.ndarray]] = {}
         self._seen_seq = -1
         self._checked_at = 0.0
+        self._store_away = False
 
     # --- opening --------------------------------------------------------------------------------
 
@@ -373,18 +376,31 @@ class Library:
                 await self.refresh(force=True)
 
     async def refresh(self, *, force: bool = False) -> None:
-        """See papers other processes added: cheap, and at most every half second."""
+        """See papers other processes added: cheap, and at most every half second. While a shared
+        store is away, an index that has caught up once goes on answering as it stands."""
         now = time.monotonic()
         if now - self._checked_at < _REFRESH_SECONDS and not force:
             return
         self._checked_at = now
-        head = await self.store.head_seq()
-        if head != self._seen_seq:
-            await self.sync_index()
-            # Whoever wrote the index, this process's searcher must look at the new commit.
-            self.index.reload()
-            self._seen_seq = head
+        try:
+            head = await self.store.head_seq()
+            if head != self._seen_seq:
+                await self.sync_index()
+                # Whoever wrote the index, this process's searcher must look at the new commit.
+                self.index.reload()
+                self._seen_seq = head
+        except StoreUnavailable as error:
+            if not self.ready:
+                raise
+            self._note_store_away(error)
+        else:
+            self._store_away = False
         self.vectors.reload()
+
+    def _note_store_away(self, error: StoreUnavailable) -> None:
+        if not self._store_away:
+            log.warning("%s; answering from this node's index until it is back", error)
+            self._store_away = True
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -438,7 +454,7 @@ class Library:
             else:
                 similarity = self.vectors.similarities(vector, [key for key, _ in ranked])
                 ranked = fused_ranking(ranked, similarity)[:k]
-        papers = await self.store.get_many([key for key, _ in ranked])
+        papers = self.index.papers([key for key, _ in ranked])
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
 
@@ -490,23 +506,37 @@ class Library:
         return dict(papers.search(self.index.most_informative(terms, QUERY_TERMS), k, self.index))
 
     async def get(self, key: str) -> Paper:
-        paper = await self.store.get(key)
+        paper = await self.find(key)
         if paper is None:
             raise UnknownKey(key, await self.suggest_keys(key))
         return paper
 
     async def find(self, key: str) -> Paper | None:
-        return await self.store.get(key)
+        return (await self.get_many([key])).get(key)
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, Paper]:
-        return await self.store.get_many(keys)
+        return await self._from_store_or_index(self.store.get_many(keys), lambda: self.index.papers(keys))
 
     async def keys_with_prefix(self, prefix: str, limit: int = -1) -> set[str]:
-        return await self.store.keys_with_prefix(prefix, limit)
+        return await self._from_store_or_index(
+            self.store.keys_with_prefix(prefix, limit), lambda: self.index.keys_with_prefix(prefix, limit)
+        )
 
     async def keys_near(self, key: str) -> list[str]:
         """Keys sharing the first letters of `key`: the pool for "did you mean"."""
-        return await self.store.keys_near(key)
+        return await self._from_store_or_index(
+            self.store.keys_near(key), lambda: sorted(self.index.keys_with_prefix(key[:2], KEYS_NEAR))
+        )
+
+    async def _from_store_or_index(self, asked: Awaitable[T], from_index: Callable[[], T]) -> T:
+        """What the store answers; while a shared store is away, what the index knows of it."""
+        try:
+            return await asked
+        except StoreUnavailable as error:
+            if not self.ready:
+                raise
+            self._note_store_away(error)
+            return from_index()
 
     async def change_marker(self) -> int:
         """A number that moves whenever papers are added, changed or removed (by any process)."""
@@ -527,7 +557,7 @@ class Library:
         return None
 
     async def suggest_keys(self, key: str, limit: int = 3) -> list[str]:
-        return closest_keys(key, await self.store.keys_near(key), limit)
+        return closest_keys(key, await self.keys_near(key), limit)
 
     async def count(self) -> int:
         """How many papers the store holds: what a health check asks, cheaper than stats()."""

@@ -124,4 +124,22 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0007_web_sources",
+        # The web sources' answers and pacing slots of nodes sharing a PostgreSQL store, so that a
+        # lookup made through one node is cached for all and arXiv's pace holds across them (see
+        # core/sources/shared_state.py). A folder's home keeps them in sources.sqlite3 instead,
+        # apart from the store: an ingest's long write must not hold up a harvest's next request.
+        """
+        CREATE TABLE source_pace (
+            host TEXT PRIMARY KEY,
+            next_at REAL NOT NULL
+        );
+        CREATE TABLE source_responses (
+            url TEXT PRIMARY KEY,
+            body BLOB NOT NULL,
+            fetched_at REAL NOT NULL
+        );
+        """,
+    ),
 )

@@ -77,7 +77,8 @@ async def move_home(
             if replace:
                 for table in (
                     "provenance", "papers", "tokens", "meta", "changes", "rate_buckets", "arrivals",
-                    "follows", "channel_papers", "digest_shown", "leases",
+                    "follows", "channel_papers", "digest_shown", "leases", "source_pace",
+                    "source_responses",
                 ):  # fmt: skip
                     writer.copy_rows(f"DELETE FROM {table}", [()])
             counts: dict[str, int] = {}

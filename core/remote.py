@@ -140,6 +140,7 @@ class RemoteLibrary:
     def __init__(self, url: str, token: str | None, timeout: float = READ_TIMEOUT_SECONDS) -> None:
         self.url = url.rstrip("/")
         self.home = _cache_folder(self.url)
+        self.shared_store: str | None = None  # (the server keeps its sources' state)
         with contextlib.suppress(OSError):  # (pages, lookups' caches; a read-only disk only loses them)
             self.home.mkdir(parents=True, exist_ok=True)
         self._token = token

@@ -39,6 +39,8 @@ _PRAGMAS = (
 )
 _KEYS_WITH_PREFIX = "SELECT key FROM papers WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
 T = TypeVar("T")
+# The pool "did you mean" picks from: keys sharing a key's first letters.
+KEYS_NEAR = 2000
 # SQLite's default limit on `?` parameters in one statement is 32766; stay well below it.
 _CHUNK = 900
 
@@ -246,7 +248,7 @@ class Store:
         value = await self.scalar("SELECT value FROM meta WHERE name = ?", (name,))
         return str(value) if value is not None else None
 
-    async def keys_near(self, key: str, limit: int = 2000) -> list[str]:
+    async def keys_near(self, key: str, limit: int = KEYS_NEAR) -> list[str]:
         """Keys sharing the first letters of `key`: the pool for "did you mean"."""
         prefix = key[:2]
         rows = await self._rows(

@@ -44,6 +44,7 @@ class RemoteIndex:
     def __init__(self, remote: RemoteLibrary, notify: Notify, on_change: Callable[[], None]) -> None:
         self.remote = remote
         self.home = remote.home
+        self.shared_store = remote.shared_store
         # Why the server's index cannot be used: no answer, or the token refused (401).
         self.away: RemoteError | None = None
         self._notify = notify

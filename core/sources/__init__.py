@@ -99,9 +99,15 @@ class AddResult:
 class Sources:
     """The metadata services with one client: `async with Sources(config, home) as sources`."""
 
-    def __init__(self, config: SourcesConfig | None = None, home: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: SourcesConfig | None = None,
+        home: Path | None = None,
+        *,
+        shared_store: str | None = None,
+    ) -> None:
         self.config = config or SourcesConfig.from_env()
-        self.client = Client(self.config, home)
+        self.client = Client(self.config, home, shared_store=shared_store)
         self.crossref = Service("Crossref", concurrency=5)
         self.arxiv = Service("arXiv", interval=self.config.arxiv_interval, concurrency=1)
         self.arxiv_oai = Service("arXiv", interval=self.config.arxiv_interval, concurrency=1)
@@ -228,13 +234,18 @@ def _parse_all(texts: Sequence[str]) -> tuple[list[tuple[str, Identifier]], list
 
 
 async def fetch_identifiers(
-    texts: Sequence[str], *, home: Path | None = None, config: SourcesConfig | None = None
+    texts: Sequence[str],
+    *,
+    home: Path | None = None,
+    shared_store: str | None = None,
+    config: SourcesConfig | None = None,
 ) -> tuple[list[tuple[str, Paper]], list[AddError]]:
     """(text, paper) for each identifier found, and one AddError for each that failed; nothing
-    is stored. `home` holds the response cache and the arXiv pacing (None: in memory)."""
+    is stored. `shared_store`, else `home`, holds the response cache and the arXiv pacing (None:
+    in memory)."""
     wanted, errors = _parse_all(texts)
     found: list[tuple[str, Paper]] = []
-    async with Sources(config, home) as sources:
+    async with Sources(config, home, shared_store=shared_store) as sources:
         outcomes = await asyncio.gather(
             *(sources.lookup(identifier) for _, identifier in wanted), return_exceptions=True
         )
@@ -269,7 +280,9 @@ async def add_identifiers(
     Identity rules are the library's: a DOI that is an arXiv paper, or a paper already there,
     updates the one record.
     """
-    found, errors = await fetch_identifiers(texts, home=library.home, config=config)
+    found, errors = await fetch_identifiers(
+        texts, home=library.home, shared_store=library.shared_store, config=config
+    )
     if keep_without_abstract:
         found += [(error.text, error.paper) for error in errors if error.paper is not None]
         errors = [error for error in errors if error.paper is None]

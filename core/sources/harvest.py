@@ -108,7 +108,7 @@ async def harvest_arxiv(
         )
     report.since = state.date_from
     restarted = False
-    async with Sources(config, library.home) as sources:
+    async with Sources(config, library.home, shared_store=library.shared_store) as sources:
 
         def request(token: str) -> dict[str, str]:
             if token:
@@ -198,7 +198,7 @@ async def harvest_openalex(
     cursor = saved.get("cursor") or "*"
     report.resumed = cursor != "*"
     read = int(saved.get("read", 0)) if report.resumed else 0
-    async with Sources(config, library.home) as sources:
+    async with Sources(config, library.home, shared_store=library.shared_store) as sources:
         url = f"{sources.config.openalex_url.rstrip('/')}/works"
         while max_records is None or report.records + report.skipped < max_records:
             per_page = OPENALEX_PAGE

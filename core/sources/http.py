@@ -4,10 +4,10 @@
   puts Crossref and OpenAlex requests in their polite pools.
 - Requests to one host are paced (arXiv asks for one every three seconds). The next free slot is
   kept in the home's `sources.sqlite3`, so two commands run back to back, or side by side, still
-  keep the pace between them.
+  keep the pace between them; over a shared PostgreSQL store, in the store (every node keeps it).
 - 429 and 5xx answers, timeouts, dropped connections and unreadable bodies are retried with
   exponential backoff; a `Retry-After` the server sends is honoured (up to a limit).
-- Successful lookups are cached in the same file, so adding a paper again works offline.
+- Successful lookups are cached in the same place, so adding a paper again works offline.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from core.records import PaperciteError
@@ -131,7 +131,21 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
-class _HomeState:
+class SourceState(Protocol):
+    """Where the cache and the pacing slots are kept."""
+
+    def reserve(self, host: str, interval: float) -> float: ...
+
+    def release(self, host: str, interval: float) -> None: ...
+
+    def next_slot(self, host: str) -> float | None: ...
+
+    def cached(self, url: str) -> bytes | None: ...
+
+    def store(self, url: str, body: bytes) -> None: ...
+
+
+class HomeState:
     """The cache and the pacing slots, in one small SQLite file in the home (or in memory)."""
 
     def __init__(self, path: Path | None) -> None:
@@ -214,6 +228,15 @@ class _HomeState:
             )
 
 
+def source_state(home: Path | None, shared_store: str | None) -> SourceState:
+    """The state of a shared PostgreSQL store's nodes, or else of `home` (None: in memory)."""
+    if shared_store is not None:
+        from core.sources.shared_state import SharedSourceState  # (psycopg: only a node needs it)
+
+        return SharedSourceState(shared_store)
+    return HomeState(home / CACHE_FILE if home is not None else None)
+
+
 @dataclass
 class Service:
     """One remote service: its name in messages, how far apart its requests go, how many at once."""
@@ -237,9 +260,11 @@ class Client:
     counts as a failed attempt (a truncated or malformed body), and is retried.
     """
 
-    def __init__(self, config: SourcesConfig, home: Path | None = None) -> None:
+    def __init__(
+        self, config: SourcesConfig, home: Path | None = None, *, shared_store: str | None = None
+    ) -> None:
         self.config = config
-        self.state = _HomeState(home / CACHE_FILE if home is not None else None)
+        self.state = source_state(home, shared_store)
         self._session: aiohttp.ClientSession | None = None
         self.requests = 0  # requests sent (not cache hits), for reports and tests
 

@@ -63,7 +63,7 @@ def test_sharded_ranking_is_the_single_index_ranking(index: PaperIndex) -> None:
     whole = _Shard(None)
     writer = whole.index.writer(32 * 1024 * 1024, 1)
     for paper in papers(300):
-        writer.add_document(_document(paper))
+        writer.add_document(_document(paper, record=True))
     writer.commit()
     writer.wait_merging_threads()
     whole.index.reload()
@@ -108,3 +108,67 @@ def test_a_large_collection_leaves_out_words_in_over_half_its_documents() -> Non
     assert most_informative({"graph": 1.0, "paper": 5.0}, 10, collection) == {"graph": 1.0}
     small = Statistics(documents=1000, doc_freq={"graph": 9, "paper": 600})
     assert set(most_informative({"graph": 1.0, "paper": 5.0}, 10, small)) == {"graph", "paper"}
+
+
+def test_the_index_gives_back_each_record_as_it_was_indexed(tmp_path: Path) -> None:
+    full = Paper(
+        key="full2024",
+        title="Every Field \u00e9t\u00e9 Kept",
+        abstract="An abstract with \u201cquotes\u201d and a \\\\ backslash.",
+        authors=("Ada Lovelace", "Grace Hopper"),
+        year=2024,
+        venue="Venue",
+        doi="10.1/x",
+        url="https://example.org/x",
+        arxiv_id="2401.00001",
+        keywords=("retrieval", "citations"),
+        entry_type="inproceedings",
+        extra=(("pages", "1--9"), ("publisher", "P")),
+    )
+    bare = Paper(key="bare", title="", abstract="Only an abstract here.", title_derived=True)
+    index = PaperIndex(tmp_path / "index")
+    writing = index.writing()
+    writing.upsert([full, bare, *papers(40)], new=True)
+    writing.commit(1)
+    assert index.papers(["full2024", "bare", "p7", "absent"]) == {
+        "full2024": full,
+        "bare": bare,
+        "p7": papers(40)[7],
+    }
+
+
+def test_an_index_of_an_earlier_schema_is_made_anew(tmp_path: Path) -> None:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=True)
+    earlier = tantivy.Index(builder.build(), path=str(_made(tmp_path / "index" / "shard-0")), reuse=True)
+    writer = earlier.writer(15_000_000, 1)
+    writer.add_document(tantivy.Document(key="old"))
+    writer.commit()
+    writer.wait_merging_threads()
+    index = PaperIndex(tmp_path / "index")
+    assert index.num_docs == 0
+    writing = index.writing()
+    writing.upsert(papers(3), new=True)
+    writing.commit(1)
+    assert sorted(index.papers(["p0", "p1", "p2", "old"])) == ["p0", "p1", "p2"]
+
+
+def _made(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def test_keys_with_a_prefix_are_found_whatever_characters_they_hold(tmp_path: Path) -> None:
+    keys = ["tri2024", "tri.x[1]", "tri(a)*", "trib", "Tri", "über\\a", "x"]
+    index = PaperIndex(tmp_path / "index")
+    writing = index.writing()
+    writing.upsert([Paper(key=key, title=f"Paper {key}") for key in keys], new=True)
+    writing.commit(1)
+    assert index.keys_with_prefix("tri") == {"tri2024", "tri.x[1]", "tri(a)*", "trib"}
+    assert index.keys_with_prefix("tri.x[") == {"tri.x[1]"}
+    assert index.keys_with_prefix("tri(a)") == {"tri(a)*"}
+    assert index.keys_with_prefix("über\\") == {"über\\a"}
+    assert index.keys_with_prefix("tri", 2) == {"tri(a)*", "tri.x[1]"}
+    assert index.keys_with_prefix("") == set(keys)

@@ -14,7 +14,11 @@ import pytest
 from core.library import Library
 from core.migrations import MIGRATIONS
 from core.records import Paper, PaperciteError, StoreUnavailable
+from core.sources import add_identifiers, fetch_identifiers
+from core.sources.http import CACHE_FILE
+from core.sources.shared_state import SharedSourceState
 from core.store_postgres import PostgresStore, checked_url, redacted
+from tests.fakes.sources import FakeSources
 from tests.postgres import PASSWORD, Cluster
 
 MIGRATE = "import asyncio, sys; from core.store_postgres import migrate_postgres; print(migrate_postgres(sys.argv[1]))"
@@ -171,3 +175,51 @@ def test_the_cli_names_a_store_it_cannot_use_without_its_password(tmp_path: Path
     assert PASSWORD not in other.stderr
     remote = run_cli("http://127.0.0.1:9", "--store", "postgresql://ops@db/papers", "stats")
     assert remote.returncode == 1 and "is for a node's own folder home" in remote.stderr
+
+
+async def test_searches_answer_from_the_index_while_the_database_is_away(
+    tmp_path: Path, postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    async with await Library.open(tmp_path / "node", store=postgres_url) as library:
+        before = await library.search("looped transformer reasoning chains", 3)
+        postgres_cluster.stop()
+        try:
+            library._checked_at = 0  # skip the half-second throttle: the next search asks the store
+            during = await library.search("looped transformer reasoning chains", 3)
+            assert [(hit.paper, hit.score) for hit in during] == [(hit.paper, hit.score) for hit in before]
+            assert await library.get_many(["relay"]) == {"relay": before[0].paper}
+            assert (await library.get("relay")).title == before[0].paper.title
+            assert "relay" in await library.keys_with_prefix("rel")
+            assert await library.suggest_keys("relya") == ["relay"]
+            with pytest.raises(StoreUnavailable):
+                await library.add_papers([Paper(key="", title="Written While Away")])
+        finally:
+            postgres_cluster.start()
+        library._checked_at = 0
+        await library.add_papers([Paper(key="", title="Written After The Database Came Back")])
+        assert (await library.search("written after the database came back", 1))[0].paper.title == (
+            "Written After The Database Came Back"
+        )
+
+
+async def test_nodes_share_the_web_sources_cache_and_pace(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeSources.with_samples() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        async with (
+            await Library.open(tmp_path / "a", store=postgres_url) as first,
+            await Library.open(tmp_path / "b", store=postgres_url) as second,
+        ):
+            added = await add_identifiers(first, ["10.1145/3404835.3463238"])
+            assert not added.errors and len(fake.served("crossref")) == 1
+            fake.stop()  # the service is gone: the other node answers from the shared cache
+            found, errors = await fetch_identifiers(
+                ["10.1145/3404835.3463238"], shared_store=second.shared_store
+            )
+            assert not errors and found[0][1].title == added.papers[0].title
+        assert not (tmp_path / "a" / CACHE_FILE).exists() and not (tmp_path / "b" / CACHE_FILE).exists()
+    # A host's slots are taken in turn whichever node asks: the second waits out the first's interval.
+    waits = [SharedSourceState(postgres_url).reserve("arXiv", 3.0) for _ in range(2)]
+    assert waits[0] == 0.0 and 2.5 < waits[1] <= 3.0

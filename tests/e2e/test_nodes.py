@@ -139,6 +139,12 @@ def test_nodes_ride_out_the_database_stopping_and_coming_back(
         assert PASSWORD not in answer[1]["error"]
         assert _status(second.url, token) in (200, 503)
         assert _status(second.url, "pct_not-a-token") == 401
+        # Searches answer from each node's index, records and all.
+        for node in nodes:
+            found = cli(
+                node.url, token, "search", "looped transformer reasoning chains", "-k", "1", "--json"
+            )()
+            assert found is not None and found[0]["key"] == "relay" and found[0]["abstract"]
     finally:
         postgres_cluster.start()
     # Each node reconnects by itself: a write through one is found through the other.
