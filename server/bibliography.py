@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import ctypes
 import gc
 import heapq
 import itertools
@@ -330,6 +331,25 @@ def collection_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):  # not glibc (macOS, Windows, musl)
+        return None
+
+
+_trim = _malloc_trim()
+
+
+def give_back_freed_memory() -> None:
+    """Hand the memory a reading freed back to the system. glibc keeps it for later allocations,
+    and the server's memory stayed as large as the reading's peak: 100,000 entries read freed about
+    150 MB that the server went on holding (measured 2026-12-07). ctypes lets go of the
+    interpreter's lock meanwhile: run it off the event loop."""
+    if _trim is not None:
+        _trim(0)
+
+
 class ReadingAbandoned(Exception):
     """A reading stopped half-way because the server is shutting down."""
 
@@ -466,7 +486,9 @@ class BibliographyCache:
             parsed = BibFile(path, failures=[ParseFailure(str(path), 1, f"cannot read: {error}")])
         else:
             parsed = future.result()
-        self._files[path] = (signature, parsed)
+        self._files[path] = (signature, parsed)  # (the previous reading is freed here)
+        if self._executor is not None:
+            self._executor.submit(give_back_freed_memory)
         self._landed(path)
 
     def forget(self, keep: set[Path]) -> None:

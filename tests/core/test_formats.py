@@ -71,6 +71,27 @@ def test_bibtex_fields_are_plain_unicode() -> None:
     assert attention.arxiv_id == "1706.03762"
 
 
+def test_values_repeated_across_entries_are_held_once(tmp_path: Path) -> None:
+    entry = (
+        "@InProceedings{{k{n},\n  title = {{Paper {n}}},\n  author = {{M{{\\\"u}}ller, J{{\\'o}}zef and Chen, Wei}},\n"
+        "  booktitle = {{Proceedings of the {{A}}nnual {{M}}eeting}},\n  month = jul,\n"
+        "  publisher = {{Association for Computational Linguistics}},\n  pages = {{{n}--{n}9}}\n}}\n"
+    )
+    bib = tmp_path / "refs.bib"
+    bib.write_text("".join(entry.format(n=n) for n in range(2)), encoding="utf-8")
+    first, second = list(parse_file(bib))
+    assert isinstance(first, Paper) and isinstance(second, Paper)
+    assert first.authors == second.authors == ("Müller, Józef", "Chen, Wei")
+    assert all(a is b for a, b in zip(first.authors, second.authors, strict=True))
+    assert first.venue is second.venue and first.entry_type is second.entry_type
+    shared = {name: value for name, value in first.extra}
+    assert (
+        shared["publisher"] is dict(second.extra)["publisher"]
+        and shared["month"] is dict(second.extra)["month"]
+    )
+    assert shared["pages"] == "0–09" and dict(second.extra)["pages"] == "1–19"
+
+
 def test_split_names_keeps_braced_corporate_names() -> None:
     assert split_names("{Barnes and Noble} and Doe, J.") == ["Barnes and Noble", "Doe, J."]
 

@@ -24,7 +24,7 @@ def test_identities_travel_with_a_pickled_paper() -> None:
     paper = Paper(key="", title="Attention Is All You Need", authors=("Vaswani, Ashish",))
     assert paper.identity
     copy = pickle.loads(pickle.dumps(paper))
-    assert copy == paper and "identity" in copy.__dict__
+    assert copy == paper and copy._identity == paper.identity
 
 
 def test_a_failure_names_file_and_line_or_the_file_alone() -> None:
