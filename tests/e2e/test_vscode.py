@@ -516,3 +516,23 @@ def test_vscode_completion_hover_problems_code_actions_definition_and_commands(
     for file in vscode.user_data.rglob("*"):
         if file.is_file():
             assert token.encode() not in file.read_bytes(), file
+
+
+def test_vscode_shows_a_big_bibliography_being_read_in_its_status_bar(vscode: VSCode) -> None:
+    from benchmarks import big_bibliography
+
+    # Enough entries (about 23 MB) that the reading takes seconds after the document opens.
+    big_bibliography.write(vscode.workspace / "refs.bib", 30_000)
+    (vscode.workspace / "big.tex").write_text("\\bibliography{refs}\nDrafting helps~\\cite{}.\n")
+    port = vscode.start()
+    results = vscode.drive(
+        f"http://127.0.0.1:{port}/?folder={vscode.workspace}",
+        [
+            {"op": "open", "name": "big.tex"},
+            {"op": "status", "until": "Reading refs.bib", "timeout": 60000},
+        ],
+        "big-bibliography",
+    )
+    [status] = [result for result in results if result["op"] == "status"]
+    shown = [f"{row['aria']} {row['text']}" for row in status["rows"]]  # type: ignore[attr-defined]
+    assert any("Reading refs.bib" in row for row in shown), shown
