@@ -3,6 +3,8 @@ limits counted across nodes (api/store_rate.py)."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 
 from core.library import Library
@@ -62,3 +64,34 @@ def test_rate_limits_go_on_per_node_while_the_database_is_away() -> None:
     away = StoreRateLimit(f"postgresql://papercite:{PASSWORD}@127.0.0.1:9/papers", 1.0, 2)
     assert [away.wait("ops") for _ in range(2)] == [0.0, 0.0]
     assert away.wait("ops") > 0
+
+
+def test_a_database_host_that_stopped_answering_holds_no_request_up() -> None:
+    from api.store_rate import StoreRateLimit
+
+    # A host that takes the connection and then says nothing, as one gone from the network does
+    # after the handshake: libpq waits for it until its connect timeout (5 s).
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    away = StoreRateLimit(f"postgresql://papercite:{PASSWORD}@127.0.0.1:{port}/papers", 1.0, 2)
+    waits: list[float] = []
+    answered = threading.Event()
+
+    def requests() -> None:
+        waits.extend(away.wait("ops") for _ in range(3))
+        answered.set()
+
+    asking = threading.Thread(target=requests)
+    try:
+        asking.start()
+        silent.settimeout(10)
+        connection, _ = silent.accept()
+        assert connection.recv(1024)  # the count's first words to the database, never answered …
+        # … and the requests were answered meanwhile, counted and limited by this node alone.
+        assert answered.wait(4), "a request waited for the silent database"
+        assert waits[:2] == [0.0, 0.0] and waits[2] > 0
+        connection.close()
+    finally:
+        asking.join()
+        away.close()
+        silent.close()
