@@ -166,6 +166,40 @@ async def test_markdown_cross_references_and_links_get_no_warning(
     assert [(d.code, d.range.start) for d in found] == [("unknown-key", types.Position(line=7, character=9))]
 
 
+async def test_markdown_links_that_look_like_citations_get_no_warning_nor_hover(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # A pandoc page (no MyST in it): a citation as a link's text, an `@` in a bare URL and a label a
+    # link reference definition names are links, though pandoc reads a Cite in each; the real
+    # citations beside them are read, the one unknown key warned about.
+    text = (
+        "# Looped transformers\n\nSee [@jupyter-book](https://github.com/jupyter-book), the notes at "
+        "https://hackmd.io/@team/notes and [@ch5, V.9], after [@relay].\n\nDrafts [@trifroce].\n\n"
+        "[@ch5, V.9]: https://example.org/chapter-5\n"
+    )
+    uri = (tmp_path / "paper.md").as_uri()
+    open_document(client, uri, text, "markdown")
+    found = await diagnostics_when(client, uri, lambda d: len(d) >= 1)
+    assert [(d.code, d.range.start) for d in found] == [("unknown-key", types.Position(line=4, character=9))]
+
+    async def hover_at(key: str) -> types.Hover | None:
+        line = next(n for n, body in enumerate(text.splitlines()) if f"@{key}" in body)
+        character = text.splitlines()[line].index(f"@{key}") + 2
+        return await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+            )
+        )
+
+    assert await hover_at("jupyter-book") is None
+    assert await hover_at("team") is None
+    assert await hover_at("ch5") is None
+    relay = await hover_at("relay")
+    assert relay is not None and isinstance(relay.contents, types.MarkupContent)
+    assert "relay" in relay.contents.value
+
+
 async def test_the_server_survives_hostile_input(client: LanguageClient) -> None:
     big = ("Some filler text about nothing in particular. " * 230_000)[:10_000_000]
     text = big + "\nSparse KV cache speculative decoding~\\cite{"

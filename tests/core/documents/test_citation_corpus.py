@@ -95,3 +95,28 @@ def test_every_document_has_expected_keys() -> None:
     )
     read = {p.relative_to(CORPUS).as_posix() for name in EXPECTED for p in files_of(name)}
     assert chapters and chapters <= read, f"chapters no document reads: {sorted(chapters - read)}"
+
+
+# A pandoc document of links that look like citations (markdown/pandoc-links.md), each line with its
+# citations: a link's text, the `@` of a bare URL and `[@key, V.9]` where a link reference definition
+# names it are links there, the real citations beside them on the same lines are not.
+LINKS_CITED = [
+    (8, "robertson2009bm25"),  # then [@jupyter-book](https://github.com/jupyter-book)
+    (9, "manning2008ir"),  # [@manning2008ir, ch. 6]
+    (10, "jones1972idf"),  # after [@executablebooks][ebp]
+    (14, "he2010context"),  # lines 12-13: https://hackmd.io/@…, www.hackmd.io/@…
+    (17, "lo2020s2orc"),  # line 16: [@manning2008ir, V.9] and [@lo2020s2orc], each defined below
+    (18, "beltagy2019scibert"),  # line 17: [@Manning2008IR,  v.9], the same label as a definition's
+    (20, "cohan2020specter"),  # an image's description: a figure's caption, citing
+]
+
+
+@pytest.mark.parametrize("myst", [False, True], ids=["pandoc", "myst"])
+def test_links_that_look_like_citations_are_links(myst: bool) -> None:
+    text = (CORPUS / "markdown" / "pandoc-links.md").read_text()
+    if myst:  # a MyST target above the heading makes it a MyST document
+        text = text.replace("# Tools", "(tools)=\n# Tools")
+    found = find_citations(text, MARKDOWN)
+    lines = [text.count("\n", 0, cited.start) + 1 - myst for cited in found]
+    assert list(zip(lines, [cited.key for cited in found], strict=True)) == LINKS_CITED
+    assert {key for _, key in LINKS_CITED} == set(EXPECTED["markdown/pandoc-links.md"])

@@ -291,23 +291,30 @@ def test_latex_cite_typed_before_an_arguments_last_word_flags_nothing() -> None:
     assert [c.key for c in latex_citations(finished)] == ["a", "b", "c"]
 
 
+MYST = "(top)=\n# Top\n\n"  # a target line: the document is MyST
+
+
+@pytest.mark.parametrize("opening", ["", MYST, "{cite}`a` "], ids=["pandoc", "myst-target", "myst-role"])
 @pytest.mark.parametrize(
     ("text", "keys"),
     [
-        # MyST (a document with a role, directive or target): a citation inside a link's text, or
-        # glued to a bare URL, is the link's; in brackets a URL's `@` is a citation to MyST too.
-        ("{cite}`a` [@jupyter-book](https://github.com/jupyter-book) [@b]", ["a", "b"]),
-        ("(t)=\n# T\n\nnotes at https://hackmd.io/@turingway/B1OnVLe-3, https://mystmd.org,@c", []),
-        ("(t)=\n# T\n\n[https://hackmd.io/@user] and [@link][ref]\n\n[ref]: https://x.org", ["user"]),
-        # pandoc reads both as citations (a Cite inside the Link; a Cite after the URL's text)
+        # A citation inside a link's text, or glued to a bare URL, is the link's, in any document
+        # (pandoc reads a Cite in both); in brackets a URL's `@` is a citation.
+        ("[@jupyter-book](https://github.com/jupyter-book) [@b]", ["b"]),
+        ("notes at https://hackmd.io/@turingway/B1OnVLe-3, https://mystmd.org,@c and @d", ["d"]),
+        ("www.hackmd.io/@team/x (www.example.org/@y) [https://hackmd.io/@user]", ["user"]),
+        ("[@link][ref] and [the notes of @he2010](https://x.org) @k\n\n[ref]: https://x.org", ["k"]),
+        # brackets balanced inside a link's text; an image's description is a caption, citing (not in a link)
+        ('[\\@{{a.b}}@{{a["c"]}}](https://x.org/@{{a.b}}) @k', ["k"]),
         (
-            "[@jupyter-book](https://github.com/jupyter-book) https://hackmd.io/@turingway/x",
-            ["jupyter-book", "turingway/x"],
+            "![Recall, after @cohan2020](recall.png) and [![@logo](l.png)](https://x.org)",
+            ["cohan2020"],
         ),
     ],
 )
-def test_markdown_citations_in_links_and_bare_urls(text: str, keys: list[str]) -> None:
-    assert [c.key for c in markdown_citations(text)] == keys
+def test_markdown_citations_in_links_and_bare_urls(opening: str, text: str, keys: list[str]) -> None:
+    found = [c.key for c in markdown_citations(opening + text)]
+    assert found == (["a", *keys] if opening.startswith("{cite}") else keys)
 
 
 @pytest.mark.parametrize(
@@ -335,10 +342,18 @@ def test_markdown_labels_the_document_defines_are_cross_references(text: str, ke
     assert [c.key for c in markdown_citations(text)] == keys
 
 
-def test_markdown_reference_definition_labelled_with_a_citation() -> None:
-    # pandoc (2.17 and 3.9) reads `[@k, V.9]: url` as a paragraph citing k, and every `[@k, V.9]` as
-    # a citation; MyST reads the line as a link reference definition and its uses as citations.
-    text = "See [@k, V.9].\n\n[@k, V.9]: https://example.org/v9\n"
-    assert [(c.key, c.start) for c in markdown_citations(text)] == [("k", 6), ("k", 18)]
-    myst = "{cite}`a` " + text
-    assert [c.key for c in markdown_citations(myst)] == ["a", "k"]
+@pytest.mark.parametrize("opening", ["", MYST], ids=["pandoc", "myst"])
+def test_markdown_reference_definition_labelled_with_a_citation(opening: str) -> None:
+    # `[@k, V.9]: url` is a link reference definition and every `[@k, V.9]` (any case, any spacing)
+    # a reference link, where pandoc (2.17 and 3.9) reads citations; `@k` itself is still cited.
+    text = (
+        "See [@k, V.9] and [ @K,\nv.9 ], after @k and [@j].\n\n"
+        "[ref]: https://example.org\n[@k, V.9]: https://example.org/v9\n[@j]: https://example.org/j\n"
+    )
+    found = markdown_citations(opening + text)
+    assert [(c.key, c.start - len(opening)) for c in found] == [("k", 38)]
+    # Not a definition: it cannot interrupt a paragraph, and `[@k, V.9]` is then a citation.
+    assert [c.key for c in markdown_citations("See [@k, V.9].\n[@k, V.9]: https://example.org\n")] == [
+        "k",
+        "k",
+    ]

@@ -82,12 +82,23 @@ links = st.one_of(
     keys.map(lambda k: f"https://example.org,@{k}"),
     keys.map(lambda k: f"[https://hackmd.io/@{k}]"),
     keys.map(lambda k: f"[@{k}, V.9] and\n\n[@{k}, V.9]: https://example.org/v9"),
+    # definitions in a row; a label matches whatever its case and spacing
+    keys.map(
+        lambda k: f"[@{k.upper()},\nv.9]\n\n[ref]: https://example.org\n[@{k}, V.9]: https://example.org/v9"
+    ),
+    keys.map(lambda k: f"[the notes of @{k}](https://example.org) and ![a figure after @{k}](plot.png)"),
+    # prose, not definitions: more than a destination and a title after the `:`
+    keys.map(lambda k: f'- [@{k}]: proposes a variant\n- [@{k}, V.9]: https://example.org "Title" x'),
+    keys.map(lambda k: f"[@{k}, V.9]: https://example.org/v9 'Title'\n\nAs [@{k}, V.9] shows"),
+    # a definition labelled `[@k]`: `@k` itself still cites, `@k [@k]` (one Cite to pandoc) too
+    keys.map(lambda k: f"[@{k}]: https://example.org/{k}\n\nAs @{k} [@{k}] and [@{k}] show"),
 )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(cross_references, links, blocks), min_size=1, max_size=6), st.booleans())
 def test_cross_references_and_links_read_as_pandoc_and_myst_read_them(parts: list[str], myst: bool) -> None:
-    # With a MyST role in it, the document is MyST: links and bare URLs are read as MyST reads them.
+    # With a MyST role in it, the document is MyST (its directive fences are MyST's to read); links
+    # and bare URLs are read as links either way.
     text = "\n\n".join([*parts, "A role {cite}`role`." if myst else "No role."]) + "\n"
     assert Counter(c.key for c in markdown_citations(text)) == Counter(markdown_keys(text)), text

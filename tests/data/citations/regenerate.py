@@ -18,9 +18,14 @@ pandoc's AST (`# Intro {#intro}`, `{#fig:x}`, `{#tbl-y}`), a `{#label}` pandoc l
 pandoc-crossref reads it (after display math, ending a table's caption), MyST's `(label)=` targets and
 directives' `:label:` and `:name:` options, or `label:` and `name:` in their `---` block of options
 (a figure's subfigures `label-a`, `label-b`…). In a MyST document (one using a role, a colon fence,
-a target or a MyST directive), citations are read as MyST reads links: none in a link's text (MyST's documentation says so; pandoc reads a Cite inside the
-Link), none glued to a bare URL (`https://hackmd.io/@user`, which MyST links whole), and a
-`[@key, …]: url` line is a link reference definition (pandoc reads a paragraph citing `key`).
+a target or a MyST directive), MyST's parser reads the directive fences.
+
+Links are read as links in every document, where pandoc reads a Cite: none in a link's text (MyST's
+documentation says so; pandoc reads a Cite inside the Link), none glued to a bare URL
+(`https://hackmd.io/@user`, a Str holding the URL, then the Cite), and a `[@key, …]: url` line (a
+destination and maybe a title after the `:`, nothing else) is a link reference definition (pandoc
+reads a paragraph citing `key`) whose label, wherever it is bracketed, is a reference link (pandoc
+reads a Cite).
 
 Needs pdflatex (Debian: texlive-latex-base, texlive-latex-recommended, texlive-latex-extra for
 csquotes, texlive-bibtex-extra and biber for biblatex) and pandoc on PATH, and markdown-it-py with
@@ -41,6 +46,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 LATEX_SUFFIXES = {".tex"}
 MARKDOWN_SUFFIXES = {".md", ".qmd", ".rmd", ".markdown"}
+# After a definition's label: `:`, a destination and an optional title, nothing else on the line.
+DEFINITION_REST = r":\s*\S+(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*"
 QUARTO_CROSSREF = re.compile(r"^(?:fig|tbl|sec|eq|lst|thm|lem|cor|prp|cnj|def|exm|exr|rem|alg)-")
 MYST_KEY = re.compile(r"(?:\{[^{}]*\})?([^\s,;{}]+)(?:\{[^{}]*\})?")
 # MyST directives whose body is Markdown (the others hold code, math or options).
@@ -93,41 +100,99 @@ def pandoc_tree(text: str) -> Any:
     return json.loads(result.stdout)
 
 
-def pandoc_keys(text: str, myst: bool = False) -> list[str]:
-    """Every `Cite` element's keys as pandoc reads the Markdown `text`, once per citation. In a MyST
-    document (`myst`), MyST's reading of links: a citation inside a link's text, or glued to a bare
-    URL (`https://hackmd.io/@user`, `https://mystmd.org,@key`: a Str holding the URL, then the Cite),
-    is the link's."""
+def pandoc_keys(text: str) -> list[str]:
+    """Every `Cite` element's keys as pandoc reads the Markdown `text`, once per citation, less those
+    a link holds: a citation inside a link's text, one glued to a bare URL (`https://hackmd.io/@user`,
+    `https://mystmd.org,@key`: a Str holding the URL, then the Cite), and a citation labelling a link
+    reference definition (`[@key, V.9]: url`), there and wherever its label is bracketed."""
+    tree = pandoc_tree(text)
+    labels = _definition_labels(tree)
     keys: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("t") == "Link" and myst:
+            if node.get("t") == "Link":
                 return
-            if node.get("t") == "Para" and myst and _definition(node["c"]):
-                node = {"c": node["c"][1:]}  # `[@key]: url`, a link reference definition to MyST
             if node.get("t") == "Cite":
-                keys.extend(citation["citationId"] for citation in node["c"][0])
+                if _label(node["c"][1]) in labels:
+                    return
+                citations = node["c"][0]
+                # `@key [@other]` is one Cite to pandoc; a defined `[@other]` is a link after `@key`.
+                in_text = re.fullmatch(r"@\S+\s+(\[.*\])", _text(node["c"][1]), re.S)
+                if in_text and len(citations) > 1 and _label(in_text.group(1)) in labels:
+                    citations = citations[:1]
+                keys.extend(citation["citationId"] for citation in citations)
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
             for before, value in zip([None, *node], node, strict=False):  # each with the one before
-                if myst and _glued_to_url(before, value):
+                if _glued_to_url(before, value):
                     continue
                 walk(value)
 
-    walk(pandoc_tree(text))
+    walk(tree)
     return [k for k in keys if not QUARTO_CROSSREF.match(k)]
 
 
-def _definition(inlines: list[Any]) -> bool:
-    """A paragraph pandoc reads as `[@key, …]` then `: url`: a link reference definition to CommonMark."""
-    return (
-        len(inlines) > 1
-        and inlines[0]["t"] == "Cite"
-        and inlines[1]["t"] == "Str"
-        and inlines[1]["c"].startswith(":")
-    )
+def _definition_labels(tree: Any) -> set[str]:
+    """The labels of the link reference definitions holding a citation, as `_label` gives them: the
+    lines opening a paragraph pandoc reads as `[@key, …]` then `: url` (a definition to CommonMark;
+    `[ref]: url` lines among them are definitions too)."""
+    labels: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("t") == "Para":
+                lines: list[list[Any]] = [[]]
+                for inline in node["c"]:
+                    if inline["t"] == "SoftBreak":
+                        lines.append([])
+                    else:
+                        lines[-1].append(inline)
+                for line in lines:
+                    after = _text(line[1:])
+                    if line and line[0]["t"] == "Cite" and re.fullmatch(DEFINITION_REST, after):
+                        labels.add(_label(line[0]["c"][1]))
+                        continue
+                    if not (line and line[0]["t"] == "Str" and re.match(r"\[[^\]^][^\]]*\]:\S", _text(line))):
+                        break
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return labels
+
+
+def _text(inlines: list[Any]) -> str:
+    """The text of pandoc inlines (formatting dropped), a space for each space or line break."""
+    parts = []
+    for inline in inlines:
+        if inline["t"] in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif inline["t"] == "Str":
+            parts.append(inline["c"])
+        elif inline["t"] in ("Code", "Math", "RawInline"):
+            parts.append(inline["c"][1])
+        elif inline["t"] == "Quoted":  # a definition's title, made curly by pandoc
+            quote = '"' if inline["c"][0]["t"] == "DoubleQuote" else "'"
+            parts.append(quote + _text(inline["c"][1]) + quote)
+        elif inline["t"] in ("Cite", "Span", "Link", "Image"):
+            parts.append(_text(inline["c"][1]))
+        elif inline["t"] != "Note" and isinstance(inline.get("c"), list):  # Emph, Strong…
+            parts.append(_text(inline["c"]))
+    return "".join(parts)
+
+
+def _label(inlines: list[Any] | str) -> str:
+    """A citation's text as CommonMark compares labels: inside its brackets, white space runs as one
+    space and none at either end, case folded (an in-text `@key` has no brackets: it is no label)."""
+    text = inlines if isinstance(inlines, str) else _text(inlines)
+    if text[:1] == "[" and text[-1:] == "]":
+        return "[" + " ".join(text[1:-1].split()).casefold() + "]"
+    return text
 
 
 def _glued_to_url(before: Any, node: Any) -> bool:
@@ -184,7 +249,7 @@ def myst_keys(text: str) -> list[str]:
                 if name and name.group(1) in MYST_PROSE:
                     body = "\n".join(line for line in token.content.splitlines() if not line.startswith(":"))
                     # MyST reads the body as Markdown, pandoc's citations too (pandoc sees a code block)
-                    keys.extend(myst_keys(body) + pandoc_keys(without_directives(body), myst=True))
+                    keys.extend(myst_keys(body) + pandoc_keys(without_directives(body)))
             if token.children:
                 walk(token.children)
 
@@ -264,7 +329,7 @@ def markdown_keys(text: str) -> list[str]:
     in them too), pandoc the rest."""
     myst = is_myst(text)
     read = without_directives(text) if myst else text
-    keys = pandoc_keys(read, myst=myst) + myst_keys(text)
+    keys = pandoc_keys(read) + myst_keys(text)
     targets = pandoc_targets(read) | myst_targets(text)
     return [k for k in keys if k not in targets]
 
