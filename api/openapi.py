@@ -191,6 +191,49 @@ def document() -> dict[str, Any]:
                     requestBody={"required": True, "content": {"application/json": {"schema": search_body}}},
                 )
             },
+            "/v1/similarities": {
+                "post": _operation(
+                    "Cosine of a citing text's sentence vector with each key's (keys without one left "
+                    "out); null when the server does not fuse, or the vector is not ready within `wait`",
+                    "read",
+                    _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "similarities": {
+                                    "type": ["object", "null"],
+                                    "additionalProperties": {"type": "number"},
+                                }
+                            },
+                        }
+                    ),
+                    requestBody={
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["text", "keys"],
+                                    "properties": {
+                                        "text": {"type": "string", "maxLength": 100_000},
+                                        "keys": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                            "maxItems": 2000,
+                                        },
+                                        "wait": {
+                                            "type": "number",
+                                            "minimum": 0,
+                                            "maximum": 0.2,
+                                            "default": 0.05,
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                )
+            },
             "/v1/papers/{key}": {
                 "get": _operation(
                     "One paper (404 `unknown_key` with `suggestions`)",

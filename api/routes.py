@@ -16,6 +16,7 @@ from aiohttp import web
 from api.errors import BadRequest, BodyTimeout
 from api.limits import MAX_KEYS, MAX_QUERY_CHARS, MAX_RESULTS, MAX_TERMS
 from core.export import to_bibtex
+from core.fusion import MAX_SIMILARITY_WAIT, SENTENCE_WAIT
 from core.library import Library
 from core.records import without_surrogates
 from core.tokens import READ, WRITE, Token
@@ -162,6 +163,22 @@ async def search(request: web.Request) -> web.Response:
 
 
 @scope(READ)
+async def similarities(request: web.Request) -> web.Response:
+    """Cosine of a citing text's sentence vector with each key's (keys without one left out), so an
+    editor over this server fuses its own candidates (its document's entries among them); null when
+    the server does not fuse, or the vector is not ready within `wait` seconds."""
+    body = await _json_object(request)
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > MAX_QUERY_CHARS:
+        raise BadRequest(f"'text' must be text of at most {MAX_QUERY_CHARS} characters")
+    wait = body.get("wait", SENTENCE_WAIT)
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= MAX_SIMILARITY_WAIT:
+        raise BadRequest(f"'wait' must be a number of seconds from 0 to {MAX_SIMILARITY_WAIT}")
+    found = await _library(request).similarities(text, _keys(body), float(wait))
+    return web.json_response({"similarities": found})
+
+
+@scope(READ)
 async def paper(request: web.Request) -> web.Response:
     found = await _library(request).get(request.match_info["key"])
     return web.json_response({"paper": paper_to_json(found)})
@@ -266,6 +283,7 @@ async def reindex(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/v1/search", search),
+        web.post("/v1/similarities", similarities),
         web.post("/v1/papers/lookup", lookup),
         web.post("/v1/papers/match", match),
         web.post("/v1/papers/remove", remove),

@@ -13,6 +13,12 @@ from collections.abc import Mapping, Sequence
 SEMANTIC_WEIGHT = 0.5
 # BM25's top this many are re-scored.
 CANDIDATES = 100
+# How long a completion waits for its sentence's vector before answering with BM25 alone: a
+# sentence takes about 10 ms to embed on an idle 2-core machine (docs/benchmarks.md), so a first
+# ask usually fuses, and a loaded machine still answers within its usual time.
+SENTENCE_WAIT = 0.05
+# The longest a team server waits for a sentence's vector when an editor asks (a completion's budget).
+MAX_SIMILARITY_WAIT = 0.2
 
 
 def _normalised(scores: Sequence[float]) -> list[float]:

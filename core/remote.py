@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 import platformdirs
 
 from core.formats import find_files, is_bibliographic
+from core.fusion import MAX_SIMILARITY_WAIT
 from core.index import MemoryIndex, Statistics, most_informative
 from core.interface import PaperLibrary, ProgressCallback
 from core.library import QUERY_TERMS, Library, default_home
@@ -39,6 +40,8 @@ CA_FILE_VARIABLE = "PAPERCITE_CA_FILE"
 API = "/v1"
 # A read the CLI waits for; the language server passes its own, shorter one.
 READ_TIMEOUT_SECONDS = 30.0
+# Beyond the server's own wait for a sentence vector, what the similarities' round trip may take.
+_SIMILARITY_ROUND_TRIP_SECONDS = 1.0
 # An upload is parsed and indexed before the answer comes: a big file takes minutes.
 WRITE_TIMEOUT_SECONDS = 3600.0
 _CONNECTIONS = 8
@@ -383,8 +386,25 @@ class RemoteLibrary:
             return [hit_from_json(hit) for hit in answer["hits"]]
 
     async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
-        # The vectors are the server's: it fuses the searches it is asked with a `meaning`.
-        return None
+        """The server's sentence similarities (it holds the vectors); None when it does not fuse,
+        its vector is not ready within `wait`, or it cannot say (an older server, or none): the
+        caller then ranks by BM25 alone."""
+        if not text.strip():
+            return None
+        wait = min(wait, MAX_SIMILARITY_WAIT)
+        try:
+            # Optional to the ranking: a server slower than this is not waited for.
+            answer = await self.request(
+                "POST",
+                f"{API}/similarities",
+                json={"text": text, "keys": list(keys), "wait": wait},
+                timeout=wait + _SIMILARITY_ROUND_TRIP_SECONDS,
+            )
+            with self._reading("sentence similarities"):
+                found = answer["similarities"]
+                return None if found is None else {str(key): float(value) for key, value in found.items()}
+        except RemoteError:
+            return None
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         """As `Library.search_outside`, with the word statistics of the latest search (the editor

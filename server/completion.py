@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from core.documents.declared import identities_of
-from core.fusion import CANDIDATES, fused_ranking
+from core.fusion import CANDIDATES, SENTENCE_WAIT, fused_ranking
 from core.highlight import best_sentence_index, sentences
 from core.interface import PaperLibrary
 from core.query import context_terms, text_terms
@@ -26,10 +26,6 @@ from server.server import PaperciteServer, Snapshot, log, safely
 _FILTER_TEXT_LIMIT = 128
 # How many context hits are read to find those matching a typed prefix.
 _PREFIX_POOL = 200
-# How long a completion waits for its sentence's vector before answering with BM25 alone: a
-# sentence takes about 10 ms to embed on an idle 2-core machine (docs/benchmarks.md), so a first
-# ask usually fuses, and a loaded machine still answers within its usual time.
-SENTENCE_WAIT = 0.05
 
 
 def empty_list() -> types.CompletionList:

@@ -159,7 +159,7 @@ class RemoteIndex:
         return await self._read(call, [])
 
     async def similarities(self, text: str, keys: Sequence[str], wait: float) -> dict[str, float] | None:
-        return await self.remote.similarities(text, keys, wait)
+        return None if self.away is not None else await self.remote.similarities(text, keys, wait)
 
     def search_outside(self, terms: Mapping[str, float], papers: MemoryIndex, k: int) -> dict[str, float]:
         return self.remote.search_outside(terms, papers, k)

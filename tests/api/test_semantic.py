@@ -42,3 +42,34 @@ async def test_bad_semantic_fields_get_400(team: Team) -> None:
             async with http.post(f"{team.url}/v1/search", json=body, headers=bearer(team.reader)) as answer:
                 assert answer.status == 400
                 assert words in (await answer.json())["error"]
+
+
+async def test_an_editor_gets_the_servers_sentence_similarities(team: Team) -> None:
+    body = {
+        "text": "hierarchical speculative decoding with a sparse KV cache",
+        "keys": ["triforce", "relay", "nope"],
+    }
+    async with aiohttp.ClientSession() as http:
+        found = None
+        for _ in range(100):  # null until the server's model has loaded and the vector is made
+            async with http.post(
+                f"{team.url}/v1/similarities", json={**body, "wait": 0.2}, headers=bearer(team.reader)
+            ) as answer:
+                assert answer.status == 200, await answer.text()
+                found = (await answer.json())["similarities"]
+            if found is not None:
+                break
+        assert found is not None and set(found) == {"triforce", "relay"}
+        assert found["triforce"] > found["relay"]
+        for bad, words in [
+            ({"text": 5, "keys": []}, "'text' must be text"),
+            ({"text": "x" * 100_001, "keys": []}, "'text' must be text of at most"),
+            ({"text": "x", "keys": "triforce"}, "'keys' must be a list of keys"),
+            ({"text": "x", "keys": [], "wait": 5}, "'wait' must be a number of seconds from 0 to 0.2"),
+            ({"text": "x", "keys": [], "wait": True}, "'wait' must be a number"),
+        ]:
+            async with http.post(
+                f"{team.url}/v1/similarities", json=bad, headers=bearer(team.reader)
+            ) as answer:
+                assert answer.status == 400
+                assert words in (await answer.json())["error"]

@@ -76,3 +76,20 @@ async def test_the_setting_turns_it_off(client_off: LanguageClient) -> None:
         labels = [item.label for item in await complete(client_off, "file:///s/b.tex", position)]
         assert "tactilegrasp" not in labels[:3], labels
         await asyncio.sleep(0.2)
+
+
+async def test_a_paraphrase_completes_with_its_paper_over_a_team_server(tmp_path: Path) -> None:
+    from tests.e2e.test_team_server import editor
+    from tests.team_server import TeamServer, make_token
+
+    token = make_token(HOME, "editor")
+    server = TeamServer(HOME).start()
+    try:
+        async with editor(server.url, token, tmp_path) as client:
+            text, position = position_of(f"{PARAPHRASE}~\\cite{{|}}\n")
+            uri = (tmp_path / "a.tex").as_uri()
+            open_document(client, uri, text, "latex")
+            labels = await _labels_once_fused(client, uri, position)
+            assert "tactilegrasp" in labels[:3], labels
+    finally:
+        server.stop()
