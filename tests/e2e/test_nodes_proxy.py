@@ -1,10 +1,12 @@
-"""Two `papercite serve` nodes over one PostgreSQL store behind docs/deploy/nginx-nodes.conf, run as
-shipped (only its placeholders replaced): the CLI, the language server and Slack's signed posts
-go through the proxy while one node is killed with SIGKILL and while PostgreSQL stops and starts."""
+"""Two `papercite serve` nodes over one PostgreSQL store behind docs/deploy/nginx-nodes.conf and
+docs/deploy/Caddyfile-nodes, each run as shipped (only its placeholders replaced): the CLI, the
+language server and Slack's signed posts go through the proxy while one node is killed with SIGKILL
+and while PostgreSQL stops and starts."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -24,6 +26,8 @@ from tests.e2e.test_reverse_proxy import (
     SENTENCE,
     Certificates,
     Proxy,
+    caddy_environment,
+    caddy_options,
     cli,
     make_certificates,
     nginx_main,
@@ -51,6 +55,47 @@ def nginx_nodes_block(port: int, upstreams: list[int], certs: Certificates) -> s
     return replaced(text, f"/etc/letsencrypt/live/{HOST_IN_DOCS}/privkey.pem", str(certs.key), where)
 
 
+def caddy_nodes_file(port: int, upstreams: list[int], certs: Certificates, folder: Path) -> str:
+    where = "docs/deploy/Caddyfile-nodes"
+    text = (DEPLOY / "Caddyfile-nodes").read_text()
+    text = replaced(text, f"\n{HOST_IN_DOCS} {{", f"\nlocalhost:{port} {{", where)
+    nodes = " ".join(f"127.0.0.1:{node}" for node in upstreams)
+    text = replaced(text, f"reverse_proxy {' '.join(UPSTREAMS_IN_DOCS)} ", f"reverse_proxy {nodes} ", where)
+    text = replaced(
+        text,
+        "# tls /etc/papercite/cert.pem /etc/papercite/key.pem",
+        f"tls {certs.certificate} {certs.key}",
+        where,
+    )
+    return caddy_options(folder) + text
+
+
+def start_nodes_proxy(name: str, folder: Path, upstreams: list[int], certs: Certificates) -> Proxy:
+    folder.mkdir()
+    port = free_port()
+    env = dict(os.environ)
+    if name == "nginx":
+        (folder / "papercite.conf").write_text(nginx_nodes_block(port, upstreams, certs))
+        (folder / "nginx.conf").write_text(nginx_main(folder))
+        command = [tool("nginx", "nginx"), "-p", str(folder), "-c", str(folder / "nginx.conf"),
+                   "-e", str(folder / "error.log")]  # fmt: skip
+    else:
+        (folder / "Caddyfile").write_text(caddy_nodes_file(port, upstreams, certs, folder))
+        command = [
+            tool("caddy", "caddy"),
+            "run",
+            "--config",
+            str(folder / "Caddyfile"),
+            "--adapter",
+            "caddyfile",
+        ]
+        env.update(caddy_environment(folder))
+    log = folder / "proxy.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
+    return Proxy(name, port, process, log, certs)
+
+
 @dataclass
 class Site:
     proxy: Proxy
@@ -58,8 +103,10 @@ class Site:
     token: str
 
 
-@pytest.fixture
-def site(tmp_path: Path, postgres_url: str, slack: FakeSlack) -> Iterator[Site]:
+@pytest.fixture(params=["nginx", "caddy"])
+def site(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str, slack: FakeSlack
+) -> Iterator[Site]:
     env = {
         "PAPERCITE_STORE": postgres_url,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -74,25 +121,9 @@ def site(tmp_path: Path, postgres_url: str, slack: FakeSlack) -> Iterator[Site]:
     for name in ("node-a", "node-b"):
         (tmp_path / name).mkdir()
         nodes.append(TeamServer(tmp_path / name / "home", env=env).start(timeout=120))
-    certs = make_certificates(tmp_path / "tls")
-    folder = tmp_path / "nginx"
-    folder.mkdir()
-    port = free_port()
-    (folder / "papercite.conf").write_text(nginx_nodes_block(port, [n.port for n in nodes], certs))
-    (folder / "nginx.conf").write_text(nginx_main(folder))
-    log = folder / "proxy.log"
-    command = [
-        tool("nginx", "nginx"),
-        "-p",
-        str(folder),
-        "-c",
-        str(folder / "nginx.conf"),
-        "-e",
-        str(folder / "error.log"),
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
-    proxy = Proxy("nginx", port, process, log, certs)
+    proxy = start_nodes_proxy(
+        request.param, tmp_path / request.param, [n.port for n in nodes], make_certificates(tmp_path / "tls")
+    )
     try:
         proxy.wait_until_ready()
         yield Site(proxy, nodes, token)

@@ -141,13 +141,24 @@ def caddyfile(port: int, upstream: int, certs: Certificates, folder: Path) -> st
     text = replaced(text, f"reverse_proxy {UPSTREAM_IN_DOCS}", f"reverse_proxy 127.0.0.1:{upstream}", where)
     text = re.sub(r"# (tls) \S+ \S+", f"\\1 {certs.certificate} {certs.key}", text)
     assert f"tls {certs.certificate}" in text, f"{where} should hold a commented-out tls line"
-    # Caddy's own state in the test's folder, on loopback only, no admin port, no redirect
-    # listener on port 80, and never its own authority in the system's trust store.
-    options = (
+    return caddy_options(folder) + text
+
+
+def caddy_options(folder: Path) -> str:
+    """Caddy's own state in the test's folder, on loopback only, no admin port, no redirect
+    listener on port 80, and never its own authority in the system's trust store."""
+    return (
         f"{{\n\tadmin off\n\tstorage file_system {folder / 'storage'}\n\tdefault_bind 127.0.0.1\n"
         "\tauto_https disable_redirects\n\tskip_install_trust\n}\n\n"
     )
-    return options + text
+
+
+def caddy_environment(folder: Path) -> dict[str, str]:
+    return {
+        "HOME": str(folder),
+        "XDG_CONFIG_HOME": str(folder / "config"),
+        "XDG_DATA_HOME": str(folder / "data"),
+    }
 
 
 @dataclass
@@ -210,9 +221,7 @@ def start_proxy(name: str, folder: Path, upstream: int, certs: Certificates) -> 
             "--adapter",
             "caddyfile",
         ]
-        env.update(
-            HOME=str(folder), XDG_CONFIG_HOME=str(folder / "config"), XDG_DATA_HOME=str(folder / "data")
-        )
+        env.update(caddy_environment(folder))
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
     proxy = Proxy(name, port, process, log, certs)
