@@ -209,7 +209,7 @@ class Library:
         except OSError as error:
             raise PaperciteError(f"cannot make the home folder {home}: {error.strerror or error}") from None
         opened = await open_store(home, url)
-        library = cls(home, opened, PaperIndex(home / INDEX_DIR), semantic=semantic)
+        library = cls(home, opened, PaperIndex(home / INDEX_DIR, records=url is not None), semantic=semantic)
         try:
             if url is not None:
                 await library._forget_a_foreign_index()
@@ -251,7 +251,7 @@ class Library:
         await asyncio.to_thread(lock.acquire)
         try:
             PaperIndex.remove_files(self.index.path)
-            self.index = PaperIndex(self.index.path)
+            self.index = PaperIndex(self.index.path, records=self.index.records)
             marker.write_text(store_id + "\n", encoding="utf-8")
         finally:
             lock.release()
@@ -336,7 +336,7 @@ class Library:
         state = self.index.state()
         if state is None or state.schema != SCHEMA_VERSION:
             PaperIndex.remove_files(self.index.path)
-            self.index = PaperIndex(self.index.path)
+            self.index = PaperIndex(self.index.path, records=self.index.records)
         indexing = self.index.writing(rebuild=True)
         written = 0
         try:
@@ -454,7 +454,8 @@ class Library:
             else:
                 similarity = self.vectors.similarities(vector, [key for key, _ in ranked])
                 ranked = fused_ranking(ranked, similarity)[:k]
-        papers = self.index.papers([key for key, _ in ranked])
+        keys = [key for key, _ in ranked]
+        papers = self.index.papers(keys) if self.index.records else await self.store.get_many(keys)
         hits = [(papers[key], score) for key, score in ranked if key in papers]
         return [Hit(paper, score, rank) for rank, (paper, score) in enumerate(hits, start=1)]
 
@@ -533,7 +534,7 @@ class Library:
         try:
             return await asked
         except StoreUnavailable as error:
-            if not self.ready:
+            if not (self.ready and self.index.records):
                 raise
             self._note_store_away(error)
             return from_index()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.index import (
+    _BARE_SCHEMA,
     POSTINGS_BUDGET,
     SHARDS,
     PaperIndex,
@@ -60,10 +61,10 @@ def test_papers_spread_over_every_shard(index: PaperIndex) -> None:
 
 
 def test_sharded_ranking_is_the_single_index_ranking(index: PaperIndex) -> None:
-    whole = _Shard(None)
+    whole = _Shard(None, _BARE_SCHEMA)
     writer = whole.index.writer(32 * 1024 * 1024, 1)
     for paper in papers(300):
-        writer.add_document(_document(paper, record=True))
+        writer.add_document(_document(paper, record=False))
     writer.commit()
     writer.wait_merging_threads()
     whole.index.reload()
@@ -126,7 +127,7 @@ def test_the_index_gives_back_each_record_as_it_was_indexed(tmp_path: Path) -> N
         extra=(("pages", "1--9"), ("publisher", "P")),
     )
     bare = Paper(key="bare", title="", abstract="Only an abstract here.", title_derived=True)
-    index = PaperIndex(tmp_path / "index")
+    index = PaperIndex(tmp_path / "index", records=True)
     writing = index.writing()
     writing.upsert([full, bare, *papers(40)], new=True)
     writing.commit(1)
@@ -137,27 +138,19 @@ def test_the_index_gives_back_each_record_as_it_was_indexed(tmp_path: Path) -> N
     }
 
 
-def test_an_index_of_an_earlier_schema_is_made_anew(tmp_path: Path) -> None:
-    import tantivy
-
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("key", stored=True)
-    earlier = tantivy.Index(builder.build(), path=str(_made(tmp_path / "index" / "shard-0")), reuse=True)
-    writer = earlier.writer(15_000_000, 1)
-    writer.add_document(tantivy.Document(key="old"))
-    writer.commit()
-    writer.wait_merging_threads()
-    index = PaperIndex(tmp_path / "index")
-    assert index.num_docs == 0
-    writing = index.writing()
+def test_an_index_of_the_other_kind_is_made_anew_to_be_rebuilt(tmp_path: Path) -> None:
+    # A folder's index (no records) under a home now over a shared store, which needs them.
+    bare = PaperIndex(tmp_path / "index")
+    writing = bare.writing()
     writing.upsert(papers(3), new=True)
     writing.commit(1)
-    assert sorted(index.papers(["p0", "p1", "p2", "old"])) == ["p0", "p1", "p2"]
-
-
-def _made(path: Path) -> Path:
-    path.mkdir(parents=True)
-    return path
+    assert bare.state() is not None and bare.papers(["p0"]) == {}
+    with_records = PaperIndex(tmp_path / "index", records=True)
+    assert with_records.num_docs == 0 and with_records.state() is None  # so the library rebuilds it
+    writing = with_records.writing()
+    writing.upsert(papers(3), new=True)
+    writing.commit(1)
+    assert sorted(with_records.papers(["p0", "p1", "p2", "p3"])) == ["p0", "p1", "p2"]
 
 
 def test_keys_with_a_prefix_are_found_whatever_characters_they_hold(tmp_path: Path) -> None:

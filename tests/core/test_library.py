@@ -201,7 +201,7 @@ async def test_papers_added_by_another_process_are_seen(home: Path) -> None:
 
 async def test_reindex_rebuilds_everything(library: Library) -> None:
     assert await library.reindex() == 179
-    assert PaperIndex(library.index.path).num_docs == 179
+    assert PaperIndex(library.index.path, records=library.index.records).num_docs == 179
 
 
 async def test_papers_outside_the_index_are_scored_like_those_inside(library: Library) -> None:
