@@ -7,11 +7,14 @@ dot product of two vectors is their cosine similarity.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -24,9 +27,12 @@ DIMENSIONS = 384
 # On ACM-CR that costs nothing measurable against 256 and halves the cost of an abstract (see
 # docs/benchmarks.md).
 MAX_TOKENS = 128
-# Abstracts per model call: sorted by length first, so a batch pads little. 32 embedded ACM-CR
-# abstracts at the same rate as 64 and 128, with less memory.
-BATCH = 32
+# Each text is run alone, never padded into a batch: the int8 model quantises a run's activations
+# with one scale for the whole run, so a text batched with others got another vector (cosine 0.991
+# at worst on ACM-CR abstracts) than alone. Alone it needs no padding either, and the texts of a
+# call are spread over this many threads, each running the model on one core: 64–70 abstracts per
+# CPU-second, where one run of 32 on two intra-op threads made 37 (docs/benchmarks.md).
+_MAX_WORKERS = 4
 # Query texts remembered with their vectors (an editor asks again for the same sentence): 1.5 kB
 # each, so 1.5 MB at most.
 _CACHED_QUERIES = 1024
@@ -34,6 +40,17 @@ _CACHED_QUERIES = 1024
 
 def model_folder() -> Path:
     return Path(str(resources.files("core") / "data" / "minilm"))
+
+
+@functools.cache
+def model_id() -> str:
+    """Which model vectors come from: the start of the shipped model file's recorded checksum.
+    Vectors made by another model (an older papercite's) mean nothing next to this one's."""
+    try:
+        origin = json.loads((model_folder() / "origin.json").read_text(encoding="utf-8"))
+        return str(origin["files"]["model.onnx"]["sha256"])[:16]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
 
 
 def paper_text(paper: Paper) -> str:
@@ -56,6 +73,7 @@ class Encoder:
     """Turns texts into unit vectors. Thread-safe; a query's vector is cached."""
 
     def __init__(self, folder: Path | None = None, *, threads: int | None = None) -> None:
+        """`threads`: how many texts are run at once (default: the cores, at most 4)."""
         folder = folder or model_folder()
         try:
             import onnxruntime
@@ -65,7 +83,9 @@ class Encoder:
         try:
             self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+            # One core a run; parallel runs use the others (see _MAX_WORKERS).
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
             options.log_severity_level = 3
             self._session = onnxruntime.InferenceSession(
                 str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
@@ -74,6 +94,8 @@ class Encoder:
             raise ModelUnavailable(f"{folder}: {error}") from None
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
+        self._workers = max(1, threads or min(os.cpu_count() or 1, _MAX_WORKERS))
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -84,18 +106,26 @@ class Encoder:
             return out
         # A lone surrogate (an editor or a JSON body can send one) is no text the tokenizer takes.
         encodings = self._tokenizer.encode_batch([without_surrogates(text or "") for text in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), BATCH):
-            chunk = order[start : start + BATCH]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                tokens = encodings[i].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1
-            out[chunk] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+        def run(row: int) -> None:
+            ids = np.array([encodings[row].ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+            out[row] = self._session.run(None, feed)[0][0]
+
+        if len(texts) == 1 or self._workers == 1:
+            for row in range(len(texts)):
+                run(row)
+        else:
+            # onnxruntime lets go of the interpreter while it runs, so the threads run in parallel.
+            for _ in self._executor().map(run, range(len(texts))):
+                pass
         return out
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="papercite-embed")
+            return self._pool
 
     def encode_query(self, text: str) -> np.ndarray:
         """The vector of one query text, from the cache when it was asked before."""

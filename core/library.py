@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 import numpy as np
 import platformdirs
 
-from core.embedding import DIMENSIONS, Encoder, ModelUnavailable, paper_text, shared_encoder, text_digest
+from core.embedding import (
+    DIMENSIONS,
+    Encoder,
+    ModelUnavailable,
+    model_id,
+    paper_text,
+    shared_encoder,
+    text_digest,
+)
 from core.formats import find_files, is_bibliographic
 from core.formats.pieces import read_pieces
 from core.fusion import CANDIDATES, fused_ranking
@@ -102,6 +110,10 @@ def shipped_vectors() -> tuple[list[str], np.ndarray]:
     if not shipped_file.is_file():  # (only while scripts/seed_vectors.py makes it)
         return [], np.zeros((0, DIMENSIONS), dtype=np.float16)
     with shipped_file.open("rb") as handle, np.load(handle) as shipped:
+        if "model" not in shipped or str(shipped["model"]) != model_id():
+            # Made by another model (the file was not made again when the model changed): a fresh
+            # home then embeds its seeds with `papercite embed` rather than mix two models' vectors.
+            return [], np.zeros((0, DIMENSIONS), dtype=np.float16)
         return [str(d) for d in shipped["digests"]], np.asarray(shipped["vectors"])
 
 

@@ -21,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from core.embedding import DIMENSIONS
+from core.embedding import DIMENSIONS, model_id
 from core.records import PaperciteError
 
 VECTORS_DIR = "vectors"
 _MATRIX = "vectors.f16"
 _KEYS = "keys.tsv"
 _STATE = "state.json"
-# Bump when what a vector means changes (another model, another text): older vectors are dropped.
+# Bump when what a vector means changes (another text): older vectors are dropped. Another model
+# drops them too: the state names the model (core.embedding.model_id).
 VECTOR_VERSION = 1
 _ROW_BYTES = DIMENSIONS * 2
 
@@ -134,7 +135,11 @@ def _counted_rows(path: Path) -> int:
         return 0
     except (OSError, ValueError) as error:
         raise VectorFolderError(path, f"{_STATE}: {error}") from None
-    if not isinstance(state, dict) or state.get("version") != VECTOR_VERSION:
+    if (
+        not isinstance(state, dict)
+        or state.get("version") != VECTOR_VERSION
+        or state.get("model") != model_id()
+    ):
         return 0  # another model's vectors: as if there were none (the next embed replaces them)
     rows = state.get("rows")
     if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
@@ -145,7 +150,8 @@ def _counted_rows(path: Path) -> int:
 def _write_state(path: Path, rows: int) -> None:
     temporary = path / (_STATE + ".tmp")
     with temporary.open("w", encoding="utf-8") as handle:
-        json.dump({"version": VECTOR_VERSION, "dimensions": DIMENSIONS, "rows": rows}, handle)
+        state = {"version": VECTOR_VERSION, "model": model_id(), "dimensions": DIMENSIONS, "rows": rows}
+        json.dump(state, handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path / _STATE)

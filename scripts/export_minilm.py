@@ -14,9 +14,14 @@ ones before anything is exported, and the exported model against the similaritie
 sentence-transformers documentation publishes for this model.
 
 The graph takes input_ids and attention_mask and returns the mean-pooled, L2-normalised sentence
-vector (the model's own Pooling and Normalize modules). Its weights are stored as float16 and cast
-to float32 when the session loads (onnxruntime folds the casts): half the file, fp32 speed, and
-vectors within 1e-3 of fp32's (the script prints the worst cosine it sees).
+vector (the model's own Pooling and Normalize modules). The weights of its matrix products are
+quantised to int8, one scale per output column (onnxruntime's dynamic quantisation: the activations
+are quantised as each batch runs). On this project's 2-core machine that embeds abstracts 2.2 times
+faster than float32 (docs/benchmarks.md), and per-column scales keep vectors at cosine 0.99 or more
+to float32's on 256 ACM-CR abstracts, where one scale per matrix fell to 0.91. The other large
+weights (the token and position embeddings, the biases) are stored as float16 and cast to float32
+when the session loads (onnxruntime folds the casts). The script checks the float32 export against
+the published similarities, and prints how far the shipped model is from it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import onnx
 import onnxruntime
 import torch
 from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 from transformers import BertModel
 
@@ -45,6 +51,10 @@ KNOWN_SENTENCES = ("The weather is lovely today.", "It's so sunny outside!", "He
 KNOWN_SIMILARITIES = {(0, 1): 0.6660, (0, 2): 0.1046, (1, 2): 0.1411}
 # Weights at least this large are stored as float16 (the rest, biases and norms, stay float32).
 _HALF_FROM_ELEMENTS = 1024
+# The shipped (int8) model's vectors of the quick-start sentences are at least this close to
+# PyTorch's (0.9927 when exported; a broken graph lands far lower). Its similarities move by up to
+# 0.025, so they are printed, not checked: ACM-CR is what judges it (docs/benchmarks.md).
+_QUANTISED_MIN_COSINE = 0.98
 
 
 def sha256(path: Path) -> str:
@@ -70,11 +80,12 @@ class SentenceEncoder(torch.nn.Module):
 
 
 def weights_to_half(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Store large float32 initializers as float16, each behind a Cast back to float32."""
+    """Store large float32 initializers as float16, each behind a Cast back to float32 (not the
+    quantisation scales: they stay exact)."""
     graph = model.graph
     casts = []
     for initializer in list(graph.initializer):
-        if initializer.data_type != TensorProto.FLOAT:
+        if initializer.data_type != TensorProto.FLOAT or initializer.name.endswith("_scale"):
             continue
         values = numpy_helper.to_array(initializer)
         if values.size < _HALF_FROM_ELEMENTS:
@@ -123,8 +134,17 @@ def main(source: Path, target: Path) -> None:
         opset_version=17,
         dynamo=False,
     )
+    quantised = target / "model-int8.onnx"
+    quantize_dynamic(
+        str(full),
+        str(quantised),
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+    )
     half = target / "model.onnx"
-    onnx.save(weights_to_half(onnx.load(str(full))), str(half))
+    onnx.save(weights_to_half(onnx.load(str(quantised))), str(half))
+    quantised.unlink()
     shutil.copyfile(source / "tokenizer.json", target / "tokenizer.json")
 
     tokenizer = Tokenizer.from_file(str(target / "tokenizer.json"))
@@ -139,10 +159,12 @@ def main(source: Path, target: Path) -> None:
     for name, got in vectors.items():
         worst = float(np.min(np.sum(got * reference, axis=1)))
         print(f"{name}: worst cosine to PyTorch {worst:.6f}")
+        if name != full.name and worst < _QUANTISED_MIN_COSINE:
+            sys.exit(f"{name}: worst cosine to PyTorch {worst:.4f}, below {_QUANTISED_MIN_COSINE}")
         for (a, b), published in KNOWN_SIMILARITIES.items():
             similarity = float(got[a] @ got[b])
             print(f"  similarity {a}-{b}: {similarity:.4f} (published {published:.4f})")
-            if abs(similarity - published) > 0.001:
+            if name == full.name and abs(similarity - published) > 0.001:
                 sys.exit(f"{name}: similarity {a}-{b} is {similarity:.4f}, published {published:.4f}")
     full.unlink()
     print(f"{half}: {half.stat().st_size} bytes, sha256 {sha256(half)}")

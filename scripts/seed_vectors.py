@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.embedding import Encoder, paper_text, text_digest
+from core.embedding import Encoder, model_id, paper_text, text_digest
 from core.library import SEED_VECTORS, Library
 
 
@@ -33,7 +33,7 @@ async def main() -> None:
     digests = sorted(texts)
     vectors = Encoder().encode([texts[d] for d in digests]).astype(np.float16)
     target = Path(__file__).resolve().parents[1] / "core" / "data" / "seeds" / SEED_VECTORS
-    np.savez_compressed(target, digests=np.array(digests), vectors=vectors)
+    np.savez_compressed(target, digests=np.array(digests), vectors=vectors, model=np.array(model_id()))
     print(f"{target.name}: {len(digests)} vectors, {target.stat().st_size} bytes")
 
 

@@ -87,6 +87,23 @@ async def test_a_home_without_vectors_searches_exactly_as_bm25(home: Path) -> No
         assert (await library.stats())["vectors"] == 0
 
 
+async def test_a_home_with_an_older_models_vectors_ranks_by_bm25_until_embedded_again(home: Path) -> None:
+    async with await Library.open(home) as library:
+        await library.add_papers([TARGET, *DISTRACTORS])
+    # The vectors' state as the float16 model's papercite wrote it: no model named.
+    state = home / "vectors" / "state.json"
+    written = json.loads(state.read_text())
+    state.write_text(json.dumps({key: value for key, value in written.items() if key != "model"}))
+    async with await Library.open(home) as library:
+        assert library.vectors.count == 0
+        fused = await library.search(PARAPHRASE, 20)
+        plain = await library.search(PARAPHRASE, 20, semantic=False)
+        assert [(h.key, h.score) for h in fused] == [(h.key, h.score) for h in plain]
+        assert await library.embed_pending() == 179 + 5
+        assert library.vectors.count == library.vectors.rows == 179 + 5
+        assert "tactilegrasp" in [hit.key for hit in (await library.search(PARAPHRASE, 10))[:3]]
+
+
 async def test_semantic_off_ranks_by_bm25_alone(home: Path) -> None:
     async with await Library.open(home, semantic=False) as library:
         await library.add_papers([TARGET, *DISTRACTORS])

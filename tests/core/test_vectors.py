@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.embedding import DIMENSIONS
+from core.embedding import DIMENSIONS, model_id
 from core.vectors import PaperVectors, VectorFolderError, compacted
 
 
@@ -55,7 +55,7 @@ def test_a_reader_sees_rows_another_writer_added(tmp_path: Path) -> None:
 
 def test_a_damaged_state_is_a_clear_error(tmp_path: Path) -> None:
     PaperVectors(tmp_path / "v").appending().add(["a"], ["d1"], _unit(1, 1))
-    (tmp_path / "v" / "state.json").write_text(json.dumps({"version": 1, "rows": 5}))
+    (tmp_path / "v" / "state.json").write_text(json.dumps({"version": 1, "model": model_id(), "rows": 5}))
     with pytest.raises(VectorFolderError, match="papercite embed --rebuild"):
         PaperVectors(tmp_path / "v")
     (tmp_path / "v" / "state.json").write_text("{not json")
@@ -67,6 +67,19 @@ def test_another_versions_vectors_count_as_none(tmp_path: Path) -> None:
     PaperVectors(tmp_path / "v").appending().add(["a"], ["d1"], _unit(1, 1))
     (tmp_path / "v" / "state.json").write_text(json.dumps({"version": 999, "rows": 1}))
     assert PaperVectors(tmp_path / "v").count == 0
+
+
+def test_another_models_vectors_count_as_none_and_are_replaced(tmp_path: Path) -> None:
+    appender = PaperVectors(tmp_path / "v").appending()
+    appender.add(["a", "b"], ["d1", "d2"], _unit(1, 2))
+    state = json.loads((tmp_path / "v" / "state.json").read_text())
+    assert state["model"] == model_id() and PaperVectors(tmp_path / "v").count == 2
+    # As the float16 model's papercite wrote them: no model named (and so for any other model).
+    (tmp_path / "v" / "state.json").write_text(json.dumps({"version": 1, "dimensions": 384, "rows": 2}))
+    assert PaperVectors(tmp_path / "v").count == 0
+    PaperVectors(tmp_path / "v").appending().add(["c"], ["d3"], _unit(3, 1))
+    reread = PaperVectors(tmp_path / "v")
+    assert reread.digests() == {"c": "d3"} and reread.rows == 1
 
 
 def test_compacting_keeps_only_live_papers_with_current_text(tmp_path: Path) -> None:
