@@ -55,7 +55,7 @@ def report(quick: bool) -> str:
         section(
             "Sentence model: load, abstracts, one query",
             "embedding",
-            *(["--abstracts", "200", "--queries", "50"] if quick else []),
+            *(["--abstracts", "200", "--queries", "50", "--rounds", "1"] if quick else []),
         ),
         section("Language server completion on the seed corpus", "lsp_latency"),
         section("Slack acknowledgement", "slack_ack"),

@@ -66,6 +66,7 @@ def batched(model_file: Path) -> Callable[[Sequence[str]], np.ndarray]:
 
     tokenizer = Tokenizer.from_file(str(model_folder() / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()  # tokenizer.json pads to the longest of a call: padded here, per run
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 2
     options.log_severity_level = 3

@@ -68,8 +68,9 @@ QUERY_TERMS = 96
 _REFRESH_SECONDS = 0.5
 # Papers embedded per durable step of `embed_pending`: what a kill can cost to embed again.
 _EMBED_CHUNK = 128
-# An ingest or an addition of at most this many papers embeds them before it returns: at ~100
-# abstracts a second on 2 cores, half a minute at most. Larger ones leave it to `papercite embed`.
+# An ingest or an addition of at most this many papers embeds them before it returns: at about 130
+# abstracts a second on 2 idle cores (65 per CPU-second, docs/benchmarks.md), 15 s; half a minute
+# on a busy machine. Larger ones leave it to `papercite embed`.
 EMBED_AT_ONCE = 2000
 # Papers added from memory (a form, an editor, `papercite add`) embedded before the call returns:
 # about a second's work. A harvest's pages (hundreds of records each) wait for `papercite embed`.
