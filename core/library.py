@@ -46,7 +46,7 @@ from core.records import (
 from core.search import MAX_RESULTS, Hit, checked_limit, closest_keys
 from core.store import KEYS_NEAR, Store, Writer
 from core.text import query_terms
-from core.vectors import VECTORS_DIR, PaperVectors, compacted
+from core.vectors import VECTORS_DIR, PaperVectors, compacted, of_another_model
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -228,6 +228,8 @@ class Library:
                 await library._forget_a_foreign_index()
             if seed and await opened.get_meta("seeded") is None:
                 await library._seed()
+            elif seed and of_another_model(library.vectors.path):
+                await library._renew_seed_vectors()
             if build_index:
                 await library.sync_index()
         except BaseException:
@@ -283,6 +285,18 @@ class Library:
             )
             digests, rows = shipped_vectors()
             await self._embed_locked(None, known=dict(zip(digests, rows, strict=True)), model=False)
+        finally:
+            lock.release()
+
+    async def _renew_seed_vectors(self) -> None:
+        """After an upgrade that changed the sentence model, the seed corpus's papers get the
+        vectors shipped for it at once; the rest wait for `papercite embed` (they rank by BM25)."""
+        lock = self._lock("papercite: the sentence model changed; renewing the seed corpus's vectors")
+        await asyncio.to_thread(lock.acquire)
+        try:
+            if of_another_model(self.vectors.path):
+                digests, rows = shipped_vectors()
+                await self._embed_locked(None, known=dict(zip(digests, rows, strict=True)), model=False)
         finally:
             lock.release()
 

@@ -128,6 +128,23 @@ class PaperVectors:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def of_another_model(path: Path) -> bool:
+    """Whether the folder holds vectors that another model (or version) made: none count now."""
+    try:
+        state = json.loads((path / _STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return _is_current(state) is False
+
+
+def _is_current(state: object) -> bool:
+    return (
+        isinstance(state, dict)
+        and state.get("version") == VECTOR_VERSION
+        and state.get("model") == model_id()
+    )
+
+
 def _counted_rows(path: Path) -> int:
     try:
         state = json.loads((path / _STATE).read_text(encoding="utf-8"))
@@ -135,11 +152,7 @@ def _counted_rows(path: Path) -> int:
         return 0
     except (OSError, ValueError) as error:
         raise VectorFolderError(path, f"{_STATE}: {error}") from None
-    if (
-        not isinstance(state, dict)
-        or state.get("version") != VECTOR_VERSION
-        or state.get("model") != model_id()
-    ):
+    if not _is_current(state):
         return 0  # another model's vectors: as if there were none (the next embed replaces them)
     rows = state.get("rows")
     if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
