@@ -118,6 +118,25 @@ def test_a_bib_read_again_reuses_the_entries_whose_text_did_not_change(tmp_path:
     assert not macro.memo and sorted(macro.papers) == [f"k{n}" for n in range(5)]
 
 
+def test_a_bib_read_again_finds_each_prefix_as_a_reading_from_scratch(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    entry = "@article{{{key},\n  title = {{{title}}},\n  author = {{{author}}}\n}}\n"
+    papers = [(f"k{n}", f"Paper {n} on decoding", f"Writer, W{n}") for n in range(30)]
+    text = "".join(entry.format(key=k, title=t, author=a) for k, t, a in papers)
+    first = read_bib_file(path, text).prepare()
+    # One title and one author changed, one entry gone, one new at the end.
+    edited = text.replace("Paper 7 on decoding", "Speculative sampling").replace("Writer, W9", "Okafor, Ada")
+    edited = edited.replace(entry.format(key="k12", title="Paper 12 on decoding", author="Writer, W12"), "")
+    edited += entry.format(key="zz", title="Zebra crossings", author="Stripe, Zed")
+    again = read_bib_file(path, edited, previous=first).prepare()
+    fresh = read_bib_file(path, edited).prepare()
+    assert again.earlier is None  # what could be reused was taken: the last reading is let go
+    for prefix in ("pap", "deco", "spec", "sam", "writ", "okaf", "zeb", "stri", "k1", "k12", "zz", "w9"):
+        assert list(again.keys_for_prefix(prefix)) == list(fresh.keys_for_prefix(prefix)), prefix
+    assert list(again.keys_for_prefix("spec")) == ["k7"] and list(again.keys_for_prefix("okaf")) == ["k9"]
+    assert "k7" not in again.keys_for_prefix("pap") and "k12" not in again.keys_for_prefix("k1")
+
+
 def test_reading_reports_its_progress_by_entries(tmp_path: Path) -> None:
     text = "".join(f"@misc{{k{n}, title = {{T{n}}}}}\n" for n in range(4500))
     told: list[tuple[int, int]] = []
