@@ -6,9 +6,7 @@ and while PostgreSQL stops and starts."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,13 +24,11 @@ from tests.e2e.test_reverse_proxy import (
     SENTENCE,
     Certificates,
     Proxy,
-    caddy_environment,
     caddy_options,
     cli,
+    launch_proxy,
     make_certificates,
-    nginx_main,
     replaced,
-    tool,
 )
 from tests.e2e.test_slack import FORM, SECRET
 from tests.e2e.test_team_server import editor
@@ -73,27 +69,11 @@ def caddy_nodes_file(port: int, upstreams: list[int], certs: Certificates, folde
 def start_nodes_proxy(name: str, folder: Path, upstreams: list[int], certs: Certificates) -> Proxy:
     folder.mkdir()
     port = free_port()
-    env = dict(os.environ)
     if name == "nginx":
-        (folder / "papercite.conf").write_text(nginx_nodes_block(port, upstreams, certs))
-        (folder / "nginx.conf").write_text(nginx_main(folder))
-        command = [tool("nginx", "nginx"), "-p", str(folder), "-c", str(folder / "nginx.conf"),
-                   "-e", str(folder / "error.log")]  # fmt: skip
+        config = nginx_nodes_block(port, upstreams, certs)
     else:
-        (folder / "Caddyfile").write_text(caddy_nodes_file(port, upstreams, certs, folder))
-        command = [
-            tool("caddy", "caddy"),
-            "run",
-            "--config",
-            str(folder / "Caddyfile"),
-            "--adapter",
-            "caddyfile",
-        ]
-        env.update(caddy_environment(folder))
-    log = folder / "proxy.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
-    return Proxy(name, port, process, log, certs)
+        config = caddy_nodes_file(port, upstreams, certs, folder)
+    return launch_proxy(name, folder, port, config, certs)
 
 
 @dataclass
@@ -117,18 +97,20 @@ def site(
         tmp_path / "admin", "token", "create", "ops", "--write", variables={"PAPERCITE_STORE": postgres_url}
     )
     token = made.stdout.strip().splitlines()[-1]
-    nodes = []
-    for name in ("node-a", "node-b"):
-        (tmp_path / name).mkdir()
-        nodes.append(TeamServer(tmp_path / name / "home", env=env).start(timeout=120))
-    proxy = start_nodes_proxy(
-        request.param, tmp_path / request.param, [n.port for n in nodes], make_certificates(tmp_path / "tls")
-    )
+    nodes: list[TeamServer] = []
     try:
-        proxy.wait_until_ready()
-        yield Site(proxy, nodes, token)
+        for name in ("node-a", "node-b"):
+            (tmp_path / name).mkdir()
+            nodes.append(TeamServer(tmp_path / name / "home", env=env).start(timeout=120))
+        certificates = make_certificates(tmp_path / "tls")
+        proxy = start_nodes_proxy(
+            request.param, tmp_path / request.param, [n.port for n in nodes], certificates
+        )
+        try:
+            yield Site(proxy, nodes, token)
+        finally:
+            proxy.stop()
     finally:
-        proxy.stop()
         for node in nodes:
             node.stop()
 

@@ -204,24 +204,28 @@ class Proxy:
 def start_proxy(name: str, folder: Path, upstream: int, certs: Certificates) -> Proxy:
     folder.mkdir(parents=True)
     port = free_port()
-    log = folder / "proxy.log"
+    if name == "nginx":
+        config = nginx_server_block(port, upstream, certs)
+    else:
+        config = caddyfile(port, upstream, certs, folder)
+    return launch_proxy(name, folder, port, config, certs)
+
+
+def launch_proxy(name: str, folder: Path, port: int, config: str, certs: Certificates) -> Proxy:
+    """nginx (`config`: its server block) or Caddy (`config`: the Caddyfile) on `port`, keeping its
+    state in `folder`; answering when this returns."""
     env = dict(os.environ)
     if name == "nginx":
-        (folder / "papercite.conf").write_text(nginx_server_block(port, upstream, certs))
+        (folder / "papercite.conf").write_text(config)
         (folder / "nginx.conf").write_text(nginx_main(folder))
         command = [tool("nginx", "nginx"), "-p", str(folder), "-c", str(folder / "nginx.conf"),
                    "-e", str(folder / "error.log")]  # fmt: skip
     else:
-        (folder / "Caddyfile").write_text(caddyfile(port, upstream, certs, folder))
-        command = [
-            tool("caddy", "caddy"),
-            "run",
-            "--config",
-            str(folder / "Caddyfile"),
-            "--adapter",
-            "caddyfile",
-        ]
+        (folder / "Caddyfile").write_text(config)
+        command = [tool("caddy", "caddy"), "run", "--config", str(folder / "Caddyfile"),
+                   "--adapter", "caddyfile"]  # fmt: skip
         env.update(caddy_environment(folder))
+    log = folder / "proxy.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
     proxy = Proxy(name, port, process, log, certs)
