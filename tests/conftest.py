@@ -12,6 +12,7 @@ import pytest
 from hypothesis import settings
 
 from core.library import Library
+from tests.e2e.fake_slack import FakeSlack
 
 if TYPE_CHECKING:
     from tests.postgres import Cluster
@@ -40,6 +41,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    """Slack's Web API on loopback, for the bot to post to."""
+    fake = FakeSlack()
+    fake.start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(scope="session")

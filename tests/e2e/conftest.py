@@ -11,7 +11,6 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.fake_slack import FakeSlack
 from tests.fakes.sources import FakeSources
 
 # One seeded home for the module's server; tests that write make their own.
@@ -30,15 +29,6 @@ PHOTONIC = (
     "  author = {Qubit, Quinn},\n  year = {2031},\n"
     "  abstract = {Quantum annealing folds proteins on photonic chips.}\n}\n"
 )
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    """Slack's Web API on loopback, for the bot to post to."""
-    fake = FakeSlack()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(scope="module")
