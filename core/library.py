@@ -283,8 +283,7 @@ class Library:
             await self._ingest_locked(
                 seed_files(), IngestReport(), None, display_root=Path("seeds"), mark_seeded=True
             )
-            digests, rows = shipped_vectors()
-            await self._embed_locked(None, known=dict(zip(digests, rows, strict=True)), model=False)
+            await self._embed_shipped_locked()
         finally:
             lock.release()
 
@@ -295,10 +294,14 @@ class Library:
         await asyncio.to_thread(lock.acquire)
         try:
             if of_another_model(self.vectors.path):
-                digests, rows = shipped_vectors()
-                await self._embed_locked(None, known=dict(zip(digests, rows, strict=True)), model=False)
+                await self._embed_shipped_locked()
         finally:
             lock.release()
+
+    async def _embed_shipped_locked(self) -> None:
+        """The seed corpus's papers get the vectors shipped for them (the model is not run)."""
+        digests, rows = shipped_vectors()
+        await self._embed_locked(None, known=dict(zip(digests, rows, strict=True)), model=False)
 
     # --- the index follows the store ----------------------------------------------------------------
 
