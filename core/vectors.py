@@ -134,7 +134,7 @@ def of_another_model(path: Path) -> bool:
         state = json.loads((path / _STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return _is_current(state) is False
+    return not _is_current(state)
 
 
 def _is_current(state: object) -> bool:
